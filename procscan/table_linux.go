@@ -1,0 +1,134 @@
+package procscan
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/openlock/openlock/fileformat"
+)
+
+// System returns the process table of this machine, as this process sees it.
+//
+// On Linux it reads /proc: the start time is field 22 of /proc/PID/stat,
+// exact in clock ticks since boot and immune to wall-clock steps; the boot is
+// /proc/sys/kernel/random/boot_id and the PID namespace /proc/self/ns/pid.
+func System() Table { return procTable{} }
+
+type procTable struct{}
+
+var identity = sync.OnceValue(func() Identity {
+	host, _ := os.Hostname()
+	boot, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	ns, _ := os.Readlink("/proc/self/ns/pid")
+	return Identity{Host: host, Boot: string(bytes.TrimSpace(boot)), PIDNS: ns}
+})
+
+func (procTable) Identity() Identity { return identity() }
+
+func (procTable) Process(pid int) (Process, error) {
+	if pid <= 0 {
+		return Process{}, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if errors.Is(err, fs.ErrNotExist) {
+		// /proc may hide other users' processes (hidepid=2); the kernel's
+		// own answer to kill(pid, 0) does not.
+		return Process{}, probe(pid)
+	}
+	if err != nil {
+		return Process{}, err
+	}
+	return parseStat(pid, b)
+}
+
+// probe asks the kernel whether pid exists. ESRCH is the only certain "no".
+func probe(pid int) error {
+	switch err := syscall.Kill(pid, 0); err {
+	case syscall.ESRCH:
+		return fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+	case nil, syscall.EPERM:
+		return fmt.Errorf("pid %d is hidden in /proc: %w", pid, fs.ErrPermission)
+	default:
+		return fmt.Errorf("probing pid %d: %w", pid, err)
+	}
+}
+
+// parseStat reads the state (field 3), the thread count (field 20) and the
+// start time (field 22) of /proc/PID/stat. The command name (field 2) may
+// hold spaces and parentheses, so fields are counted after its last ')'.
+func parseStat(pid int, b []byte) (Process, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return Process{}, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	const state, threads, start = 0, 17, 19 // fields 3, 20 and 22, counted from field 3
+	if len(f) <= start {
+		return Process{}, fmt.Errorf("/proc/%d/stat: only %d fields after the name", pid, len(f))
+	}
+	if _, err := strconv.ParseUint(f[start], 10, 64); err != nil {
+		return Process{}, fmt.Errorf("/proc/%d/stat: start time %q: %w", pid, f[start], err)
+	}
+	n, err := strconv.Atoi(f[threads])
+	if err != nil {
+		return Process{}, fmt.Errorf("/proc/%d/stat: thread count %q: %w", pid, f[threads], err)
+	}
+	// A thread-group leader that has exited while other threads run shows
+	// as a zombie too; it is dead only when no thread is left.
+	exited := f[state] == "Z" || f[state] == "X"
+	return Process{PID: pid, Start: f[start], Zombie: exited && n <= 1}, nil
+}
+
+func (procTable) Names(pid int) ([]string, error) {
+	dir := "/proc/" + strconv.Itoa(pid)
+	cmd, err := os.ReadFile(dir + "/cmdline")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, probe(pid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	names := strings.Split(strings.TrimRight(string(cmd), "\x00"), "\x00")
+	if exe, err := os.Readlink(dir + "/exe"); err == nil {
+		names = append(names, exe)
+	}
+	if comm, err := os.ReadFile(dir + "/comm"); err == nil {
+		names = append(names, strings.TrimSpace(string(comm)))
+	}
+	return names, nil
+}
+
+// userHZ is the unit of /proc/PID/stat times: USER_HZ, 100 on every Linux
+// architecture Go supports.
+const userHZ = 100
+
+var bootTime = sync.OnceValue(func() int64 {
+	b, _ := os.ReadFile("/proc/stat")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
+})
+
+// StartTime converts a record's start time to wall-clock time, for display.
+// It needs the holder's boot to be this one; ok is false otherwise. The
+// result is exact to 1/100 s but moves with the wall clock; liveness checks
+// never use it.
+func StartTime(r fileformat.Record) (t time.Time, ok bool) {
+	ticks, err := strconv.ParseUint(r.Start, 10, 64)
+	if err != nil || r.Boot != identity().Boot || bootTime() == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(bootTime(), 0).Add(time.Duration(ticks) * (time.Second / userHZ)), true
+}
