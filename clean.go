@@ -1,0 +1,96 @@
+package openlock
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/procscan"
+)
+
+// Clean removes what dead processes left at and beside the lock file: the
+// lock file itself when its holder is dead, and the tokens, temporary links
+// and claims of dead owners. A live holder's files, and anything that is not
+// a complete openlock record, are left alone. A stale lock file is removed
+// by taking it over and releasing it, through the same claims as Lock, so
+// Clean never races a process that is taking it over too.
+//
+// With dryRun, nothing is removed. Clean returns the paths it removed (or
+// would remove). Lock and TryLock sweep such debris on their own; Clean is
+// for operators ("openlock clean") and for directories no lock visits.
+func (l *FileLock) Clean(dryRun bool) ([]string, error) {
+	var removed []string
+	h, err := l.inspect(l.abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, wrap("clean", l.path, err)
+	case h.bad == nil && h.res.Verdict == procscan.Dead:
+		if !dryRun {
+			held, err := l.TryLock()
+			if err != nil {
+				return nil, err
+			}
+			if !held { // someone else took it over first: not stale any more
+				break
+			}
+			if err := l.Unlock(); err != nil {
+				return nil, wrap("clean", l.path, err)
+			}
+		}
+		removed = append(removed, l.abs)
+	}
+	l.mu.Lock()
+	swept, err := sweepDebris(l, dryRun)
+	l.mu.Unlock()
+	return append(removed, swept...), wrap("clean", l.path, err)
+}
+
+// LockFiles returns the lock files in dir that openlock knows of: files
+// holding a complete openlock record, and the lock paths named by tokens,
+// temporary links and claims beside them (which may no longer exist). It is
+// how "openlock clean DIR" finds what to clean.
+func LockFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, e := range entries {
+		if base, ok := helperBase(e.Name()); ok {
+			paths = append(paths, filepath.Join(dir, base))
+			continue
+		}
+		if !e.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil || len(b) > fileformat.MaxSize {
+			continue
+		}
+		if r, err := fileformat.Parse(b); err == nil && r.Complete() {
+			paths = append(paths, filepath.Join(dir, e.Name()))
+		}
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths), nil
+}
+
+// helperBase returns the lock file's base name for the name of a helper
+// file (<base>.<nonce>.token, <base>.<nonce>.tmp, <base>.break.<id>).
+func helperBase(name string) (string, bool) {
+	if i := strings.LastIndex(name, ".break."); i > 0 && classify(name[:i], name) == claimFile {
+		return name[:i], true
+	}
+	for _, suffix := range []string{".token", ".tmp"} {
+		rest, ok := strings.CutSuffix(name, suffix)
+		if i := strings.LastIndexByte(rest, '.'); ok && i > 0 && classify(rest[:i], name) != notOurs {
+			return rest[:i], true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,81 @@
+package openlock
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestHelperBase(t *testing.T) {
+	n := newNonce()
+	for name, want := range map[string]string{
+		"a.lock." + n + ".token":     "a.lock",
+		"a.lock." + n + ".tmp":       "a.lock",
+		"a.lock.break." + n:          "a.lock",
+		"x.y.z." + n + ".token":      "x.y.z",
+		"a.lock.notanonce.token":     "",
+		"a.lock.break.nothex":        "",
+		"a.lock":                     "",
+		"." + n + ".token":            "",
+		"a.lock." + n + ".token.bak": "",
+	} {
+		got, ok := helperBase(name)
+		if got != want || ok != (want != "") {
+			t.Errorf("helperBase(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+}
+
+// Clean removes a dead holder's lock file and every dead owner's debris,
+// and leaves a live holder and files that are not ours alone.
+func TestClean(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "stale.lock")
+	writeStale(t, stale)
+	// Debris of dead processes beside it: a token and a claim.
+	deadToken := tokenName(stale, newNonce())
+	writeRecord(t, deadToken, hereRecord(deadPID(t), "1"))
+	// A live holder of another lock, and a file that is not ours.
+	live := filepath.Join(dir, "live.lock")
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + live})
+	h.expect("held")
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("keep me\n"), 0o644)
+
+	paths, err := LockFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{live, stale}, paths); diff != "" {
+		t.Errorf("LockFiles mismatch (-want +got):\n%s", diff)
+	}
+
+	l := mustNew(t, stale)
+	would, err := l.Clean(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(would)
+	if diff := cmp.Diff([]string{stale, deadToken}, would); diff != "" {
+		t.Errorf("Clean(dryRun) mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(stale); err != nil {
+		t.Errorf("dry run removed the stale lock: %v", err)
+	}
+	if _, err := l.Clean(false); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	for _, p := range paths {
+		if _, err := mustNew(t, p).Clean(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"live.lock", "live.lock.*.token", "notes.txt"}
+	got := dirNames(t, dir)
+	if len(got) != 3 || got[0] != want[0] || got[2] != want[2] || classify("live.lock", got[1]) != tokenFile {
+		t.Errorf("after Clean the directory holds %q; want %q", got, want)
+	}
+}

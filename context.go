@@ -1,0 +1,162 @@
+package openlock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Lock takes the lock, waiting while a live process holds it.
+//
+// It returns nil once the lock is held, or an error when ctx is cancelled
+// (wrapping context.Canceled) or its deadline passes (wrapping both ErrTimeout
+// and context.DeadlineExceeded). When ctx has no deadline, the FileLock's
+// Timeout, if any, sets one. A ctx already done returns at once. Whatever
+// phase a cancellation interrupts (queueing behind goroutines of this
+// process, waiting for another process, taking over a stale lock), Lock
+// returns promptly and leaves no lock file or claim of its own behind.
+//
+// A stale lock (its holder is dead) is taken over without waiting. While the
+// lock is held, Lock looks again after a pause that starts at about a
+// millisecond and backs off, with jitter, to the retry period.
+//
+// Lock is not reentrant: a FileLock that holds the lock waits in Lock, like a
+// sync.Mutex, until someone calls Unlock or ctx ends.
+func (l *FileLock) Lock(ctx context.Context) error {
+	start := time.Now()
+	if err := ctx.Err(); err != nil {
+		return l.gaveUp(ctx, start, nil)
+	}
+	if !l.q.sem.TryAcquire(1) {
+		if err := l.queue(ctx, start); err != nil {
+			return err
+		}
+	}
+	return l.poll(ctx, start)
+}
+
+// queue waits for the goroutines of this process ahead of us on this lock
+// path; it returns holding q.sem.
+func (l *FileLock) queue(ctx context.Context, start time.Time) error {
+	ctx, cancel := l.withTimeout(ctx, start)
+	defer cancel()
+	if err := l.q.sem.Acquire(ctx, 1); err != nil {
+		if cerr := l.closedError("lock"); cerr != nil {
+			return cerr
+		}
+		return l.gaveUp(ctx, start, nil)
+	}
+	return nil
+}
+
+// poll, holding q.sem, looks at the lock file again and again until the lock
+// is ours or ctx ends. Between looks it pauses, backing off. The timeout
+// context and the timer are made only once a first look found the lock
+// held, so the uncontended path allocates neither.
+func (l *FileLock) poll(ctx context.Context, start time.Time) error {
+	var (
+		h      *holder // the holder last seen
+		b      = backoff{max: l.cfg.RetryPeriod}
+		timer  *time.Timer
+		cancel context.CancelFunc
+	)
+	for {
+		held, seen, err := l.attempt(ctx)
+		switch {
+		case err != nil:
+			l.q.sem.Release(1)
+			return l.failed(ctx, start, h, err)
+		case held:
+			return nil
+		case seen != nil:
+			l.noteBusy(h, seen)
+			h = seen
+		}
+		if timer == nil {
+			ctx, cancel = l.withTimeout(ctx, start)
+			defer cancel()
+			timer = time.NewTimer(b.next())
+			defer timer.Stop()
+		} else {
+			timer.Reset(b.next())
+		}
+		l.step(StepWaiting)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			l.q.sem.Release(1)
+			return l.gaveUp(ctx, start, h)
+		case <-l.closing: // the next attempt reports fs.ErrClosed
+		}
+	}
+}
+
+// withTimeout applies the FileLock's timeout to a ctx without a deadline,
+// counting from start.
+func (l *FileLock) withTimeout(ctx context.Context, start time.Time) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok || l.cfg.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, start.Add(l.cfg.Timeout))
+}
+
+// noteBusy logs the holder we wait for when it differs from the one before.
+func (l *FileLock) noteBusy(before, now *holder) {
+	if now != nil && now.fi != nil && (before == nil || before.fi == nil || !now.sameAs(before)) {
+		l.debug("waiting", "holder", now)
+	}
+}
+
+// failed wraps an error from an attempt; a context error becomes the same
+// error gaveUp reports.
+func (l *FileLock) failed(ctx context.Context, start time.Time, h *holder, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return l.gaveUp(ctx, start, h)
+	}
+	return wrap("lock", l.path, err)
+}
+
+// gaveUp is the error of a Lock whose ctx ended: a timeout (ErrTimeout and
+// context.DeadlineExceeded) or a cancellation, saying how long we waited and
+// for whom.
+func (l *FileLock) gaveUp(ctx context.Context, start time.Time, h *holder) error {
+	waited := time.Since(start).Round(time.Millisecond)
+	by := ""
+	if h != nil && (h.fi != nil || h.res.Reason != "") {
+		by = "; held by " + h.String()
+	}
+	cerr := ctx.Err()
+	var err error
+	if errors.Is(cerr, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w after %v%s: %w", ErrTimeout, waited, by, cerr)
+	} else {
+		err = fmt.Errorf("gave up after %v%s: %w", waited, by, cerr)
+	}
+	if cause := context.Cause(ctx); cause != nil && cause != cerr {
+		err = fmt.Errorf("%w (cause: %w)", err, cause)
+	}
+	return wrap("lock", l.path, err)
+}
+
+// backoff yields pauses that double from about a millisecond up to max, each
+// drawn at random from its upper half, so that waiters woken together spread
+// out again.
+type backoff struct {
+	max time.Duration
+	cur time.Duration
+}
+
+const firstPause = time.Millisecond
+
+func (b *backoff) next() time.Duration {
+	switch {
+	case b.cur == 0:
+		b.cur = min(firstPause, b.max)
+	case b.cur < b.max:
+		b.cur = min(2*b.cur, b.max)
+	}
+	half := b.cur / 2
+	return half + rand.N(b.cur-half+1)
+}

@@ -1,0 +1,61 @@
+// Package openlock is a cross-process lock that uses no inter-process locking
+// primitive of the operating system (no flock, fcntl or LockFileEx). The lock
+// is a file whose content names its holder; a lock whose holder is gone is
+// stale and is taken over safely.
+//
+// Use it where kernel locks are unreliable or absent (network and FUSE file
+// systems, WSL network drives, some container volumes), where an operator
+// should be able to see who holds a lock and since when, or where a crashed
+// holder's lock must be recovered without anyone's help.
+//
+//	l, err := openlock.New("/var/lock/myjob.lock")
+//	if err != nil { ... }
+//	defer l.Close()
+//	if err := l.Lock(ctx); err != nil { ... } // honours ctx's deadline
+//	defer l.Unlock()
+//
+// # Contract
+//
+//   - Mutual exclusion: at most one FileLock, in all processes on all hosts
+//     that share the lock directory, holds the lock at a time, provided every
+//     process uses this package (or this protocol) on that path, and nobody
+//     removes the lock file by hand.
+//   - A lock whose holder is dead is taken over at the next attempt, in
+//     microseconds to milliseconds, with no sleep and no timing assumption
+//     (see Claims). "Dead" is decided only when certain: same host, same boot,
+//     same PID namespace, and either no process with the holder's PID or one
+//     that started at another time (PID reuse), or a zombie. A holder that
+//     cannot be checked from here (another host or container) is respected
+//     for as long as the lock file exists.
+//   - Goroutines of one process that use one lock path queue in-process and
+//     never poll; they see each other's memory writes as with a sync.Mutex,
+//     and the race detector agrees.
+//   - Lock honours its context in every phase; a cancelled Lock leaves nothing
+//     of its own behind. Unlock deletes the lock file only if it is still
+//     this FileLock's, and reports ErrLockLost otherwise.
+//   - Bad input never panics: a lock path that is a directory, symlink, device
+//     or a file over 4 KiB is ErrNotLockFile and left untouched; a small file
+//     that holds no valid record is stale, as in Python openlock.
+//
+// # How it works
+//
+// Each FileLock creates, once, a token file beside the lock file: <lock>.<nonce>.token,
+// holding its record (PID, name, host, boot id, exact start time, PID
+// namespace, nonce; the format of package fileformat). Taking the lock is a
+// hard link of the token to the lock path, which the file system grants to
+// one process only; releasing it is removing the link. A stale lock file is
+// replaced by the one process that exclusively creates the claim
+// <lock>.break.<id> for that incarnation of the file (see takeover.go).
+//
+// # Limits
+//
+//   - The directory must support hard links (ErrNoHardLinks otherwise).
+//   - A holder on another host, in another PID namespace or from a previous
+//     boot is never judged dead, so its lock stays until it releases it or an
+//     operator removes it.
+//   - Removing a lock file by hand, or sharing a lock path with Python
+//     openlock (which judges a Go holder dead), breaks mutual exclusion.
+//   - A lock is a lock, not a fence: a holder paused for a long time is still
+//     the holder, and one whose lock file was removed learns it only at
+//     Unlock (ErrLockLost).
+package openlock

@@ -1,0 +1,168 @@
+package openlock_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/openlock/openlock"
+)
+
+// The whole life of a lock: New, Lock with a deadline, Unlock, Close.
+func Example() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+
+	l, err := openlock.New(filepath.Join(dir, "job.lock"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := l.Lock(ctx); err != nil {
+		log.Fatal(err) // errors.Is(err, openlock.ErrTimeout) after 10 s
+	}
+	fmt.Println("holding the lock")
+	if err := l.Unlock(); err != nil {
+		log.Fatal(err)
+	}
+	// Output: holding the lock
+}
+
+// TryLock never waits for another process.
+func ExampleFileLock_TryLock() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "job.lock")
+
+	a, _ := openlock.New(path)
+	defer a.Close()
+	b, _ := openlock.New(path)
+	defer b.Close()
+
+	ok, _ := a.TryLock()
+	fmt.Println("a:", ok)
+	ok, _ = b.TryLock()
+	fmt.Println("b while a holds:", ok)
+	a.Unlock()
+	ok, _ = b.TryLock()
+	fmt.Println("b after a let go:", ok)
+	// Output:
+	// a: true
+	// b while a holds: false
+	// b after a let go: true
+}
+
+// A deadline that passes reports both ErrTimeout and
+// context.DeadlineExceeded, and names the holder.
+func ExampleFileLock_Lock_timeout() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "job.lock")
+
+	holder, _ := openlock.New(path)
+	defer holder.Close()
+	holder.Lock(context.Background())
+
+	waiter, _ := openlock.New(path, openlock.WithTimeout(20*time.Millisecond))
+	defer waiter.Close()
+	err := waiter.Lock(context.Background())
+	fmt.Println(errors.Is(err, openlock.ErrTimeout), errors.Is(err, context.DeadlineExceeded))
+	// Output: true true
+}
+
+// Owner says who holds the lock, since when, and whether it lives.
+func ExampleFileLock_Owner() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+
+	l, _ := openlock.New(filepath.Join(dir, "job.lock"))
+	defer l.Close()
+	l.Lock(context.Background())
+
+	o, held, err := l.Owner()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(held, o.PID == os.Getpid(), o.Verdict)
+	// Output: true true alive
+}
+
+// Locker adapts a FileLock to code that takes a sync.Locker.
+func ExampleFileLock_Locker() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+
+	l, _ := openlock.New(filepath.Join(dir, "job.lock"))
+	defer l.Close()
+
+	cond := sync.NewCond(l.Locker()) // any API that wants a sync.Locker
+	cond.L.Lock()
+	fmt.Println("locked through sync.Locker")
+	cond.L.Unlock()
+	// Output: locked through sync.Locker
+}
+
+// Workers coordinated by errgroup share one lock path; other processes
+// running the same code share it too. Each worker has its own FileLock; they
+// queue inside the process and see each other's writes.
+func Example_errgroup() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "counter.lock")
+
+	total := 0
+	g, ctx := errgroup.WithContext(context.Background())
+	for range 4 {
+		g.Go(func() error {
+			l, err := openlock.New(path)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			for range 10 {
+				if err := l.Lock(ctx); err != nil {
+					return err // ctx is cancelled when another worker fails
+				}
+				total++ // guarded by the lock, in this process and across processes
+				if err := l.Unlock(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(total)
+	// Output: 40
+}
+
+// SetDefaults changes the settings of FileLocks created afterwards.
+func ExampleSetDefaults() {
+	before := openlock.GetDefaults()
+	defer openlock.SetDefaults(openlock.WithTimeout(before.Timeout))
+
+	if err := openlock.SetDefaults(openlock.WithTimeout(30 * time.Second)); err != nil {
+		log.Fatal(err)
+	}
+	l, _ := openlock.New("job.lock")
+	defer l.Close()
+	fmt.Println(l.Timeout())
+
+	err := openlock.SetDefaults(openlock.WithRetryPeriod(-time.Second))
+	fmt.Println(errors.Is(err, openlock.ErrInvalidOption))
+	// Output:
+	// 30s
+	// true
+}

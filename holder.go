@@ -1,0 +1,119 @@
+package openlock
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/internal/fsx"
+	"github.com/openlock/openlock/procscan"
+)
+
+// A holder is one look at a lock file or claim: the file read (its identity
+// and bytes), the record in it and the verdict on the process it names.
+type holder struct {
+	path string
+	fi   fs.FileInfo
+	data []byte
+	rec  fileformat.Record
+	bad  error // why data is not a valid record; nil when it is
+	res  procscan.Result
+	at   time.Time // when it was read: the observation a takeover rests on
+}
+
+// inspect reads and judges the file at path. A directory, symlink, device or
+// oversized file is ErrNotLockFile; a missing or unreadable file returns the
+// fs error (fs.ErrNotExist, fs.ErrPermission) for the caller to weigh.
+func (l *FileLock) inspect(path string) (*holder, error) {
+	data, fi, err := fsx.ReadSmall(path, fileformat.MaxSize)
+	if errors.Is(err, fsx.ErrNotRegular) || errors.Is(err, fsx.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %w", ErrNotLockFile, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	h := &holder{path: path, fi: fi, data: data, at: time.Now()}
+	if h.rec, h.bad = fileformat.Parse(data); h.bad == nil {
+		h.res = procscan.Judge(h.rec, l.cfg.table)
+	}
+	return h, nil
+}
+
+// stale reports whether the file may be taken over: its record names a dead
+// process, or it holds no valid record at all (the seed's rule).
+func (h *holder) stale() bool { return h.bad != nil || h.res.Verdict == procscan.Dead }
+
+// sameAs reports whether h and o are the same incarnation of a file: the same
+// inode with the same content.
+func (h *holder) sameAs(o *holder) bool {
+	return os.SameFile(h.fi, o.fi) && bytes.Equal(h.data, o.data)
+}
+
+// id names this incarnation for the claim chain. A complete record's nonce is
+// unique to the token that wrote it; anything else (a seed record, garbage)
+// is named by a hash of its file identity and content.
+func (h *holder) id() string {
+	if h.bad == nil && validNonce(h.rec.Nonce) {
+		return h.rec.Nonce
+	}
+	sum := sha256.Sum256(append([]byte(fsx.Key(h.fi)+"\n"), h.data...))
+	return hex.EncodeToString(sum[:nonceBytes])
+}
+
+// String describes the holder for logs and errors.
+func (h *holder) String() string {
+	switch {
+	case h.fi == nil:
+		return h.res.Reason
+	case h.bad != nil:
+		return fmt.Sprintf("%s holds no valid record (%v)", h.path, h.bad)
+	}
+	r := h.rec
+	host := r.Host
+	if host == "" {
+		host = "an unnamed host"
+	}
+	return fmt.Sprintf("pid %d (%s) on %s, since %s (%s)", r.PID, r.Name, host,
+		fsx.ChangeTime(h.fi).Format(time.DateTime), h.res)
+}
+
+// Owner describes the process named in a lock file.
+type Owner struct {
+	PID  int
+	Name string // base name of its argv[0]
+	Host string // empty for a seed-format record
+	// Started is when the process started, where that can be told from
+	// here (same boot on Linux); otherwise zero.
+	Started time.Time
+	// Since is when the lock file was put in place: its inode change time
+	// (its modification time where the OS has no change time).
+	Since time.Time
+	// Verdict says whether the process is alive, dead (the lock is stale and
+	// the next Lock takes it over) or unknown (treated as alive).
+	Verdict procscan.Verdict
+	// Reason explains the verdict.
+	Reason string
+	// Record is the full record of the lock file.
+	Record fileformat.Record
+}
+
+// String describes the owner in one line.
+func (o Owner) String() string {
+	return fmt.Sprintf("pid %d (%s) on %s since %s: %s, %s", o.PID, o.Name, o.Host,
+		o.Since.Format(time.DateTime), o.Verdict, o.Reason)
+}
+
+func (h *holder) owner() Owner {
+	started, _ := procscan.StartTime(h.rec)
+	return Owner{
+		PID: h.rec.PID, Name: h.rec.Name, Host: h.rec.Host,
+		Started: started, Since: fsx.ChangeTime(h.fi),
+		Verdict: h.res.Verdict, Reason: h.res.Reason, Record: h.rec,
+	}
+}

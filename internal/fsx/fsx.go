@@ -1,0 +1,66 @@
+// Package fsx holds the file-system operations openlock needs beyond package
+// os: reading a small regular file without following a symlink or opening a
+// device, the change time of a file, and telling "no hard links here" apart
+// from other failures of link(2). Each has per-OS quirks, kept in the
+// _unix/_windows/_linux files beside this one.
+package fsx
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+)
+
+var (
+	// ErrNotRegular: the path names a directory, symlink, device, FIFO or
+	// socket; its content is not read.
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrTooLarge: the file is larger than the caller's limit.
+	ErrTooLarge = errors.New("file too large")
+)
+
+// ReadSmall returns the content of the regular file at path, which must be at
+// most max bytes, and its FileInfo (from fstat, so it describes exactly the
+// file read). A symlink at path is never followed and a device is never
+// opened: both are ErrNotRegular, wrapped in an *fs.PathError.
+func ReadSmall(path string, max int64) ([]byte, fs.FileInfo, error) {
+	// Lstat first, so a device or FIFO at path is refused without being
+	// opened (opening some devices has side effects).
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fi, &fs.PathError{Op: "read", Path: path, Err: ErrNotRegular}
+	}
+	f, err := os.OpenFile(path, openFlags, 0)
+	if err != nil {
+		if isSymlinkLoop(err) { // replaced by a symlink since the Lstat
+			return nil, nil, &fs.PathError{Op: "read", Path: path, Err: ErrNotRegular}
+		}
+		return nil, nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fi, &fs.PathError{Op: "read", Path: path, Err: ErrNotRegular}
+	}
+	if fi.Size() > max {
+		return nil, fi, &fs.PathError{Op: "read", Path: path, Err: ErrTooLarge}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	if int64(len(b)) > max { // grew since the fstat
+		return nil, fi, &fs.PathError{Op: "read", Path: path, Err: ErrTooLarge}
+	}
+	return b, fi, nil
+}
+
+// Key returns a string that identifies the file fi describes (device and
+// inode where the OS has them), for naming one incarnation of a file.
+func Key(fi fs.FileInfo) string { return key(fi) }

@@ -1,0 +1,23 @@
+//go:build unix
+
+package fsx
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// O_NOFOLLOW refuses a symlink swapped in after the Lstat; O_NONBLOCK keeps a
+// FIFO swapped in from blocking the open.
+const openFlags = os.O_RDONLY | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+
+func isSymlinkLoop(err error) bool { return errors.Is(err, syscall.ELOOP) }
+
+// NoHardLinks reports whether err from os.Link means that the file system
+// does not support hard links (FAT, some FUSE and SMB mounts). Our own token
+// is the source, so EPERM cannot be the protected_hardlinks rule.
+func NoHardLinks(err error) bool {
+	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOTSUP) ||
+		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOSYS)
+}

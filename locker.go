@@ -1,0 +1,318 @@
+package openlock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/openlock/openlock/internal/fsx"
+	"github.com/openlock/openlock/procscan"
+)
+
+// DefaultPath is the lock file New uses when given "".
+const DefaultPath = "openlock.lock"
+
+// A FileLock is a cross-process lock on one lock file. Create it with New,
+// take it with Lock or TryLock, release it with Unlock, and Close it when done
+// to remove its helper file.
+//
+// A FileLock behaves like a sync.Mutex that other processes also respect: it
+// is not reentrant, and may be unlocked by a goroutine other than the one that
+// locked it. All methods are safe for concurrent use. Goroutines of this
+// process that lock the same path, through one FileLock or several, queue
+// inside the process and never poll the file for each other.
+type FileLock struct {
+	path string // as given to New
+	abs  string // absolute, so a later os.Chdir changes nothing
+	cfg  config
+	q    *queue
+
+	closing chan struct{} // closed by Close, to wake a waiting Lock
+
+	mu     sync.Mutex // guards the fields below and serializes file operations
+	tok    *token     // created on first use
+	held   bool       // this FileLock holds the lock, and q.sem
+	closed bool
+}
+
+// New returns a FileLock for the lock file at path ("" means DefaultPath in
+// the current directory). It touches no file: the lock's directory is first
+// used by Lock or TryLock. Options override the package defaults; a bad one
+// is an error wrapping ErrInvalidOption.
+func New(path string, opts ...Option) (*FileLock, error) {
+	if path == "" {
+		path = DefaultPath
+	}
+	c := config{Defaults: GetDefaults(), table: procscan.System()}
+	if err := c.apply(opts); err != nil {
+		return nil, wrap("new", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, wrap("new", path, err)
+	}
+	return &FileLock{path: path, abs: abs, cfg: c, q: join(abs), closing: make(chan struct{})}, nil
+}
+
+// Path returns the lock file's path as given to New.
+func (l *FileLock) Path() string { return l.path }
+
+// Timeout returns the timeout Lock applies when its context has no deadline
+// (0: none).
+func (l *FileLock) Timeout() time.Duration { return l.cfg.Timeout }
+
+// TryLock makes one attempt to take the lock and reports whether it did. It
+// never waits for another process: a live holder, or a stale lock that
+// another process is already taking over, means false. It does take over a
+// stale lock itself. It also returns false, at once, while another goroutine
+// of this process holds or is taking the same lock path.
+func (l *FileLock) TryLock() (bool, error) {
+	if !l.q.sem.TryAcquire(1) {
+		return false, l.closedError("trylock")
+	}
+	held, _, err := l.attempt(context.Background())
+	if !held {
+		l.q.sem.Release(1)
+	}
+	return held, wrap("trylock", l.path, err)
+}
+
+// Unlock releases the lock. It returns an error wrapping ErrNotHeld when this
+// FileLock does not hold it, and ErrLockLost when the lock file is no longer
+// the one this FileLock put there (removed by hand, or taken over by a
+// process that judged this one dead); in that case nothing is deleted. In
+// both cases the FileLock no longer holds the lock afterwards.
+func (l *FileLock) Unlock() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.held {
+		if l.closed {
+			return wrap("unlock", l.path, fs.ErrClosed)
+		}
+		return wrap("unlock", l.path, ErrNotHeld)
+	}
+	return wrap("unlock", l.path, l.release())
+}
+
+// release removes the lock file if it is still ours and gives up the
+// in-process queue. l.mu must be held and l.held true.
+func (l *FileLock) release() error {
+	l.held = false
+	defer l.q.sem.Release(1)
+	fi, err := os.Lstat(l.abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w (the lock file is gone)", ErrLockLost)
+	case err != nil:
+		return err
+	case !os.SameFile(fi, l.tok.fi):
+		if h, err := l.inspect(l.abs); err == nil {
+			return fmt.Errorf("%w (now held by %v)", ErrLockLost, h)
+		}
+		return ErrLockLost
+	}
+	if err := os.Remove(l.abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	l.debug("released")
+	l.step(StepReleased)
+	return nil
+}
+
+// Close releases the lock if this FileLock holds it and removes its token.
+// Methods called after Close return errors wrapping fs.ErrClosed, and so does
+// a Lock waiting in another goroutine, at once.
+// Closing twice is not an error.
+func (l *FileLock) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	close(l.closing)
+	var errs []error
+	if l.held {
+		errs = append(errs, l.release())
+	}
+	errs = append(errs, l.dropToken())
+	l.mu.Unlock()
+	l.q.leave()
+	return wrap("close", l.path, errors.Join(errs...))
+}
+
+func (l *FileLock) closedError(op string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return wrap(op, l.path, fs.ErrClosed)
+	}
+	return nil
+}
+
+// Locked reports whether some live process, this one included, holds the
+// lock. A stale lock file (its holder is dead, or it holds no valid record)
+// is not locked; a holder that cannot be checked from here (another host or
+// container) and a lock file this process may not read count as locked.
+func (l *FileLock) Locked() (bool, error) {
+	h, err := l.inspect(l.abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case errors.Is(err, fs.ErrPermission):
+		return true, nil
+	case err != nil:
+		return false, wrap("locked", l.path, err)
+	}
+	return !h.stale(), nil
+}
+
+// Owner returns the process named in the lock file and true, or false when
+// there is no lock file. The owner may be dead (Owner.Verdict says so): a
+// stale lock file stays until the next Lock takes it over. A lock file that
+// holds no valid record is an error wrapping ErrInvalidLockFile.
+func (l *FileLock) Owner() (Owner, bool, error) {
+	h, err := l.inspect(l.abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return Owner{}, false, nil
+	case err != nil:
+		return Owner{}, false, wrap("owner", l.path, err)
+	case h.bad != nil:
+		return Owner{}, false, wrap("owner", l.path, fmt.Errorf("%w: %w", ErrInvalidLockFile, h.bad))
+	}
+	return h.owner(), true, nil
+}
+
+// attempt makes one attempt to take the lock, without waiting for anyone.
+// It returns held, or the holder that keeps us out, or an error. The caller
+// holds q.sem; attempt takes l.mu. ctx is consulted between the steps of a
+// takeover.
+func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false, nil, fs.ErrClosed
+	}
+	var h *holder
+	// A few rounds, in case the lock file vanishes between our link and our
+	// look at it, or a takeover finds that the lock changed under it.
+	for range 4 {
+		t, err := l.token()
+		if err != nil {
+			return false, nil, err
+		}
+		linkErr := os.Link(t.path, l.abs)
+		if linkErr == nil {
+			return l.acquired("link"), nil, nil
+		}
+		h, err = l.inspect(l.abs)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if errors.Is(linkErr, fs.ErrExist) {
+				continue // released between the link and the look
+			}
+			if err := l.linkFailed(linkErr); err != nil {
+				return false, nil, err
+			}
+			continue // our token had been removed; made anew
+		case errors.Is(err, fs.ErrPermission):
+			return false, unreadable(l.abs, err), nil
+		case err != nil:
+			return false, nil, err
+		case os.SameFile(h.fi, t.fi):
+			// The link took effect although it reported an error, as a
+			// lost reply on a network file system can make it do.
+			return l.acquired("link (confirmed by identity)"), nil, nil
+		case !errors.Is(linkErr, fs.ErrExist):
+			return false, nil, l.linkFailed(linkErr)
+		case !h.stale():
+			return false, h, nil
+		}
+		l.debug("stale lock", "holder", h)
+		won, err := l.takeOver(ctx, h)
+		if won || err != nil {
+			return won, h, err
+		}
+	}
+	return false, h, nil
+}
+
+// acquired records that we hold the lock; how says how, for the log.
+func (l *FileLock) acquired(how string) bool {
+	l.held = true
+	l.debug("acquired", "how", how)
+	l.step(StepAcquired)
+	return true
+}
+
+// linkFailed explains a failed link that was not "the lock file exists". A
+// token removed behind our back (by a careless cleaner) is made anew, and
+// linkFailed returns nil so the caller tries again.
+func (l *FileLock) linkFailed(err error) error {
+	if fsx.NoHardLinks(err) {
+		l.dropToken() // useless here; leave the directory as we found it
+		return fmt.Errorf("%w: %w", ErrNoHardLinks, err)
+	}
+	if errors.Is(err, fs.ErrNotExist) && l.tok != nil {
+		if _, serr := os.Lstat(l.tok.path); errors.Is(serr, fs.ErrNotExist) {
+			l.debug("token vanished; making a new one", "token", l.tok.path)
+			l.tok = nil
+			return nil
+		}
+	}
+	return err
+}
+
+// unreadable is the holder we report for a lock file we may not read: held,
+// never stale.
+func unreadable(path string, err error) *holder {
+	return &holder{path: path, res: procscan.Result{Verdict: procscan.Unknown,
+		Reason: fmt.Sprintf("the lock file cannot be read: %v", err)}}
+}
+
+func (l *FileLock) logger() *slog.Logger {
+	if l.cfg.Logger != nil {
+		return l.cfg.Logger
+	}
+	return slog.Default()
+}
+
+// debug logs a change of state. The Enabled check keeps the fast path free
+// of allocations when debug logging is off.
+func (l *FileLock) debug(msg string, args ...any) {
+	lg := l.logger()
+	if !lg.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	lg.Debug("openlock: "+msg, append([]any{"path", l.path}, args...)...)
+}
+
+// Locker returns a sync.Locker whose Lock calls l.Lock(context.Background())
+// and whose Unlock calls l.Unlock, for code that accepts a sync.Locker.
+//
+// sync.Locker has no way to report an error, so its methods panic with the
+// error instead: Lock when l.Lock fails (a timeout set by WithTimeout, a
+// closed FileLock, an I/O error), Unlock when l.Unlock fails (ErrNotHeld,
+// ErrLockLost). Use the FileLock's own methods where errors must be handled.
+func (l *FileLock) Locker() sync.Locker { return locker{l} }
+
+type locker struct{ l *FileLock }
+
+func (a locker) Lock() {
+	if err := a.l.Lock(context.Background()); err != nil {
+		panic(err)
+	}
+}
+
+func (a locker) Unlock() {
+	if err := a.l.Unlock(); err != nil {
+		panic(err)
+	}
+}

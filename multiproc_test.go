@@ -1,0 +1,226 @@
+package openlock
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Mutual exclusion across processes: workers increment a counter file with
+// a non-atomic read-sleep-write under the lock; the count must be exact and
+// no worker may find another live process inside.
+func TestMutualExclusionProcesses(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.lock")
+	counter := filepath.Join(dir, "counter")
+	const workers, cycles = 4, 150
+	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_COUNTER=" + counter,
+		"OPENLOCK_TEST_CYCLES=" + strconv.Itoa(cycles), "OPENLOCK_TEST_HOLD=100us"}
+	var cs []*child
+	for range workers {
+		cs = append(cs, startChild(t, "worker", env))
+	}
+	for _, c := range cs {
+		c.expect("done")
+		if err := c.wait(); err != nil {
+			t.Fatalf("worker %d: %v; it printed %q", c.pid(), err, c.printed())
+		}
+	}
+	b, err := os.ReadFile(counter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(b)); got != strconv.Itoa(workers*cycles) {
+		t.Errorf("counter = %s, want %d: the lock let two processes in", got, workers*cycles)
+	}
+	// Clean runs leave nothing behind but the test's own files.
+	if names := dirNames(t, dir); strings.Join(names, " ") != "counter" {
+		t.Errorf("directory after clean runs holds %q; want only the counter", names)
+	}
+}
+
+// A holder killed with SIGKILL is taken over at the next attempt, with no
+// sleep: a race delay of an hour would make a sleeping takeover time out.
+func TestCrashRecovery(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.lock")
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
+	h.expect("held")
+	l := mustNew(t, path, WithRaceDelay(time.Hour))
+	if ok, err := l.TryLock(); ok || err != nil {
+		t.Fatalf("TryLock while a live child holds = %v, %v; want false", ok, err)
+	}
+	h.kill()
+	if err := l.Lock(lockCtx(t)); err != nil {
+		t.Fatalf("Lock after the holder was killed: %v", err)
+	}
+	if r := readRecord(t, path); r.PID != os.Getpid() {
+		t.Errorf("lock holds pid %d after recovery, want ours", r.PID)
+	}
+	// The dead holder's token was swept; only what a live holder needs stays.
+	if got := helperFiles(t, path); len(got[tokenFile]) != 1 || len(got[tmpFile])+len(got[claimFile]) != 0 {
+		t.Errorf("after recovery the directory holds %v; want only our token", got)
+	}
+}
+
+// Many processes race for one crashed holder's lock, round after round; each
+// round every racer gets in once, one at a time.
+func TestManyRacersOnStaleLock(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.lock")
+	const racers, rounds = 6, 8
+	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_HOLD=2ms"}
+	var cs []*child
+	for range racers {
+		c := startChild(t, "racer", env)
+		c.expect("ready")
+		cs = append(cs, c)
+	}
+	for round := range rounds {
+		// A holder that crashes while holding.
+		h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
+		h.expect("held")
+		h.kill()
+		for _, c := range cs {
+			c.send("go")
+		}
+		for _, c := range cs {
+			c.expect("ok")
+		}
+		if _, err := os.Lstat(path); !isNotExist(err) {
+			t.Fatalf("round %d: lock file still there after every racer released: %v", round, err)
+		}
+	}
+	for _, c := range cs {
+		c.stdin.Close()
+		if err := c.wait(); err != nil {
+			t.Fatalf("racer %d: %v; it printed %q", c.pid(), err, c.printed())
+		}
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("directory after the racers closed holds %q; want nothing", names)
+	}
+}
+
+// Torture: workers whose every step may pause up to longer than the race
+// delay, while the test kills whichever process holds the lock. Nobody may
+// ever find another live process inside.
+func TestTortureKillsAndPauses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("torture test skipped in -short mode")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.lock")
+	const workers = 4
+	counter := filepath.Join(dir, "counter")
+	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_JITTER=3ms", "OPENLOCK_TEST_COUNTER=" + counter,
+		"OPENLOCK_TEST_RACE_DELAY=1ms", "OPENLOCK_TEST_HOLD=200us"}
+	byPID := make(map[int]*child)
+	start := func() {
+		c := startChild(t, "worker", env)
+		c.expect("ready")
+		byPID[c.pid()] = c
+	}
+	for range workers {
+		start()
+	}
+	kills := 0
+	deadline := time.Now().Add(6 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(time.Duration(50+rand.IntN(150)) * time.Millisecond)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		pid, _ := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+		if c := byPID[pid]; c != nil {
+			c.kill()
+			delete(byPID, pid)
+			kills++
+			start()
+		}
+	}
+	for _, c := range byPID {
+		c.stdin.Close()
+	}
+	total := 0
+	for _, c := range byPID {
+		line := c.expect("done")
+		n, _ := strconv.Atoi(strings.TrimPrefix(line, "done "))
+		total += n
+		if err := c.wait(); err != nil {
+			t.Fatalf("worker %d: %v; it printed %q", c.pid(), err, c.printed())
+		}
+	}
+	b, _ := os.ReadFile(counter)
+	cycles, _ := strconv.Atoi(string(b))
+	t.Logf("%d kills of holders; %d cycles in all, %d by the survivors", kills, cycles, total)
+	if kills == 0 || cycles < kills {
+		t.Fatalf("the torture did not exercise anything: %d kills, %d cycles", kills, cycles)
+	}
+	// Whatever the kills left is swept by the next token.
+	l := mustNew(t, path)
+	if err := l.Lock(lockCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	for _, n := range dirNames(t, dir) {
+		if n != "a.lock.inside" && n != "counter" {
+			t.Errorf("debris left after the torture and a sweep: %s", n)
+		}
+	}
+}
+
+// A waiter costs no busy loop: between two looks it sleeps, backing off.
+func TestBackoff(t *testing.T) {
+	b := backoff{max: 300 * time.Millisecond}
+	for i := range 30 {
+		d := b.next()
+		if d <= 0 || d > 300*time.Millisecond {
+			t.Fatalf("pause %d = %v, outside (0, 300ms]", i, d)
+		}
+		if i == 0 && d > firstPause {
+			t.Errorf("first pause = %v, want at most %v", d, firstPause)
+		}
+		if i > 12 && d < 150*time.Millisecond {
+			t.Errorf("pause %d = %v; the backoff should have reached the retry period", i, d)
+		}
+	}
+	if small := (&backoff{max: 100 * time.Microsecond}).next(); small > 100*time.Microsecond {
+		t.Errorf("first pause with a tiny retry period = %v", small)
+	}
+}
+
+func TestWaitForProcessThenCancel(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.lock")
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
+	h.expect("held")
+	l := mustNew(t, path)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- l.Lock(ctx) }()
+	time.Sleep(10 * time.Millisecond) // let it wait a little (not needed for correctness)
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "pid "+strconv.Itoa(h.pid())) {
+			t.Errorf("cancelled Lock = %v; want a cancellation naming holder pid %d", err, h.pid())
+		}
+	case <-time.After(long):
+		t.Fatal("cancelled Lock did not return")
+	}
+	if got := helperFiles(t, path); len(got[claimFile])+len(got[tmpFile]) != 0 || len(got[tokenFile]) != 2 {
+		t.Errorf("after a cancelled Lock the directory holds %v; want the holder's and our token only", got)
+	}
+	h.send("release")
+	h.expect("released")
+	if err := l.Lock(lockCtx(t)); err != nil {
+		t.Fatalf("Lock after the holder released: %v", err)
+	}
+}

@@ -1,0 +1,88 @@
+package openlock
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openlock/openlock/procscan"
+)
+
+// A holder in another PID namespace (a container sharing the lock
+// directory), with and without its own hostname, is never taken over: from
+// here its PID means nothing, so the verdict is unknown, which is held.
+func TestHolderInOtherPIDNamespace(t *testing.T) {
+	unshare := requireUnshare(t)
+	for _, tt := range []struct {
+		name, hostname, reason string
+	}{
+		{"same hostname", "", "PID namespace"},
+		{"own hostname", "container-7", `host "container-7"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "a.lock")
+			env := []string{"OPENLOCK_TEST_LOCK=" + path}
+			if tt.hostname != "" {
+				env = append(env, "OPENLOCK_TEST_HOSTNAME="+tt.hostname)
+			}
+			h := startChild(t, "hold", env, unshare, "--pid", "--uts", "--fork", "--mount-proc", "--kill-child")
+			if line := h.expect("held"); line != "held 1" {
+				t.Fatalf("child says %q; want pid 1 of its own namespace", line)
+			}
+			l := mustNew(t, path)
+			if ok, err := l.TryLock(); ok || err != nil {
+				t.Fatalf("TryLock while a holder in another namespace lives = %v, %v; want false", ok, err)
+			}
+			o, ok, err := l.Owner()
+			if !ok || err != nil || o.Verdict != procscan.Unknown || !strings.Contains(o.Reason, tt.reason) {
+				t.Errorf("Owner() = %+v, %v, %v; want unknown because of the %s", o, ok, err, tt.reason)
+			}
+			if err := l.Lock(shortCtx(t, 100*time.Millisecond)); !errors.Is(err, ErrTimeout) {
+				t.Errorf("Lock = %v, want ErrTimeout", err)
+			}
+			// Even pid 1 of this namespace, which lives, does not fool us.
+			if r := readRecord(t, path); r.PID != 1 {
+				t.Errorf("record names pid %d, want 1", r.PID)
+			}
+			h.send("release")
+			h.expect("released")
+			if ok, err := l.TryLock(); !ok || err != nil {
+				t.Errorf("TryLock after the other namespace released = %v, %v; want true", ok, err)
+			}
+		})
+	}
+}
+
+// A namespaced holder that dies leaves a lock nobody here can prove stale:
+// it stays held (leases are the cure). This documents the limit.
+func TestDeadHolderInOtherPIDNamespaceStaysHeld(t *testing.T) {
+	unshare := requireUnshare(t)
+	path := filepath.Join(t.TempDir(), "a.lock")
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path}, unshare, "--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL")
+	h.expect("held")
+	h.kill() // unshare dies, and with --kill-child the kernel kills the holder; h.kill waits for both
+	if ok, err := mustNew(t, path).TryLock(); ok || err != nil {
+		t.Errorf("TryLock on a dead holder from another namespace = %v, %v; want false (cannot be proven dead)", ok, err)
+	}
+}
+
+// requireUnshare returns the path of unshare(1), or skips with the reason
+// the namespace tests cannot run here.
+func requireUnshare(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("namespace tests need root (CI runs them as root)")
+	}
+	bin, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare(1) not found (util-linux)")
+	}
+	if out, err := exec.Command(bin, "--pid", "--uts", "--fork", "--mount-proc", "--kill-child", "true").CombinedOutput(); err != nil {
+		t.Skipf("unshare --pid --uts --fork --mount-proc --kill-child does not work here: %v: %s", err, out)
+	}
+	return bin
+}

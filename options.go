@@ -1,0 +1,221 @@
+package openlock
+
+import (
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/openlock/openlock/procscan"
+)
+
+// Takeover selects how a stale lock (its holder is dead) is taken over.
+type Takeover int
+
+const (
+	// Claims takes a stale lock over by one-shot claims: exclusive creation
+	// of a name that exists for that one stale lock file only. It needs no
+	// sleep and no assumption about timing. The default.
+	Claims Takeover = iota
+	// Fischer is the Python openlock algorithm: overwrite the stale file,
+	// sleep the race delay, re-read; still ours means acquired. It is only
+	// safe if every process writes within the race delay of observing the
+	// stale file, and each takeover costs the race delay. It exists for
+	// comparison and compatibility. All processes sharing a lock path must
+	// use the same takeover mode.
+	Fischer
+)
+
+func (t Takeover) String() string {
+	switch t {
+	case Claims:
+		return "claims"
+	case Fischer:
+		return "fischer"
+	}
+	return fmt.Sprintf("Takeover(%d)", int(t))
+}
+
+// Defaults are the settings a new FileLock starts from. The package defaults
+// are those of Python openlock: no timeout, RetryPeriod 0.3 s, RaceDelay
+// 0.2 s, Tries 2, SlowSystemError false; plus Takeover Claims and FileMode
+// 0644.
+type Defaults struct {
+	// Timeout bounds Lock when its context has no deadline; 0 means none.
+	Timeout time.Duration
+	// RetryPeriod is the longest pause between two looks at a held lock.
+	// Waiting starts at about a millisecond and backs off up to it.
+	RetryPeriod time.Duration
+	// RaceDelay is the Fischer mode's sleep between writing the lock file
+	// and re-reading it. Claims mode never sleeps.
+	RaceDelay time.Duration
+	// Tries is how many times Fischer mode writes a stale lock file before
+	// giving up with ErrInvalidLockFile.
+	Tries int
+	// SlowSystemError makes a slow write in Fischer mode fail with
+	// ErrSlowSystem instead of logging a warning.
+	SlowSystemError bool
+	// Takeover selects how stale locks are taken over.
+	Takeover Takeover
+	// FileMode is the permission of the lock file (and this lock's helper
+	// files). It is applied exactly, whatever the umask: other processes
+	// must read the file to judge whether its holder lives, and a file they
+	// cannot read is held for them, never stale.
+	FileMode fs.FileMode
+	// Logger receives a debug record for every change of state, with the
+	// reason, and a warning on a slow system. nil means slog.Default().
+	Logger *slog.Logger
+}
+
+var seedDefaults = Defaults{
+	RetryPeriod: 300 * time.Millisecond,
+	RaceDelay:   200 * time.Millisecond,
+	Tries:       2,
+	FileMode:    0o644,
+}
+
+// defaults holds the package defaults: the only mutable package state besides
+// the in-process registry of lock paths.
+var defaults = struct {
+	sync.Mutex
+	d Defaults
+}{d: seedDefaults}
+
+// GetDefaults returns the package defaults.
+func GetDefaults() Defaults {
+	defaults.Lock()
+	defer defaults.Unlock()
+	return defaults.d
+}
+
+// SetDefaults changes the package defaults for FileLocks created afterwards.
+// Either every option is valid and all apply, or none does and the error
+// (wrapping ErrInvalidOption) names the first bad one.
+func SetDefaults(opts ...Option) error {
+	defaults.Lock()
+	defer defaults.Unlock()
+	c := config{Defaults: defaults.d}
+	if err := c.apply(opts); err != nil {
+		return err
+	}
+	defaults.d = c.Defaults
+	return nil
+}
+
+// An Option changes one setting of a FileLock (with New) or of the package
+// defaults (with SetDefaults).
+type Option struct {
+	f func(*config) error
+}
+
+// config is what New resolves: the Defaults plus what only tests set.
+type config struct {
+	Defaults
+	table procscan.Table // the process table; procscan.System() unless a test injects one
+	trace func(Event)    // WithTrace
+}
+
+func (c *config) apply(opts []Option) error {
+	for _, o := range opts {
+		if o.f == nil {
+			return fmt.Errorf("openlock: zero Option: %w", ErrInvalidOption)
+		}
+		if err := o.f(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("openlock: "+format+": %w", append(a, ErrInvalidOption)...)
+}
+
+// WithTimeout sets the default timeout of Lock, used when its context has no
+// deadline. 0 means wait as long as the context allows; negative is invalid.
+func WithTimeout(d time.Duration) Option {
+	return Option{func(c *config) error {
+		if d < 0 {
+			return invalid("WithTimeout(%v): must not be negative", d)
+		}
+		c.Timeout = d
+		return nil
+	}}
+}
+
+// WithRetryPeriod sets the longest pause between two looks at a held lock.
+// It must be positive.
+func WithRetryPeriod(d time.Duration) Option {
+	return Option{func(c *config) error {
+		if d <= 0 {
+			return invalid("WithRetryPeriod(%v): must be positive", d)
+		}
+		c.RetryPeriod = d
+		return nil
+	}}
+}
+
+// WithRaceDelay sets the race delay of Fischer mode. It must be positive.
+func WithRaceDelay(d time.Duration) Option {
+	return Option{func(c *config) error {
+		if d <= 0 {
+			return invalid("WithRaceDelay(%v): must be positive", d)
+		}
+		c.RaceDelay = d
+		return nil
+	}}
+}
+
+// WithTries sets how many times Fischer mode writes a stale lock file before
+// giving up. It must be at least 1.
+func WithTries(n int) Option {
+	return Option{func(c *config) error {
+		if n < 1 {
+			return invalid("WithTries(%d): must be at least 1", n)
+		}
+		c.Tries = n
+		return nil
+	}}
+}
+
+// WithSlowSystemError makes a slow write in Fischer mode an ErrSlowSystem
+// error (true) or a logged warning (false, the default).
+func WithSlowSystemError(fail bool) Option {
+	return Option{func(c *config) error {
+		c.SlowSystemError = fail
+		return nil
+	}}
+}
+
+// WithTakeover selects how stale locks are taken over: Claims (the default)
+// or Fischer.
+func WithTakeover(t Takeover) Option {
+	return Option{func(c *config) error {
+		if t != Claims && t != Fischer {
+			return invalid("WithTakeover(%v): unknown mode", t)
+		}
+		c.Takeover = t
+		return nil
+	}}
+}
+
+// WithFileMode sets the permission bits of the lock file. The owner must be
+// able to read and write it; only permission bits (0o777) are allowed.
+func WithFileMode(mode fs.FileMode) Option {
+	return Option{func(c *config) error {
+		if mode&^fs.ModePerm != 0 || mode&0o600 != 0o600 {
+			return invalid("WithFileMode(%v): must be permission bits including 0600", mode)
+		}
+		c.FileMode = mode
+		return nil
+	}}
+}
+
+// WithLogger sets the logger; nil means slog.Default() at the time of use.
+func WithLogger(l *slog.Logger) Option {
+	return Option{func(c *config) error {
+		c.Logger = l
+		return nil
+	}}
+}

@@ -1,0 +1,255 @@
+package openlock
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/procscan"
+)
+
+// The roles a re-executed test binary can play, and their settings:
+//
+//	OPENLOCK_TEST_LOCK        the lock path
+//	OPENLOCK_TEST_TAKEOVER    "fischer" for WithTakeover(Fischer)
+//	OPENLOCK_TEST_RACE_DELAY  WithRaceDelay
+//	OPENLOCK_TEST_PAUSE_AT    a step name: there, print "paused <step>" and
+//	                          wait for a line on stdin (once)
+//	OPENLOCK_TEST_REPORT      steps at which to print "step <step>" (the
+//	                          first time), comma-separated
+//	OPENLOCK_TEST_JITTER      sleep a random time up to this at every step
+//	OPENLOCK_TEST_HOSTNAME    set this hostname first (in a UTS namespace)
+//	OPENLOCK_TEST_CYCLES      worker: how many cycles
+//	OPENLOCK_TEST_COUNTER     worker: the shared counter file
+//	OPENLOCK_TEST_HOLD        worker, racer: how long to hold each time
+var roles = map[string]func() error{
+	"exit":   func() error { return nil },
+	"hold":   roleHold,
+	"worker": roleWorker,
+	"racer":  roleRacer,
+}
+
+func runRole(name string) int {
+	f := roles[name]
+	if f == nil {
+		fmt.Fprintf(os.Stderr, "unknown role %q\n", name)
+		return 2
+	}
+	if h := os.Getenv("OPENLOCK_TEST_HOSTNAME"); h != "" {
+		if err := syscall.Sethostname([]byte(h)); err != nil {
+			fmt.Fprintf(os.Stderr, "sethostname: %v\n", err)
+			return 2
+		}
+	}
+	if err := f(); err != nil {
+		fmt.Printf("error %v\n", err)
+		fmt.Fprintf(os.Stderr, "role %s (pid %d): %v\n", name, os.Getpid(), err)
+		return 1
+	}
+	return 0
+}
+
+var stdin = bufio.NewScanner(os.Stdin)
+
+// roleLock opens the lock the environment describes, with the test hooks.
+func roleLock() (*FileLock, error) {
+	opts := []Option{withHook(roleHook())}
+	if os.Getenv("OPENLOCK_TEST_TAKEOVER") == "fischer" {
+		opts = append(opts, WithTakeover(Fischer))
+	}
+	if d := envDuration("OPENLOCK_TEST_RACE_DELAY"); d > 0 {
+		opts = append(opts, WithRaceDelay(d))
+	}
+	return New(os.Getenv("OPENLOCK_TEST_LOCK"), opts...)
+}
+
+func roleHook() func(string) {
+	pauseAt := os.Getenv("OPENLOCK_TEST_PAUSE_AT")
+	jitter := envDuration("OPENLOCK_TEST_JITTER")
+	report := make(map[string]bool)
+	for _, s := range strings.Split(os.Getenv("OPENLOCK_TEST_REPORT"), ",") {
+		report[s] = true
+	}
+	return func(step string) {
+		if report[step] {
+			report[step] = false
+			fmt.Printf("step %s\n", step)
+		}
+		if step == pauseAt {
+			pauseAt = ""
+			fmt.Printf("paused %s\n", step)
+			stdin.Scan()
+		}
+		if jitter > 0 {
+			time.Sleep(rand.N(jitter))
+		}
+	}
+}
+
+// roleHold takes the lock, prints "held", waits for a line (or EOF) on
+// stdin, releases it and prints "released".
+func roleHold() error {
+	l, err := roleLock()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), long)
+	defer cancel()
+	if err := l.Lock(ctx); err != nil {
+		return err
+	}
+	fmt.Printf("held %d\n", os.Getpid())
+	stdin.Scan()
+	if err := l.Unlock(); err != nil {
+		return err
+	}
+	fmt.Println("released")
+	return l.Close()
+}
+
+// inside is the critical section of workers and racers: it proves that no
+// other live process is inside, then does a non-atomic read-modify-write of
+// the counter (if any). The marker file <lock>.inside holds the record of the
+// process inside; one whose process is dead was left by a holder killed
+// inside, which is not an overlap.
+func inside(l *FileLock, counter string, hold time.Duration) error {
+	marker := l.abs + ".inside"
+	me, err := os.ReadFile(l.tok.path)
+	if err != nil {
+		return err
+	}
+	for {
+		err := writeNew(marker, me, 0o644)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		b, err := os.ReadFile(marker)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		r, perr := fileformat.Parse(b)
+		if perr == nil && procscan.Judge(r, procscan.System()).Verdict != procscan.Dead {
+			fmt.Printf("overlap with pid %d\n", r.PID)
+			return fmt.Errorf("overlap: pid %d is inside too", r.PID)
+		}
+		os.Remove(marker) // left by a holder killed inside
+	}
+	if counter != "" {
+		b, _ := os.ReadFile(counter)
+		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		if hold > 0 {
+			time.Sleep(hold)
+		}
+		if err := os.WriteFile(counter, []byte(strconv.Itoa(n+1)), 0o644); err != nil {
+			return err
+		}
+	} else if hold > 0 {
+		time.Sleep(hold)
+	}
+	return os.Remove(marker)
+}
+
+// roleWorker runs OPENLOCK_TEST_CYCLES cycles of Lock, inside, Unlock, or
+// until stdin closes when the count is 0. It prints "done <cycles>".
+func roleWorker() error {
+	l, err := roleLock()
+	if err != nil {
+		return err
+	}
+	cycles := envInt("OPENLOCK_TEST_CYCLES", 0)
+	hold := envDuration("OPENLOCK_TEST_HOLD")
+	stop := make(chan struct{})
+	if cycles == 0 {
+		go func() {
+			for stdin.Scan() {
+			}
+			close(stop)
+		}()
+	}
+	fmt.Println("ready")
+	n := 0
+	for ; cycles == 0 || n < cycles; n++ {
+		select {
+		case <-stop:
+			fmt.Printf("done %d\n", n)
+			return l.Close()
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), long)
+		err := l.Lock(ctx)
+		cancel()
+		if err != nil {
+			return err
+		}
+		if err := inside(l, os.Getenv("OPENLOCK_TEST_COUNTER"), hold); err != nil {
+			return err
+		}
+		if err := l.Unlock(); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("done %d\n", n)
+	return l.Close()
+}
+
+// roleRacer waits for "go" lines on stdin; for each it takes the lock, goes
+// inside, releases, and prints "ok". It exits at EOF.
+func roleRacer() error {
+	l, err := roleLock()
+	if err != nil {
+		return err
+	}
+	// Create the token now, so that the race is between lock attempts only.
+	l.mu.Lock()
+	_, err = l.token()
+	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	hold := envDuration("OPENLOCK_TEST_HOLD")
+	for stdin.Scan() {
+		ctx, cancel := context.WithTimeout(context.Background(), long)
+		err := l.Lock(ctx)
+		cancel()
+		if err != nil {
+			return err
+		}
+		if err := inside(l, "", hold); err != nil {
+			return err
+		}
+		if err := l.Unlock(); err != nil {
+			return err
+		}
+		fmt.Println("ok")
+	}
+	return l.Close()
+}
+
+// withHook traces steps by name only.
+func withHook(f func(step string)) Option {
+	return WithTrace(func(e Event) { f(string(e.Step)) })
+}
+
+// withTable injects a process table.
+func withTable(t procscan.Table) Option {
+	return Option{func(c *config) error {
+		c.table = t
+		return nil
+	}}
+}

@@ -1,0 +1,147 @@
+package openlock
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/openlock/openlock/procscan"
+)
+
+// Sweeping: removing the debris that crashed processes leave beside a lock
+// file (tokens, temporary links, claims), so that a directory never fills up.
+//
+// Only files whose record parses whole and names a dead owner are removed:
+// a file being written has no complete record yet, so a sweep never races a
+// process that is still creating its token.
+//
+// A dead claimer's claim is not always debris: while the stale incarnation it
+// was made for is still at the lock path, it is a link in that incarnation's
+// claim chain, and removing it would let a second process claim authority
+// that a live process already holds further down the chain. So claims in the
+// chain of the current lock file are kept; every other dead claim concerns an
+// incarnation that is gone for good (its holder is dead and cannot link it
+// again) and may go.
+
+// debrisKind says what a helper file beside the lock file is.
+type debrisKind int
+
+const (
+	notOurs debrisKind = iota
+	tokenFile
+	tmpFile
+	claimFile
+)
+
+// classify tells a helper file of the lock whose base name is base from the
+// name of a directory entry.
+func classify(base, name string) debrisKind {
+	rest, ok := strings.CutPrefix(name, base+".")
+	if !ok {
+		return notOurs
+	}
+	if id, ok := strings.CutPrefix(rest, "break."); ok && validNonce(id) {
+		return claimFile
+	}
+	nonce, suffix, ok := strings.Cut(rest, ".")
+	switch {
+	case !ok || !validNonce(nonce):
+		return notOurs
+	case suffix == "token":
+		return tokenFile
+	case suffix == "tmp":
+		return tmpFile
+	}
+	return notOurs
+}
+
+// sweep removes the debris of dead processes beside the lock file. It is best
+// effort: errors are logged, not returned. l.mu must be held.
+func (l *FileLock) sweep() {
+	n, err := sweepDebris(l, false)
+	if err != nil {
+		l.debug("sweep failed", "err", err)
+	} else if len(n) > 0 {
+		l.debug("swept debris of dead processes", "files", n)
+	}
+}
+
+// sweepDebris removes (or, with dryRun, only lists) the helper files of l's
+// lock path whose owners are dead, keeping the claims in the chain of the
+// current lock file. It returns the paths removed or to be removed.
+func sweepDebris(l *FileLock, dryRun bool) ([]string, error) {
+	dir, base := filepath.Split(l.abs)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var dead []string
+	for _, e := range entries {
+		kind := classify(base, e.Name())
+		if kind == notOurs {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		h, err := l.inspect(p)
+		if err != nil || h.bad != nil || !h.rec.Complete() || h.res.Verdict != procscan.Dead {
+			continue
+		}
+		dead = append(dead, p)
+	}
+	if len(dead) == 0 {
+		return nil, nil
+	}
+	// Judge first, then read the chain: a claim judged dead before the chain
+	// is read can only join a chain that already held it (see above).
+	chain, whole := l.chain()
+	var swept []string
+	var errs []error
+	for _, p := range dead {
+		if chain[p] || !whole && classify(base, filepath.Base(p)) == claimFile {
+			continue
+		}
+		if !dryRun {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		swept = append(swept, p)
+	}
+	return swept, errors.Join(errs...)
+}
+
+// chain returns the claim files that form the chain of the current lock file:
+// its claim and, while their owners are dead, the claims that authority
+// passed to. whole is false when some file could not be read, so that the
+// chain may go on beyond what was seen: then no claim may be removed.
+func (l *FileLock) chain() (in map[string]bool, whole bool) {
+	in = make(map[string]bool)
+	h, err := l.inspect(l.abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return in, true
+	}
+	if err != nil {
+		return in, false
+	}
+	for id := h.id(); len(in) < maxChain; {
+		p := claimName(l.abs, id)
+		c, err := l.inspect(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return in, true
+		case err != nil:
+			return in, false
+		case in[p]:
+			return in, true
+		}
+		in[p] = true
+		if !c.stale() {
+			return in, true
+		}
+		id = c.id()
+	}
+	return in, false
+}

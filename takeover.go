@@ -1,0 +1,148 @@
+package openlock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// Taking over a stale lock, by one-shot claims.
+//
+// The right to replace one incarnation of the lock file (one inode with one
+// content) is won by exclusively creating <lock>.break.<id>, a name that
+// belongs to that incarnation only: <id> is the nonce of its record, unique
+// to the dead holder's token, or a hash of a garbage file's identity and
+// content. The claim is a hard link of our token, so it names us.
+//
+// If the claim exists and its owner lives, we wait like any waiter. If its
+// owner is dead too, authority passes down a chain: the next claim is named
+// after the dead claimer's nonce, <lock>.break.<its nonce>, and so on.
+//
+// Holding the claim, we re-read the lock file. If it is still the incarnation
+// we judged stale, we replace it atomically (rename of a second link to our
+// token); if not, someone finished before us and we start over.
+//
+// Why this is safe without any timing assumption: while a dead holder's file
+// sits at the lock path, nobody else can change it. A link(2) onto it fails,
+// its holder cannot release it, and exactly one live process at a time holds
+// the claim at the end of its chain, because each claim name is created once
+// and only its live owner removes it. The one assumption is that a Dead
+// verdict is never wrong, which is why package procscan answers Unknown
+// (treated as alive) whenever it cannot be sure.
+
+// maxChain bounds how far a claim chain is followed before we wait and look
+// again. A chain grows by one link per claimer that died mid-takeover.
+const maxChain = 64
+
+// takeOver replaces the stale lock file h with our token. It returns true
+// when we hold the lock; false, nil when the lock changed under us or a live
+// process is already taking it over. l.mu must be held.
+func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
+	if l.cfg.Takeover == Fischer {
+		return l.fischer(ctx, h)
+	}
+	l.step(StepObserved)
+	claim, by, err := l.claim(h)
+	if err != nil || claim == "" {
+		if by != nil {
+			l.debug("stale lock is being taken over", "claimer", by)
+		}
+		return false, err
+	}
+	won, err := l.replaceClaimed(ctx, h)
+	if rerr := os.Remove(claim); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
+		l.debug("cannot remove our claim", "claim", claim, "err", rerr)
+	}
+	if won {
+		l.sweep()
+	}
+	return won, err
+}
+
+// replaceClaimed, holding the claim on h, replaces the lock file if it is
+// still h.
+func (l *FileLock) replaceClaimed(ctx context.Context, h *holder) (bool, error) {
+	l.step(StepClaimed)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	cur, err := l.inspect(l.abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil // released or replaced since: start over
+	case err != nil:
+		return false, err
+	case !cur.sameAs(h):
+		l.debug("stale lock changed before we could replace it", "now", cur)
+		return false, nil
+	}
+	l.step(StepValidated)
+	if err := l.replace(); err != nil {
+		return false, err
+	}
+	l.stepWindow(StepReplaced, time.Since(h.at))
+	return l.acquired("takeover of a stale lock"), nil
+}
+
+// claim takes the one-shot claim on h's incarnation, following the chain
+// past claims whose owners are dead. It returns the claim's path, or "" and
+// the live claimer (nil if unknown) that holds the way.
+func (l *FileLock) claim(h *holder) (string, *holder, error) {
+	id := h.id()
+	seen := make(map[string]bool)
+	for range 2 * maxChain {
+		if seen[id] || len(seen) >= maxChain {
+			return "", nil, nil // a cycle or an absurd chain: wait and look again
+		}
+		seen[id] = true
+		p := claimName(l.abs, id)
+		linkErr := os.Link(l.tok.path, p)
+		if linkErr == nil {
+			l.debug("claimed", "claim", p)
+			return p, nil, nil
+		}
+		c, err := l.inspect(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if !errors.Is(linkErr, fs.ErrExist) {
+				return "", nil, l.linkFailed(linkErr)
+			}
+			delete(seen, id) // its owner just dropped it: try the same name again
+			continue
+		case errors.Is(err, fs.ErrPermission):
+			return "", unreadable(p, err), nil
+		case err != nil:
+			return "", nil, err
+		case os.SameFile(c.fi, l.tok.fi):
+			return p, nil, nil // ours already (a lost reply, or an earlier try)
+		case !errors.Is(linkErr, fs.ErrExist):
+			return "", nil, l.linkFailed(linkErr)
+		case !c.stale():
+			return "", c, nil
+		}
+		l.debug("claim owner is dead; authority passes on", "claim", p, "owner", c)
+		id = c.id()
+	}
+	return "", nil, nil
+}
+
+// replace puts our token at the lock path atomically, over whatever is there:
+// a second link of the token is renamed over the lock file.
+func (l *FileLock) replace() error {
+	tmp := tmpName(l.abs, l.tok.nonce)
+	os.Remove(tmp) // left by an earlier failed replace of ours, if any
+	if err := os.Link(l.tok.path, tmp); err != nil {
+		if err := l.linkFailed(err); err != nil {
+			return err
+		}
+		return fmt.Errorf("our token %s vanished during a takeover", l.tok.path)
+	}
+	if err := os.Rename(tmp, l.abs); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package openlock
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/openlock/openlock/fileformat"
+)
+
+// A token is this FileLock's own file beside the lock file, holding its
+// record. It is created once; acquiring the lock links it to the lock path,
+// which costs a hard link instead of a new inode per acquisition.
+type token struct {
+	path  string      // <lock>.<nonce>.token
+	nonce string      // random, unique to this token
+	fi    fs.FileInfo // its identity: the lock file is ours iff it is this inode
+}
+
+const nonceBytes = 16
+
+// The names of the helper files beside the lock file <lock>:
+//
+//	<lock>.<nonce>.token   a FileLock's token
+//	<lock>.<nonce>.tmp     a token being written, or a second link of it
+//	                       about to be renamed over a stale lock file
+//	<lock>.break.<id>      a one-shot claim on the incarnation <id>
+func tokenName(lock, nonce string) string { return lock + "." + nonce + ".token" }
+func tmpName(lock, nonce string) string   { return lock + "." + nonce + ".tmp" }
+func claimName(lock, id string) string    { return lock + ".break." + id }
+
+func newNonce() string {
+	b := make([]byte, nonceBytes)
+	rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// validNonce accepts exactly what newNonce makes: a nonce from a file is
+// used in a file name, so nothing else may pass.
+func validNonce(s string) bool {
+	if len(s) != 2*nonceBytes {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// selfRecord is the record of this process with the given nonce.
+func (l *FileLock) selfRecord(nonce string) (fileformat.Record, error) {
+	pid := os.Getpid()
+	p, err := l.cfg.table.Process(pid)
+	if err != nil {
+		return fileformat.Record{}, fmt.Errorf("reading this process's start time: %w", err)
+	}
+	argv0 := ""
+	if len(os.Args) > 0 {
+		argv0 = os.Args[0]
+	}
+	id := l.cfg.table.Identity()
+	return fileformat.Record{
+		PID: pid, Name: fileformat.SanitizeName(argv0), Version: fileformat.Version,
+		Host: id.Host, Boot: id.Boot, Start: p.Start, PIDNS: id.PIDNS, Nonce: nonce,
+	}, nil
+}
+
+// token returns this FileLock's token, creating it on first use. The token's
+// name appears only with its whole record inside (written under a temporary
+// name, then renamed), so a sweep never sees a token half-written.
+// l.mu must be held.
+func (l *FileLock) token() (*token, error) {
+	if l.tok != nil {
+		return l.tok, nil
+	}
+	nonce := newNonce()
+	rec, err := l.selfRecord(nonce)
+	if err != nil {
+		return nil, err
+	}
+	data, err := fileformat.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	t := &token{path: tokenName(l.abs, nonce), nonce: nonce}
+	tmp := tmpName(l.abs, nonce)
+	if err := writeNew(tmp, data, l.cfg.FileMode); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("lock directory %s does not exist: %w", filepath.Dir(l.abs), err)
+		}
+		return nil, fmt.Errorf("creating token: %w", err)
+	}
+	if err := os.Rename(tmp, t.path); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("creating token: %w", err)
+	}
+	if t.fi, err = os.Lstat(t.path); err != nil {
+		os.Remove(t.path)
+		return nil, fmt.Errorf("creating token: %w", err)
+	}
+	l.tok = t
+	l.debug("token created", "token", t.path)
+	l.sweep()
+	return t, nil
+}
+
+// writeNew creates path, which must not exist, with the given content and
+// exactly the given mode.
+func writeNew(path string, data []byte, mode fs.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode) // the umask must not hide the record from others
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
+// dropToken removes the token. l.mu must be held.
+func (l *FileLock) dropToken() error {
+	if l.tok == nil {
+		return nil
+	}
+	err := os.Remove(l.tok.path)
+	l.tok = nil
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
