@@ -19,7 +19,7 @@ func TestHelperBase(t *testing.T) {
 		"a.lock.notanonce.token":     "",
 		"a.lock.break.nothex":        "",
 		"a.lock":                     "",
-		"." + n + ".token":            "",
+		"." + n + ".token":           "",
 		"a.lock." + n + ".token.bak": "",
 	} {
 		got, ok := helperBase(name)
