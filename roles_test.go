@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/openlock/openlock/fileformat"
@@ -45,7 +44,7 @@ func runRole(name string) int {
 		return 2
 	}
 	if h := os.Getenv("OPENLOCK_TEST_HOSTNAME"); h != "" {
-		if err := syscall.Sethostname([]byte(h)); err != nil {
+		if err := setHostname(h); err != nil {
 			fmt.Fprintf(os.Stderr, "sethostname: %v\n", err)
 			return 2
 		}

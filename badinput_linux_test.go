@@ -1,0 +1,222 @@
+package openlock
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/openlock/openlock/fileformat"
+)
+
+// The rows of the bad-input table that need Linux: mounts, other users,
+// device nodes, FUSE.
+
+func TestReadOnlyDirectory(t *testing.T) {
+	dir := readOnlyDir(t)
+	path := filepath.Join(dir, "a.lock")
+	err := mustNew(t, path).Lock(lockCtx(t))
+	if !errors.Is(err, syscall.EROFS) && !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Lock in a read-only directory = %v; want EROFS or a permission error naming %s", err, path)
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("read-only directory now holds %q", names)
+	}
+}
+
+// readOnlyDir returns a directory no lock can be created in: a read-only
+// tmpfs when running as root (root ignores mode bits), else mode 0555.
+func readOnlyDir(t *testing.T) string {
+	dir := t.TempDir()
+	if os.Geteuid() != 0 {
+		os.Chmod(dir, 0o555)
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		return dir
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_RDONLY, "size=1m"); err != nil {
+		t.Skipf("cannot mount a read-only tmpfs as root: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	return dir
+}
+
+func TestNoPermission(t *testing.T) {
+	if os.Geteuid() == 0 {
+		// Root ignores mode bits; run the check as an unprivileged child.
+		runUnprivileged(t, "TestNoPermission")
+		return
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.lock")
+	os.Chmod(dir, 0o500)
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	err := mustNew(t, path).Lock(lockCtx(t))
+	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Lock in a directory without write permission = %v; want fs.ErrPermission naming %s", err, path)
+	}
+}
+
+func TestUnreadableLockFileIsHeld(t *testing.T) {
+	if os.Geteuid() == 0 {
+		runUnprivileged(t, "TestUnreadableLockFileIsHeld")
+		return
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.lock")
+	writeStale(t, path) // stale, but nobody may read it
+	os.Chmod(path, 0)
+	l := mustNew(t, path)
+	if ok, err := l.TryLock(); ok || err != nil {
+		t.Fatalf("TryLock on an unreadable lock file = %v, %v; want false, nil (held)", ok, err)
+	}
+	if locked, err := l.Locked(); !locked || err != nil {
+		t.Errorf("Locked() on an unreadable lock file = %v, %v; want true", locked, err)
+	}
+}
+
+// runUnprivileged runs one test of this binary as user nobody. The binary is
+// copied where nobody may execute it.
+func runUnprivileged(t *testing.T, test string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "openlock-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "openlock.test")
+	src, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^"+test+"$", "-test.v")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TMPDIR="+dir, "HOME="+dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	tmp := filepath.Join(dir, "tmp")
+	os.Mkdir(tmp, 0o777)
+	os.Chmod(tmp, 0o777)
+	cmd.Env = append(cmd.Env, "TMPDIR="+tmp)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s as nobody failed: %v\n%s", test, err, out)
+	}
+	if !bytes.Contains(out, []byte("--- PASS: "+test)) {
+		t.Fatalf("%s as nobody did not pass:\n%s", test, out)
+	}
+	t.Logf("ran as nobody:\n%s", out)
+}
+
+func TestNotALockFile(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name  string
+		setup func(path string) error
+	}{
+		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }},
+		{"symlink to a stale record", func(p string) error {
+			writeStale(t, p+".target")
+			return os.Symlink(p+".target", p)
+		}},
+		{"dangling symlink", func(p string) error { return os.Symlink(p+".nowhere", p) }},
+		{"FIFO", func(p string) error { return syscall.Mkfifo(p, 0o644) }},
+		{"device", func(p string) error {
+			if os.Geteuid() != 0 {
+				return os.Symlink("/dev/null", p) // still refused, as a symlink
+			}
+			return syscall.Mknod(p, syscall.S_IFCHR|0o644, 1<<8|3) // /dev/null's numbers
+		}},
+		{"1 MiB file", func(p string) error { return os.WriteFile(p, bytes.Repeat([]byte("x"), 1<<20), 0o644) }},
+		{"4 KiB + 1 file that starts like a record", func(p string) error {
+			return os.WriteFile(p, append([]byte("1\nx\n"), bytes.Repeat([]byte("y"), fileformat.MaxSize-3)...), 0o644)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_"))
+			if err := tt.setup(path); err != nil {
+				t.Skipf("cannot set up: %v", err)
+			}
+			before := snapshot(t, path)
+			l := mustNew(t, path)
+			if err := l.Lock(lockCtx(t)); !errors.Is(err, ErrNotLockFile) {
+				t.Errorf("Lock = %v, want ErrNotLockFile", err)
+			}
+			if ok, err := l.TryLock(); ok || !errors.Is(err, ErrNotLockFile) {
+				t.Errorf("TryLock = %v, %v, want ErrNotLockFile", ok, err)
+			}
+			if _, err := l.Locked(); !errors.Is(err, ErrNotLockFile) {
+				t.Errorf("Locked() error = %v, want ErrNotLockFile", err)
+			}
+			if _, _, err := l.Owner(); !errors.Is(err, ErrNotLockFile) {
+				t.Errorf("Owner() error = %v, want ErrNotLockFile", err)
+			}
+			if after := snapshot(t, path); after != before {
+				t.Errorf("lock path changed: before %q, after %q", before, after)
+			}
+			if h := helperFiles(t, path); len(h[claimFile])+len(h[tmpFile]) != 0 {
+				t.Errorf("claims or temporary files left: %v", h)
+			}
+		})
+	}
+}
+
+// snapshot describes what is at path without following a symlink.
+func snapshot(t *testing.T, path string) string {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := fi.Mode().String() + " " + strconv.FormatInt(fi.Size(), 10)
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		s += " -> " + target
+	}
+	if fi.Mode().IsRegular() {
+		b, _ := os.ReadFile(path)
+		s += " " + strconv.Itoa(len(b)) + ":" + string(b[:min(len(b), 64)])
+	}
+	return s
+}
+
+func TestNoHardLinks(t *testing.T) {
+	dir := noHardLinkDir(t)
+	path := filepath.Join(dir, "a.lock")
+	err := mustNew(t, path).Lock(lockCtx(t))
+	if !errors.Is(err, ErrNoHardLinks) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Lock on a file system without hard links = %v; want ErrNoHardLinks naming %s", err, path)
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("directory holds %q after the failed Lock", names)
+	}
+}
+
+// noHardLinkDir mounts fuse-zip, a FUSE file system that refuses link(2)
+// with EPERM, on a new directory.
+func noHardLinkDir(t *testing.T) string {
+	bin, err := exec.LookPath("fuse-zip")
+	if err != nil {
+		t.Skip("fuse-zip is not installed (apt-get install fuse-zip); cannot make a file system without hard links")
+	}
+	dir := t.TempDir()
+	mnt := filepath.Join(dir, "mnt")
+	os.Mkdir(mnt, 0o755)
+	if out, err := exec.Command(bin, filepath.Join(dir, "fs.zip"), mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount fuse-zip (needs /dev/fuse and permission): %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if exec.Command("fusermount", "-u", mnt).Run() != nil {
+			syscall.Unmount(mnt, syscall.MNT_DETACH)
+		}
+	})
+	return mnt
+}
