@@ -117,8 +117,8 @@ func TestTortureKillsAndPauses(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a.lock")
 	const workers = 4
-	counter := filepath.Join(dir, "counter")
-	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_JITTER=3ms", "OPENLOCK_TEST_COUNTER=" + counter,
+	const after = 5 // cycles each survivor completes once the killing stops
+	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_JITTER=3ms", "OPENLOCK_TEST_MIN_CYCLES=" + strconv.Itoa(after),
 		"OPENLOCK_TEST_RACE_DELAY=1ms", "OPENLOCK_TEST_HOLD=200us"}
 	byPID := make(map[int]*child)
 	start := func() {
@@ -157,11 +157,14 @@ func TestTortureKillsAndPauses(t *testing.T) {
 			t.Fatalf("worker %d: %v; it printed %q", c.pid(), err, c.printed())
 		}
 	}
-	b, _ := os.ReadFile(counter)
-	cycles, _ := strconv.Atoi(string(b))
-	t.Logf("%d kills of holders; %d cycles in all, %d by the survivors", kills, cycles, total)
-	if kills == 0 || cycles < kills {
-		t.Fatalf("the torture did not exercise anything: %d kills, %d cycles", kills, cycles)
+	// (No counter here: a holder killed in the middle of rewriting it would
+	// reset it. The marker in inside() detects overlaps instead.)
+	t.Logf("%d kills of holders; the %d survivors completed %d cycles", kills, workers, total)
+	if kills == 0 {
+		t.Fatal("the torture killed no holder")
+	}
+	if total < workers*after {
+		t.Fatalf("survivors completed %d cycles, want at least %d", total, workers*after)
 	}
 	// Whatever the kills left is swept by the next token.
 	l := mustNew(t, path)
@@ -170,7 +173,7 @@ func TestTortureKillsAndPauses(t *testing.T) {
 	}
 	l.Close()
 	for _, n := range dirNames(t, dir) {
-		if n != "a.lock.inside" && n != "counter" {
+		if n != "a.lock.inside" {
 			t.Errorf("debris left after the torture and a sweep: %s", n)
 		}
 	}

@@ -28,6 +28,7 @@ import (
 //	OPENLOCK_TEST_JITTER      sleep a random time up to this at every step
 //	OPENLOCK_TEST_HOSTNAME    set this hostname first (in a UTS namespace)
 //	OPENLOCK_TEST_CYCLES      worker: how many cycles
+//	OPENLOCK_TEST_MIN_CYCLES  worker: at least this many, when CYCLES is 0
 //	OPENLOCK_TEST_COUNTER     worker: the shared counter file
 //	OPENLOCK_TEST_HOLD        worker, racer: how long to hold each time
 var roles = map[string]func() error{
@@ -163,14 +164,16 @@ func inside(l *FileLock, counter string, hold time.Duration) error {
 	return os.Remove(marker)
 }
 
-// roleWorker runs OPENLOCK_TEST_CYCLES cycles of Lock, inside, Unlock, or
-// until stdin closes when the count is 0. It prints "done <cycles>".
+// roleWorker runs OPENLOCK_TEST_CYCLES cycles of Lock, inside, Unlock, or,
+// when that is 0, cycles until stdin closes and at least
+// OPENLOCK_TEST_MIN_CYCLES are done. It prints "done <cycles>".
 func roleWorker() error {
 	l, err := roleLock()
 	if err != nil {
 		return err
 	}
 	cycles := envInt("OPENLOCK_TEST_CYCLES", 0)
+	minCycles := envInt("OPENLOCK_TEST_MIN_CYCLES", 0)
 	hold := envDuration("OPENLOCK_TEST_HOLD")
 	stop := make(chan struct{})
 	if cycles == 0 {
@@ -185,8 +188,10 @@ func roleWorker() error {
 	for ; cycles == 0 || n < cycles; n++ {
 		select {
 		case <-stop:
-			fmt.Printf("done %d\n", n)
-			return l.Close()
+			if n >= minCycles {
+				fmt.Printf("done %d\n", n)
+				return l.Close()
+			}
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), long)
