@@ -24,7 +24,7 @@ import (
 // for operators ("openlock clean") and for directories no lock visits.
 func (l *FileLock) Clean(dryRun bool) ([]string, error) {
 	var removed []string
-	h, err := l.inspect(l.abs)
+	h, err := l.lookLocked(l.abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -52,7 +52,8 @@ func (l *FileLock) Clean(dryRun bool) ([]string, error) {
 
 // LockFiles returns the lock files in dir that openlock knows of: files
 // holding a complete openlock record, and the lock paths named by tokens,
-// temporary links and claims beside them (which may no longer exist). It is
+// temporary links, claims and fence files beside them (which may no longer
+// exist). It is
 // how "openlock clean DIR" finds what to clean.
 func LockFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
@@ -72,7 +73,12 @@ func LockFiles(dir string) ([]string, error) {
 		if err != nil || len(b) > fileformat.MaxSize {
 			continue
 		}
-		if r, err := fileformat.Parse(b); err == nil && r.Complete() {
+		r, err := fileformat.Parse(b)
+		switch {
+		case err != nil || !r.Complete():
+		case isFence(r) && strings.HasSuffix(e.Name(), ".fence"):
+			paths = append(paths, filepath.Join(dir, strings.TrimSuffix(e.Name(), ".fence")))
+		default:
 			paths = append(paths, filepath.Join(dir, e.Name()))
 		}
 	}

@@ -1,6 +1,7 @@
 package openlock
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,16 +53,19 @@ func (l *FileLock) queue(ctx context.Context, start time.Time) error {
 }
 
 // poll, holding q.sem, looks at the lock file again and again until the lock
-// is ours or ctx ends. Between looks it pauses, backing off. The timeout
-// context and the timer are made only once a first look found the lock
-// held, so the uncontended path allocates neither.
+// is ours or ctx ends. Between looks it pauses, backing off, unless a watch
+// on the lock file wakes it first. The timeout context, the watch and the
+// timer are made only once a first look found the lock held, so the
+// uncontended path allocates none of them.
 func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 	var (
 		h      *holder // the holder last seen
-		b      = backoff{max: l.cfg.RetryPeriod}
+		b      = backoff{max: l.cfg.RetryPeriod, first: l.cfg.firstPause}
 		timer  *time.Timer
+		wt     *watch
 		cancel context.CancelFunc
 	)
+	defer func() { wt.stop() }()
 	for {
 		held, seen, err := l.attempt(ctx)
 		switch {
@@ -79,12 +83,17 @@ func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 			defer cancel()
 			timer = time.NewTimer(b.next())
 			defer timer.Stop()
+			if wt = l.watch(releaseOps); wt != nil {
+				continue // look once more: a release before the watch began raised no event
+			}
 		} else {
 			timer.Reset(b.next())
 		}
 		l.step(StepWaiting)
 		select {
 		case <-timer.C:
+		case <-wt.wakeups():
+			l.step(StepWoken)
 		case <-ctx.Done():
 			l.q.sem.Release(1)
 			return l.gaveUp(ctx, start, h)
@@ -144,8 +153,9 @@ func (l *FileLock) gaveUp(ctx context.Context, start time.Time, h *holder) error
 // drawn at random from its upper half, so that waiters woken together spread
 // out again.
 type backoff struct {
-	max time.Duration
-	cur time.Duration
+	max   time.Duration
+	first time.Duration // 0: firstPause
+	cur   time.Duration
 }
 
 const firstPause = time.Millisecond
@@ -153,7 +163,7 @@ const firstPause = time.Millisecond
 func (b *backoff) next() time.Duration {
 	switch {
 	case b.cur == 0:
-		b.cur = min(firstPause, b.max)
+		b.cur = min(cmp.Or(b.first, firstPause), b.max)
 	case b.cur < b.max:
 		b.cur = min(2*b.cur, b.max)
 	}

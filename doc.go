@@ -29,7 +29,9 @@
 //     for as long as the lock file exists.
 //   - Goroutines of one process that use one lock path queue in-process and
 //     never poll; they see each other's memory writes as with a sync.Mutex,
-//     and the race detector agrees.
+//     and the race detector agrees. A process waiting for another polls with
+//     backoff, and is woken at once by file-change notification when the
+//     lock file is removed (where the file system delivers it).
 //   - Lock honours its context in every phase; a cancelled Lock leaves nothing
 //     of its own behind. Unlock deletes the lock file only if it is still
 //     this FileLock's, and reports ErrLockLost otherwise.
@@ -47,15 +49,33 @@
 // replaced by the one process that exclusively creates the claim
 // <lock>.break.<id> for that incarnation of the file (see takeover.go).
 //
+// # Beyond the seed
+//
+//   - LockContext returns a context that ends when the lock is released or
+//     lost (removed, replaced, taken over), for errgroup.WithContext.
+//   - WithLease makes a holder refresh its lock file, so that a holder that
+//     cannot be checked (another host or container) and stops refreshing is
+//     stale after the lease; ages are read from the file system's own clock.
+//   - WithFencing numbers the acquisitions (Fence), for downstream systems
+//     that must refuse a former holder.
+//
+// # Process-wide state
+//
+// Besides the defaults (SetDefaults), the package keeps two process-wide
+// registries, both reference-counted so that they hold nothing once unused:
+// the in-process queue of each lock path, and one shared file-change watcher
+// (closed after a few idle seconds).
+//
 // # Limits
 //
 //   - The directory must support hard links (ErrNoHardLinks otherwise).
 //   - A holder on another host, in another PID namespace or from a previous
-//     boot is never judged dead, so its lock stays until it releases it or an
-//     operator removes it.
+//     boot is never judged dead, so its lock stays until it releases it, its
+//     lease runs out (WithLease) or an operator removes it.
 //   - Removing a lock file by hand, or sharing a lock path with Python
 //     openlock (which judges a Go holder dead), breaks mutual exclusion.
 //   - A lock is a lock, not a fence: a holder paused for a long time is still
-//     the holder, and one whose lock file was removed learns it only at
-//     Unlock (ErrLockLost).
+//     the holder, and one whose lock file was removed learns it after the
+//     fact (LockContext, or ErrLockLost at Unlock). WithFencing gives
+//     downstream systems the means to refuse it.
 package openlock

@@ -166,3 +166,48 @@ func ExampleSetDefaults() {
 	// 30s
 	// true
 }
+
+// LockContext hands the work a context that ends if the lock is lost (here,
+// someone removes the lock file by hand), so errgroup workers stop.
+func ExampleFileLock_LockContext() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "job.lock")
+
+	l, _ := openlock.New(path)
+	defer l.Close()
+	held, err := l.LockContext(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	g, ctx := errgroup.WithContext(held)
+	g.Go(func() error {
+		<-ctx.Done() // a long job would check ctx between steps
+		return context.Cause(ctx)
+	})
+	os.Remove(path) // an operator removes the lock file
+	err = g.Wait()
+	fmt.Println(errors.Is(err, openlock.ErrLockLost))
+	fmt.Println(errors.Is(l.Unlock(), openlock.ErrLockLost))
+	// Output:
+	// true
+	// true
+}
+
+// A lease lets other machines take over the lock of a holder they cannot
+// check once it stops refreshing; fencing numbers the acquisitions.
+func ExampleWithLease() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+
+	l, _ := openlock.New(filepath.Join(dir, "job.lock"),
+		openlock.WithLease(30*time.Second), openlock.WithFencing(true))
+	defer l.Close()
+	if err := l.Lock(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	fence, _ := l.Fence()
+	fmt.Println("fence", fence) // send it with every write to the guarded system
+	l.Unlock()
+	// Output: fence 1
+}

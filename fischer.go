@@ -43,7 +43,7 @@ func (l *FileLock) fischer(ctx context.Context, h *holder) (bool, error) {
 		case err != nil:
 			return false, err
 		case os.SameFile(cur.fi, tok.fi):
-			return l.acquired(fmt.Sprintf("fischer takeover (race window %v)", window)), nil
+			return l.acquired(fmt.Sprintf("fischer takeover (race window %v)", window))
 		case cur.bad == nil:
 			return false, nil // another process's record: it won the race
 		}

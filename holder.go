@@ -45,6 +45,59 @@ func (l *FileLock) inspect(path string) (*holder, error) {
 	return h, nil
 }
 
+// look is inspect for a lock file or a claim, which a lease may make stale:
+// a leased record whose holder cannot be checked from here (verdict unknown)
+// is stale once it has gone unrefreshed for its lease plus our margin.
+func (l *FileLock) look(path string) (*holder, error) {
+	h, err := l.inspect(path)
+	if err == nil && h.bad == nil && h.rec.Lease != "" && h.res.Verdict == procscan.Unknown {
+		l.judgeLease(h)
+	}
+	return h, err
+}
+
+// lookLocked is look for callers that do not hold l.mu.
+func (l *FileLock) lookLocked(path string) (*holder, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.look(path)
+}
+
+// judgeLease turns an unknown verdict into dead when the lease has run out.
+// The age is the file system's "now" minus the file's change time, both by
+// the file system's clock where it stamps times itself, so machines' clocks
+// need not agree. (The change time moves with every refresh, link and unlink
+// of the holder's inode, never with a read.) Anything unclear keeps the
+// holder held.
+func (l *FileLock) judgeLease(h *holder) {
+	lease, err := time.ParseDuration(h.rec.Lease)
+	if err != nil || lease <= 0 {
+		return
+	}
+	now, err := l.fsNow()
+	if err != nil {
+		l.debug("cannot read the file system's clock; lease not judged", "err", err)
+		return
+	}
+	age := now.Sub(fsx.ChangeTime(h.fi))
+	if age <= lease+l.cfg.LeaseMargin {
+		return
+	}
+	h.res = procscan.Result{Verdict: procscan.Dead, Reason: fmt.Sprintf(
+		"lease expired: not refreshed for %v (lease %v, margin %v), and %s",
+		age.Round(time.Millisecond), lease, l.cfg.LeaseMargin, h.res.Reason)}
+}
+
+// fsNow is the file system's current time, read by touching our token; a
+// FileLock without a token (it never tried to lock) uses this machine's
+// clock, and so relies on the lease margin for skew.
+func (l *FileLock) fsNow() (time.Time, error) {
+	if l.tok == nil {
+		return time.Now(), nil
+	}
+	return fsx.Now(l.tok.path)
+}
+
 // stale reports whether the file may be taken over: its record names a dead
 // process, or it holds no valid record at all (the seed's rule).
 func (h *holder) stale() bool { return h.bad != nil || h.res.Verdict == procscan.Dead }

@@ -39,6 +39,8 @@ type FileLock struct {
 	tok    *token     // created on first use
 	held   bool       // this FileLock holds the lock, and q.sem
 	closed bool
+	keeper *keeper // refreshes the lease, watches for loss; while held
+	fence  uint64  // the fence of the current hold (WithFencing)
 }
 
 // New returns a FileLock for the lock file at path ("" means DefaultPath in
@@ -105,6 +107,7 @@ func (l *FileLock) Unlock() error {
 func (l *FileLock) release() error {
 	l.held = false
 	defer l.q.sem.Release(1)
+	l.stopKeeper()
 	fi, err := os.Lstat(l.abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -161,7 +164,7 @@ func (l *FileLock) closedError(op string) error {
 // is not locked; a holder that cannot be checked from here (another host or
 // container) and a lock file this process may not read count as locked.
 func (l *FileLock) Locked() (bool, error) {
-	h, err := l.inspect(l.abs)
+	h, err := l.lookLocked(l.abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
@@ -178,7 +181,7 @@ func (l *FileLock) Locked() (bool, error) {
 // stale lock file stays until the next Lock takes it over. A lock file that
 // holds no valid record is an error wrapping ErrInvalidLockFile.
 func (l *FileLock) Owner() (Owner, bool, error) {
-	h, err := l.inspect(l.abs)
+	h, err := l.lookLocked(l.abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return Owner{}, false, nil
@@ -210,9 +213,10 @@ func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
 		}
 		linkErr := os.Link(t.path, l.abs)
 		if linkErr == nil {
-			return l.acquired("link"), nil, nil
+			held, err := l.acquired("link")
+			return held, nil, err
 		}
-		h, err = l.inspect(l.abs)
+		h, err = l.look(l.abs)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			if errors.Is(linkErr, fs.ErrExist) {
@@ -229,7 +233,8 @@ func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
 		case os.SameFile(h.fi, t.fi):
 			// The link took effect although it reported an error, as a
 			// lost reply on a network file system can make it do.
-			return l.acquired("link (confirmed by identity)"), nil, nil
+			held, err := l.acquired("link (confirmed by identity)")
+			return held, nil, err
 		case !errors.Is(linkErr, fs.ErrExist):
 			return false, nil, l.linkFailed(linkErr)
 		case !h.stale():
@@ -244,12 +249,22 @@ func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
 	return false, h, nil
 }
 
-// acquired records that we hold the lock; how says how, for the log.
-func (l *FileLock) acquired(how string) bool {
+// acquired records that we hold the lock (how says how, for the log), and
+// does what holding entails: the fence, the keeper. If that fails, the lock
+// is given back and the error returned. l.mu must be held.
+func (l *FileLock) acquired(how string) (bool, error) {
+	if l.cfg.Fencing {
+		if err := l.bumpFence(); err != nil {
+			return false, errors.Join(fmt.Errorf("updating the fence: %w", err), undo(l.abs, l.tok))
+		}
+	}
 	l.held = true
+	if l.cfg.Lease > 0 {
+		l.startKeeper()
+	}
 	l.debug("acquired", "how", how)
 	l.step(StepAcquired)
-	return true
+	return true, nil
 }
 
 // linkFailed explains a failed link that was not "the lock file exists". A

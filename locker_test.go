@@ -418,7 +418,8 @@ func TestOptionsValidation(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	want := Defaults{RetryPeriod: 300 * time.Millisecond, RaceDelay: 200 * time.Millisecond, Tries: 2, FileMode: 0o644}
+	want := Defaults{RetryPeriod: 300 * time.Millisecond, RaceDelay: 200 * time.Millisecond, Tries: 2, FileMode: 0o644,
+		LeaseMargin: time.Second, CheckInterval: time.Second}
 	if diff := cmp.Diff(want, GetDefaults()); diff != "" {
 		t.Fatalf("GetDefaults() differs from the seed's (-want +got):\n%s", diff)
 	}

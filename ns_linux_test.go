@@ -1,6 +1,7 @@
 package openlock
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -67,6 +68,43 @@ func TestDeadHolderInOtherPIDNamespaceStaysHeld(t *testing.T) {
 	h.kill() // unshare dies, and with --kill-child the kernel kills the holder; h.kill waits for both
 	if ok, err := mustNew(t, path).TryLock(); ok || err != nil {
 		t.Errorf("TryLock on a dead holder from another namespace = %v, %v; want false (cannot be proven dead)", ok, err)
+	}
+}
+
+// A leased holder in another PID and UTS namespace (a container) is
+// respected while it refreshes, and stale once it is killed and its lease
+// runs out, for a waiter that has no lease of its own (mixed use).
+func TestLeaseExpiresAfterNamespacedHolderDies(t *testing.T) {
+	unshare := requireUnshare(t)
+	path := filepath.Join(t.TempDir(), "a.lock")
+	const lease = 3 * time.Second
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_LEASE=" + lease.String(),
+		"OPENLOCK_TEST_HOSTNAME=container-9"}, unshare, "--pid", "--uts", "--fork", "--mount-proc", "--kill-child=SIGKILL")
+	h.expect("held")
+	l := mustNew(t, path) // no lease of its own
+	if ok, err := l.TryLock(); ok || err != nil {
+		t.Fatalf("TryLock while the leased holder lives = %v, %v; want false", ok, err)
+	}
+	// It refreshes: wait for the lock file's change time to move, then it
+	// is still held.
+	first := changeTime(t, path)
+	for deadline := time.Now().Add(long); !changeTime(t, path).After(first); {
+		if time.Now().After(deadline) {
+			t.Fatal("the leased holder never refreshed its lock file")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ok, err := l.TryLock(); ok || err != nil {
+		t.Fatalf("TryLock after a refresh = %v, %v; want false", ok, err)
+	}
+	h.kill()
+	ctx, cancel := context.WithTimeout(context.Background(), long)
+	defer cancel()
+	if err := l.Lock(ctx); err != nil {
+		t.Fatalf("Lock after the leased holder died: %v", err)
+	}
+	if r := readRecord(t, path); r.PID != os.Getpid() {
+		t.Errorf("lock holds pid %d, want ours", r.PID)
 	}
 }
 

@@ -39,8 +39,8 @@ func (t Takeover) String() string {
 
 // Defaults are the settings a new FileLock starts from. The package defaults
 // are those of Python openlock: no timeout, RetryPeriod 0.3 s, RaceDelay
-// 0.2 s, Tries 2, SlowSystemError false; plus Takeover Claims and FileMode
-// 0644.
+// 0.2 s, Tries 2, SlowSystemError false; plus Takeover Claims, FileMode
+// 0644, no lease (LeaseMargin 1 s), CheckInterval 1 s, no fencing.
 type Defaults struct {
 	// Timeout bounds Lock when its context has no deadline; 0 means none.
 	Timeout time.Duration
@@ -66,13 +66,32 @@ type Defaults struct {
 	// Logger receives a debug record for every change of state, with the
 	// reason, and a warning on a slow system. nil means slog.Default().
 	Logger *slog.Logger
+	// Lease, when positive, makes a holder refresh its lock file every
+	// Lease/3, and marks its record as leased: a holder that cannot be
+	// checked from where the reader runs (another host, container or boot)
+	// and has not refreshed for Lease plus LeaseMargin is stale. 0: no lease.
+	Lease time.Duration
+	// LeaseMargin is the slack a reader grants a leased holder beyond its
+	// lease, for refreshes delayed by load and for clock skew between the
+	// machines' and the file server's clocks (see WithLeaseMargin).
+	LeaseMargin time.Duration
+	// CheckInterval is how often a holder looks whether its lock file is
+	// still its own, when it was taken with LockContext (and how often a
+	// lease is refreshed at most). One stat per interval; on local file
+	// systems a change is also noticed at once through notification.
+	CheckInterval time.Duration
+	// Fencing makes every acquisition increment a counter kept in
+	// <lock>.fence, readable with Fence (see WithFencing).
+	Fencing bool
 }
 
 var seedDefaults = Defaults{
-	RetryPeriod: 300 * time.Millisecond,
-	RaceDelay:   200 * time.Millisecond,
-	Tries:       2,
-	FileMode:    0o644,
+	RetryPeriod:   300 * time.Millisecond,
+	RaceDelay:     200 * time.Millisecond,
+	Tries:         2,
+	FileMode:      0o644,
+	LeaseMargin:   time.Second,
+	CheckInterval: time.Second,
 }
 
 // defaults holds the package defaults: the only mutable package state besides
@@ -114,6 +133,11 @@ type config struct {
 	Defaults
 	table procscan.Table // the process table; procscan.System() unless a test injects one
 	trace func(Event)    // WithTrace
+
+	// For tests only: the first backoff pause (0: firstPause), and no
+	// file-change notification, so that polling alone must serve.
+	firstPause time.Duration
+	noNotify   bool
 }
 
 func (c *config) apply(opts []Option) error {
@@ -216,6 +240,75 @@ func WithFileMode(mode fs.FileMode) Option {
 func WithLogger(l *slog.Logger) Option {
 	return Option{func(c *config) error {
 		c.Logger = l
+		return nil
+	}}
+}
+
+// WithLease makes the holder refresh its lock file every d/3 and marks its
+// record as leased, so that if it cannot be checked from where another
+// process runs (another host, container or boot) and it stops refreshing for
+// d (plus the reader's lease margin), its lock is stale there. A crashed
+// container or host then no longer blocks the lock forever.
+//
+// A holder that can be checked (same host, boot and PID namespace) is judged
+// by its process, never by its lease: a paused but live local holder keeps
+// its lock. Leased and unleased FileLocks may share a lock path: readers
+// honour the lease written in each record.
+//
+// A lease rests on time: a holder on another machine that is paused (or cut
+// off) for longer than d loses its lock without knowing until its next
+// check (see LockContext) or Unlock (ErrLockLost). Use WithFencing where that
+// matters. d must be at least a second; 0 turns leases off.
+func WithLease(d time.Duration) Option {
+	return Option{func(c *config) error {
+		if d != 0 && d < time.Second {
+			return invalid("WithLease(%v): must be 0 (off) or at least 1s", d)
+		}
+		c.Lease = d
+		return nil
+	}}
+}
+
+// WithLeaseMargin sets the slack granted to a leased holder beyond its
+// lease before its lock is stale (default 1 s). Ages are measured against
+// the file system's own clock (this process touches a file of its own and
+// reads the time back), so the clocks of the machines sharing the directory
+// may differ freely on file systems that stamp times with the server's clock
+// (local file systems, NFS). Where the client's clock stamps the times
+// (SMB, some FUSE file systems), the margin must cover the skew between the
+// holder's and the reader's clocks. Negative is invalid.
+func WithLeaseMargin(d time.Duration) Option {
+	return Option{func(c *config) error {
+		if d < 0 {
+			return invalid("WithLeaseMargin(%v): must not be negative", d)
+		}
+		c.LeaseMargin = d
+		return nil
+	}}
+}
+
+// WithCheckInterval sets how often a holder that took the lock with
+// LockContext checks that its lock file is still its own (default 1 s); each
+// check costs one stat. It must be positive.
+func WithCheckInterval(d time.Duration) Option {
+	return Option{func(c *config) error {
+		if d <= 0 {
+			return invalid("WithCheckInterval(%v): must be positive", d)
+		}
+		c.CheckInterval = d
+		return nil
+	}}
+}
+
+// WithFencing makes every acquisition increment a counter kept beside the
+// lock file, in <lock>.fence, and Fence return it. Downstream code that
+// remembers the highest value it has seen can refuse work from a holder
+// whose lock was taken over (a lease expired, a live holder judged dead by
+// an operator's hand): its value is lower. It costs a file write per
+// acquisition.
+func WithFencing(on bool) Option {
+	return Option{func(c *config) error {
+		c.Fencing = on
 		return nil
 	}}
 }

@@ -21,6 +21,7 @@ import (
 //	OPENLOCK_TEST_LOCK        the lock path
 //	OPENLOCK_TEST_TAKEOVER    "fischer" for WithTakeover(Fischer)
 //	OPENLOCK_TEST_RACE_DELAY  WithRaceDelay
+//	OPENLOCK_TEST_LEASE       WithLease
 //	OPENLOCK_TEST_PAUSE_AT    a step name: there, print "paused <step>" and
 //	                          wait for a line on stdin (once)
 //	OPENLOCK_TEST_REPORT      steps at which to print "step <step>" (the
@@ -68,6 +69,9 @@ func roleLock() (*FileLock, error) {
 	}
 	if d := envDuration("OPENLOCK_TEST_RACE_DELAY"); d > 0 {
 		opts = append(opts, WithRaceDelay(d))
+	}
+	if d := envDuration("OPENLOCK_TEST_LEASE"); d > 0 {
+		opts = append(opts, WithLease(d))
 	}
 	return New(os.Getenv("OPENLOCK_TEST_LOCK"), opts...)
 }
@@ -254,6 +258,23 @@ func withHook(f func(step string)) Option {
 func withTable(t procscan.Table) Option {
 	return Option{func(c *config) error {
 		c.table = t
+		return nil
+	}}
+}
+
+// withFirstPause sets the first backoff pause, so that a test can make
+// polling far too slow to explain what it observes.
+func withFirstPause(d time.Duration) Option {
+	return Option{func(c *config) error {
+		c.firstPause = d
+		return nil
+	}}
+}
+
+// withoutNotify turns file-change notification off: polling alone serves.
+func withoutNotify() Option {
+	return Option{func(c *config) error {
+		c.noNotify = true
 		return nil
 	}}
 }

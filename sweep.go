@@ -119,7 +119,7 @@ func sweepDebris(l *FileLock, dryRun bool) ([]string, error) {
 // chain may go on beyond what was seen: then no claim may be removed.
 func (l *FileLock) chain() (in map[string]bool, whole bool) {
 	in = make(map[string]bool)
-	h, err := l.inspect(l.abs)
+	h, err := l.look(l.abs)
 	if errors.Is(err, fs.ErrNotExist) {
 		return in, true
 	}
@@ -128,7 +128,7 @@ func (l *FileLock) chain() (in map[string]bool, whole bool) {
 	}
 	for id := h.id(); len(in) < maxChain; {
 		p := claimName(l.abs, id)
-		c, err := l.inspect(p)
+		c, err := l.look(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return in, true

@@ -84,7 +84,7 @@ func (l *FileLock) replaceClaimed(ctx context.Context, h *holder) (bool, error) 
 		return false, err
 	}
 	l.stepWindow(StepReplaced, time.Since(h.at))
-	return l.acquired("takeover of a stale lock"), nil
+	return l.acquired("takeover of a stale lock")
 }
 
 // claim takes the one-shot claim on h's incarnation, following the chain
@@ -104,7 +104,7 @@ func (l *FileLock) claim(h *holder) (string, *holder, error) {
 			l.debug("claimed", "claim", p)
 			return p, nil, nil
 		}
-		c, err := l.inspect(p)
+		c, err := l.look(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			if !errors.Is(linkErr, fs.ErrExist) {

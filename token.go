@@ -65,9 +65,13 @@ func (l *FileLock) selfRecord(nonce string) (fileformat.Record, error) {
 		argv0 = os.Args[0]
 	}
 	id := l.cfg.table.Identity()
+	lease := ""
+	if l.cfg.Lease > 0 {
+		lease = l.cfg.Lease.String()
+	}
 	return fileformat.Record{
 		PID: pid, Name: fileformat.SanitizeName(argv0), Version: fileformat.Version,
-		Host: id.Host, Boot: id.Boot, Start: p.Start, PIDNS: id.PIDNS, Nonce: nonce,
+		Host: id.Host, Boot: id.Boot, Start: p.Start, PIDNS: id.PIDNS, Lease: lease, Nonce: nonce,
 	}, nil
 }
 

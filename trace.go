@@ -25,6 +25,9 @@ const (
 	// StepWaiting: the lock is held by a live process; Lock pauses before it
 	// looks again.
 	StepWaiting Step = "waiting"
+	// StepWoken: a file-change notification (the lock file was removed)
+	// ended Lock's pause early.
+	StepWoken Step = "woken"
 	// StepReleased: Unlock removed the lock file.
 	StepReleased Step = "released"
 )

@@ -9,6 +9,7 @@
 //	boot=<boot id>\n
 //	start=<process start time, as the OS counts it>\n
 //	pidns=<PID namespace>\n
+//	lease=<duration>\n       (only when the holder refreshes a lease)
 //	nonce=<32 hex digits>\n
 //
 // The first two lines are the whole record of the Python openlock library (the
@@ -53,6 +54,7 @@ type Record struct {
 	Boot    string // boot id of the holder's machine ("boot=")
 	Start   string // holder's start time in the OS's own exact unit ("start=")
 	PIDNS   string // holder's PID namespace ("pidns="), Linux only
+	Lease   string // the holder's lease, a Go duration ("lease="); "" when none
 	Nonce   string // random, unique to the token that wrote the record ("nonce=")
 	// Extra holds the lines after the second that this package does not
 	// interpret, verbatim and in order, without their newlines.
@@ -61,7 +63,7 @@ type Record struct {
 
 // known lists the keys Record interprets, in the order Marshal writes them.
 // "nonce" comes last: a reader that sees a nonce has seen the whole record.
-var known = []string{"openlock", "host", "boot", "start", "pidns", "nonce"}
+var known = []string{"openlock", "host", "boot", "start", "pidns", "lease", "nonce"}
 
 // field returns a pointer to the string field for key k, or nil for
 // "openlock", which is numeric, and for unknown keys.
@@ -75,6 +77,8 @@ func (r *Record) field(k string) *string {
 		return &r.Start
 	case "pidns":
 		return &r.PIDNS
+	case "lease":
+		return &r.Lease
 	case "nonce":
 		return &r.Nonce
 	}
@@ -233,7 +237,7 @@ func Marshal(r Record) ([]byte, error) {
 func equal(a, b Record) bool {
 	return a.PID == b.PID && a.Name == b.Name && a.Version == b.Version &&
 		a.Host == b.Host && a.Boot == b.Boot && a.Start == b.Start &&
-		a.PIDNS == b.PIDNS && a.Nonce == b.Nonce && slices.Equal(a.Extra, b.Extra)
+		a.PIDNS == b.PIDNS && a.Lease == b.Lease && a.Nonce == b.Nonce && slices.Equal(a.Extra, b.Extra)
 }
 
 // SanitizeName turns an arbitrary argv[0] into a valid record name: its base

@@ -37,8 +37,9 @@ func TestParseValid(t *testing.T) {
 		{"seed", "17\nworker\n", Record{PID: 17, Name: "worker"}},
 		{"seed with spaces in name", "17\nmy worker\n", Record{PID: 17, Name: "my worker"}},
 		{"max 32-bit pid", "4294967295\nsvc\n", Record{PID: 4294967295, Name: "svc"}},
-		{"unknown keys kept in order", "1\nn\nopenlock=1\nzeta=1\nlease=30s\nnonce=ab\n",
-			Record{PID: 1, Name: "n", Version: 1, Nonce: "ab", Extra: []string{"zeta=1", "lease=30s"}}},
+		{"unknown keys kept in order", "1\nn\nopenlock=1\nzeta=1\nfence=3\nnonce=ab\n",
+			Record{PID: 1, Name: "n", Version: 1, Nonce: "ab", Extra: []string{"zeta=1", "fence=3"}}},
+		{"lease", "1\nn\nopenlock=1\nlease=30s\nnonce=ab\n", Record{PID: 1, Name: "n", Version: 1, Lease: "30s", Nonce: "ab"}},
 		{"line without = kept", "1\nn\nsomething\n", Record{PID: 1, Name: "n", Extra: []string{"something"}}},
 		{"empty value of a known key", "1\nn\nhost=\n", Record{PID: 1, Name: "n"}},
 		{"future version", "1\nn\nopenlock=7\n", Record{PID: 1, Name: "n", Version: 7}},
@@ -117,7 +118,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, r := range []Record{
 		full,
 		{PID: 1, Name: "seed"},
-		{PID: 99, Name: "ünïcode name", Version: 1, Nonce: "ff", Extra: []string{"lease=10s", "x"}},
+		{PID: 99, Name: "ünïcode name", Version: 1, Lease: "10s", Nonce: "ff", Extra: []string{"fence=1", "x"}},
 	} {
 		b, err := Marshal(r)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"time"
 )
 
 var (
@@ -64,3 +65,18 @@ func ReadSmall(path string, max int64) ([]byte, fs.FileInfo, error) {
 // Key returns a string that identifies the file fi describes (device and
 // inode where the OS has them), for naming one incarnation of a file.
 func Key(fi fs.FileInfo) string { return key(fi) }
+
+// Now returns the file system's current time, read back from the change
+// time of the file at path after touching it. Comparing other files' times
+// with it, rather than with time.Now, removes the skew between this
+// machine's clock and a file server's.
+func Now(path string) (time.Time, error) {
+	if err := Touch(path); err != nil {
+		return time.Time{}, err
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return ChangeTime(fi), nil
+}

@@ -1,0 +1,153 @@
+package openlock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/openlock/openlock/internal/fsx"
+)
+
+// A keeper looks after a held lock in the background: it refreshes the
+// lease (WithLease) and notices when the lock file stops being ours, for
+// LockContext. It runs only while the lock is held and one of those asks for
+// it. It never takes l.mu, so release can stop it while holding l.mu.
+type keeper struct {
+	stop chan struct{} // closed to stop it
+	done chan struct{} // closed when it has stopped
+
+	mu     sync.Mutex
+	lost   error                   // why the lock was lost, once it was
+	notify context.CancelCauseFunc // LockContext's, if any
+}
+
+// startKeeper starts the keeper for the lock just acquired, if none runs.
+// l.mu must be held.
+func (l *FileLock) startKeeper() *keeper {
+	if l.keeper == nil {
+		l.keeper = &keeper{stop: make(chan struct{}), done: make(chan struct{})}
+		// Watch before returning: a loss right after must not go unseen.
+		go l.keeper.run(l, l.tok, l.watch(lossOps))
+	}
+	return l.keeper
+}
+
+// stopKeeper stops the keeper, if any, waits for it, and ends the context
+// LockContext returned (its cause: context.Canceled, the lock was released).
+// l.mu must be held.
+func (l *FileLock) stopKeeper() {
+	k := l.keeper
+	if k == nil {
+		return
+	}
+	l.keeper = nil
+	close(k.stop)
+	<-k.done
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.notify != nil {
+		k.notify(nil)
+	}
+}
+
+// run refreshes and checks until stopped or until the lock is lost. It checks
+// every CheckInterval (or Lease/3, when shorter), and at once when the lock
+// file's directory reports a change to it.
+func (k *keeper) run(l *FileLock, tok *token, wt *watch) {
+	defer close(k.done)
+	period := l.cfg.CheckInterval
+	if l.cfg.Lease > 0 {
+		period = min(period, l.cfg.Lease/3)
+	}
+	defer wt.stop()
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-k.stop:
+			return
+		case <-t.C:
+		case <-wt.wakeups():
+		}
+		if err := checkOurs(l.abs, tok); err != nil {
+			k.lose(fmt.Errorf("%w: %w", ErrLockLost, err))
+			l.debug("lock lost", "err", err)
+			return
+		}
+		if l.cfg.Lease > 0 {
+			if err := fsx.Touch(tok.path); err != nil {
+				l.debug("cannot refresh the lease", "err", err)
+			}
+		}
+	}
+}
+
+// checkOurs returns nil if the lock file is still tok's inode, or says what
+// became of it. An I/O error is not a loss: the next check may succeed.
+func checkOurs(lock string, tok *token) error {
+	fi, err := os.Lstat(lock)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("the lock file was removed")
+	case err != nil:
+		return nil
+	case !os.SameFile(fi, tok.fi):
+		return errors.New("the lock file was replaced by another process's")
+	}
+	return nil
+}
+
+// lose records the loss and tells LockContext's context.
+func (k *keeper) lose(err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.lost = err
+	if k.notify != nil {
+		k.notify(err)
+	}
+}
+
+// attach makes cancel be called when the lock is lost or released; at once
+// if it was already lost.
+func (k *keeper) attach(cancel context.CancelCauseFunc) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.notify = cancel
+	if k.lost != nil {
+		cancel(k.lost)
+	}
+}
+
+// LockContext takes the lock like Lock, and returns a context that is
+// cancelled when the lock ends: released by Unlock or Close (its cause is
+// then context.Canceled), or lost (its cause wraps ErrLockLost): the lock
+// file was removed, or replaced by a process that judged this one dead or
+// its lease expired. Give it to the work done under the lock, for instance
+// errgroup.WithContext, so that the work stops when the lock is gone.
+//
+// ctx bounds the wait for the lock only; the returned context carries ctx's
+// values but not its deadline or cancellation.
+//
+// The check costs one stat per CheckInterval (WithCheckInterval), and on
+// local file systems a removal or replacement is noticed at once through
+// file-change notification. It tells you after the fact; it is not a fence:
+// between the loss and the notice the work may go on. Use WithFencing for
+// downstream systems that must refuse a former holder.
+func (l *FileLock) LockContext(ctx context.Context) (context.Context, error) {
+	if err := l.Lock(ctx); err != nil {
+		return nil, err
+	}
+	held, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.held { // released in between by another goroutine
+		cancel(nil)
+		return held, nil
+	}
+	l.startKeeper().attach(cancel)
+	return held, nil
+}

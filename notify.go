@@ -1,0 +1,195 @@
+package openlock
+
+import (
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// A watch delivers a wake-up when the lock file changes in a way that
+// matters: removed or renamed away (a release, for a waiter), or replaced
+// (a loss, for a holder). It saves a waiter the rest of its backoff pause
+// and tells a holder at once that its lock was taken.
+//
+// It rests on file-change notification (inotify, kqueue,
+// ReadDirectoryChangesW, through fsnotify). Where that is unavailable (a
+// per-user limit reached, an unsupported file system) watch returns nil and
+// polling alone serves. Network file systems raise no event for changes made
+// by other machines, and a crashed holder raises none at all, so polling
+// always stays: notification only shortens it.
+type watch struct {
+	path string
+	ops  fsnotify.Op
+	c    chan struct{} // holds one pending wake-up
+}
+
+// Ops that wake a waiter (the lock file went away) and a holder (it went
+// away, or something else was put in its place).
+const (
+	releaseOps = fsnotify.Remove | fsnotify.Rename
+	lossOps    = fsnotify.Remove | fsnotify.Rename | fsnotify.Create
+)
+
+// notifier is the process's one file-change watcher, shared by every watch.
+// Sharing matters: creating a watcher is cheap but closing one costs the
+// kernel about 10 ms (inotify waits for a grace period), and each is a file
+// descriptor counted against a small per-user limit. It watches each
+// directory as long as some watch needs it, and closes itself, in the
+// background, once it has had no watch for notifyIdle.
+var notifier notifierState
+
+type notifierState struct {
+	mu   sync.Mutex
+	w    *fsnotify.Watcher
+	dirs map[string]int             // watched directory -> watches in it
+	subs map[string]map[*watch]bool // lock path -> its watches
+	idle *time.Timer                // closes w once nobody watches
+}
+
+const notifyIdle = 5 * time.Second
+
+// watch starts watching the lock file for ops, or returns nil when
+// notification is not available.
+func (l *FileLock) watch(ops fsnotify.Op) *watch {
+	if l.cfg.noNotify {
+		return nil
+	}
+	wt := &watch{path: l.abs, ops: ops, c: make(chan struct{}, 1)}
+	if err := subscribe(wt); err != nil {
+		l.debug("no file-change notification; polling only", "err", err)
+		return nil
+	}
+	return wt
+}
+
+func subscribe(wt *watch) error {
+	return notifier.subscribe(wt)
+}
+
+func (n *notifierState) subscribe(wt *watch) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.w == nil {
+		w, err := fsnotify.NewWatcher()
+		if err != nil {
+			return err
+		}
+		n.w, n.dirs, n.subs = w, make(map[string]int), make(map[string]map[*watch]bool)
+		go dispatch(w)
+	}
+	if n.idle != nil {
+		n.idle.Stop()
+		n.idle = nil
+	}
+	dir := filepath.Dir(wt.path)
+	if n.dirs[dir] == 0 {
+		if err := n.w.Add(dir); err != nil {
+			n.idleLater()
+			return err
+		}
+	}
+	n.dirs[dir]++
+	if n.subs[wt.path] == nil {
+		n.subs[wt.path] = make(map[*watch]bool)
+	}
+	n.subs[wt.path][wt] = true
+	return nil
+}
+
+// stop ends the watch. A nil watch may be stopped.
+func (wt *watch) stop() {
+	if wt == nil {
+		return
+	}
+	n := &notifier
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.subs[wt.path], wt)
+	if len(n.subs[wt.path]) == 0 {
+		delete(n.subs, wt.path)
+	}
+	dir := filepath.Dir(wt.path)
+	if n.dirs[dir]--; n.dirs[dir] == 0 {
+		delete(n.dirs, dir)
+		n.w.Remove(dir) // fails harmlessly if the directory is gone
+	}
+	if len(n.dirs) == 0 {
+		n.idleLater()
+	}
+}
+
+// idleLater arranges for the watcher to close if it is still unused after
+// notifyIdle. n.mu must be held.
+func (n *notifierState) idleLater() {
+	if n.idle == nil {
+		n.idle = time.AfterFunc(notifyIdle, n.closeIfIdle)
+	}
+}
+
+// closeIfIdle closes the watcher if no watch has appeared since idleLater.
+// The close, slow in the kernel, happens outside the lock.
+func (n *notifierState) closeIfIdle() {
+	n.mu.Lock()
+	w := n.w
+	if w == nil || len(n.dirs) > 0 {
+		n.mu.Unlock()
+		return
+	}
+	n.w, n.idle = nil, nil
+	n.mu.Unlock()
+	w.Close()
+}
+
+// dispatch turns the watcher's events into wake-ups. An error (such as an
+// event-queue overflow) may hide an event, so it wakes every watch: a
+// spurious wake-up costs one look at a file.
+func dispatch(w *fsnotify.Watcher) {
+	for {
+		select {
+		case e, ok := <-w.Events:
+			if !ok {
+				return
+			}
+			wakeWatches(filepath.Clean(e.Name), e.Op)
+		case _, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+			wakeWatches("", 0)
+		}
+	}
+}
+
+// wakeWatches wakes the watches of path that want op; all of them for "".
+func wakeWatches(path string, op fsnotify.Op) {
+	n := &notifier
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for p, subs := range n.subs {
+		if path != "" && p != path {
+			continue
+		}
+		for wt := range subs {
+			if path == "" || op.Has(wt.ops) {
+				wt.wake()
+			}
+		}
+	}
+}
+
+func (wt *watch) wake() {
+	select {
+	case wt.c <- struct{}{}:
+	default:
+	}
+}
+
+// wakeups returns the channel of wake-ups; nil (never ready) for a nil watch.
+func (wt *watch) wakeups() <-chan struct{} {
+	if wt == nil {
+		return nil
+	}
+	return wt.c
+}

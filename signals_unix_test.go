@@ -1,0 +1,7 @@
+//go:build unix
+
+package openlock
+
+import "syscall"
+
+var stopSignal, contSignal = syscall.SIGSTOP, syscall.SIGCONT
