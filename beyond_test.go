@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openlock/openlock/internal/fsx"
 	"github.com/openlock/openlock/procscan"
 )
 
@@ -331,5 +332,33 @@ func TestFencing(t *testing.T) {
 	b.Close()
 	if names := dirNames(t, dir); len(names) != 1 || names[0] != "a.lock.fence" {
 		t.Errorf("directory holds %q; want only the fence file", names)
+	}
+}
+
+// A leased holder that refreshes between our verdict (expired) and our
+// replacement is not replaced: the re-read compares the change time too.
+func TestLeaseRefreshDuringTakeover(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	r := hereRecord(deadPID(t), "1")
+	r.Host, r.Lease = "elsewhere", "1s"
+	writeRecord(t, path, r)
+	l := mustNew(t, path, WithLeaseMargin(0), withHook(func(step string) {
+		if step == string(StepClaimed) {
+			fsx.Touch(path) // the holder wakes up and refreshes its lease
+		}
+	}))
+	for deadline := time.Now().Add(long); ; time.Sleep(50 * time.Millisecond) {
+		if o, _, _ := l.Owner(); o.Verdict == procscan.Dead {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lease never expired")
+		}
+	}
+	if ok, err := l.TryLock(); ok || err != nil {
+		t.Fatalf("TryLock with a refresh during the takeover = %v, %v; want false", ok, err)
+	}
+	if got := readRecord(t, path); got.Nonce != r.Nonce {
+		t.Errorf("the refreshed holder's lock file was replaced: %+v", got)
 	}
 }

@@ -102,10 +102,13 @@ func (l *FileLock) fsNow() (time.Time, error) {
 // process, or it holds no valid record at all (the seed's rule).
 func (h *holder) stale() bool { return h.bad != nil || h.res.Verdict == procscan.Dead }
 
-// sameAs reports whether h and o are the same incarnation of a file: the same
-// inode with the same content.
+// sameAs reports whether h and o are the same incarnation of a file, not
+// touched in between: the same inode, content and change time. The change
+// time matters for leases: a holder that refreshed its lease since we judged
+// it expired is not the file we judged.
 func (h *holder) sameAs(o *holder) bool {
-	return os.SameFile(h.fi, o.fi) && bytes.Equal(h.data, o.data)
+	return os.SameFile(h.fi, o.fi) && bytes.Equal(h.data, o.data) &&
+		fsx.ChangeTime(h.fi).Equal(fsx.ChangeTime(o.fi))
 }
 
 // id names this incarnation for the claim chain. A complete record's nonce is
