@@ -108,6 +108,26 @@ func TestLeaseExpiresAfterNamespacedHolderDies(t *testing.T) {
 	}
 }
 
+// In a PID namespace whose /proc is another namespace's, /proc/N is not the
+// namespace's process N: nothing but this process itself can be judged, so
+// the verdict on others is unknown (held), never dead.
+func TestForeignProcIsNotTrusted(t *testing.T) {
+	unshare := requireUnshare(t)
+	c := startChild(t, "procview", nil, unshare, "--pid", "--fork", "--kill-child")
+	if got := c.expect("self"); got != "self alive" {
+		t.Errorf("own record judged %q; want alive", got)
+	}
+	if got := c.expect("other"); got != "other unknown" {
+		t.Errorf("another pid's record judged %q; want unknown (not dead)", got)
+	}
+	// With a /proc of its own, the same check is certain.
+	c = startChild(t, "procview", nil, unshare, "--pid", "--fork", "--mount-proc", "--kill-child")
+	c.expect("self alive")
+	if got := c.expect("other"); got != "other dead" {
+		t.Errorf("with its own /proc, a pid that does not exist judged %q; want dead", got)
+	}
+}
+
 // requireUnshare returns the path of unshare(1), or skips with the reason
 // the namespace tests cannot run here.
 func requireUnshare(t *testing.T) string {

@@ -33,10 +33,11 @@ import (
 //	OPENLOCK_TEST_COUNTER     worker: the shared counter file
 //	OPENLOCK_TEST_HOLD        worker, racer: how long to hold each time
 var roles = map[string]func() error{
-	"exit":   func() error { return nil },
-	"hold":   roleHold,
-	"worker": roleWorker,
-	"racer":  roleRacer,
+	"exit":     func() error { return nil },
+	"hold":     roleHold,
+	"worker":   roleWorker,
+	"racer":    roleRacer,
+	"procview": roleProcView,
 }
 
 func runRole(name string) int {
@@ -277,4 +278,24 @@ func withoutNotify() Option {
 		c.noNotify = true
 		return nil
 	}}
+}
+
+// roleProcView judges two records from where it runs and prints the
+// verdicts: its own ("self <verdict>") and that of pid 2 ("other
+// <verdict>"), which in a new PID namespace does not exist, while in the
+// host's /proc it is kthreadd.
+func roleProcView() error {
+	t := procscan.System()
+	id := t.Identity()
+	me, err := t.Process(os.Getpid())
+	if err != nil {
+		return err
+	}
+	rec := func(pid int, start string) fileformat.Record {
+		return fileformat.Record{PID: pid, Name: "x", Version: 1, Host: id.Host, Boot: id.Boot,
+			PIDNS: id.PIDNS, Start: start, Nonce: newNonce()}
+	}
+	fmt.Printf("self %v\n", procscan.Judge(rec(os.Getpid(), me.Start), t).Verdict)
+	fmt.Printf("other %v\n", procscan.Judge(rec(2, "1"), t).Verdict)
+	return nil
 }

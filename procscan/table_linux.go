@@ -33,11 +33,27 @@ var identity = sync.OnceValue(func() Identity {
 
 func (procTable) Identity() Identity { return identity() }
 
+// ownProc reports whether /proc shows this process's own PID namespace. In a
+// PID namespace entered without mounting a /proc of its own (unshare --pid
+// without --mount-proc, some container setups), /proc/N describes another
+// namespace's process N, and judging by it would declare live holders dead.
+var ownProc = sync.OnceValue(func() bool {
+	self, err := os.Readlink("/proc/self")
+	return err == nil && self == strconv.Itoa(os.Getpid())
+})
+
 func (procTable) Process(pid int) (Process, error) {
 	if pid <= 0 {
 		return Process{}, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	dir := "/proc/" + strconv.Itoa(pid)
+	switch {
+	case pid == os.Getpid():
+		dir = "/proc/self" // right even when /proc is another namespace's
+	case !ownProc():
+		return Process{}, fmt.Errorf("cannot check pid %d: /proc shows another PID namespace than this process's (mount a /proc of its own)", pid)
+	}
+	b, err := os.ReadFile(dir + "/stat")
 	if errors.Is(err, fs.ErrNotExist) {
 		// /proc may hide other users' processes (hidepid=2); the kernel's
 		// own answer to kill(pid, 0) does not.
@@ -88,6 +104,9 @@ func parseStat(pid int, b []byte) (Process, error) {
 }
 
 func (procTable) Names(pid int) ([]string, error) {
+	if !ownProc() {
+		return nil, fmt.Errorf("cannot check pid %d: /proc shows another PID namespace than this process's", pid)
+	}
 	dir := "/proc/" + strconv.Itoa(pid)
 	cmd, err := os.ReadFile(dir + "/cmdline")
 	if errors.Is(err, fs.ErrNotExist) {
