@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/procscan"
 )
 
 // The rows of the bad-input table that need Linux: mounts, other users,
@@ -212,6 +213,66 @@ func noHardLinkDir(t *testing.T) string {
 	os.Mkdir(mnt, 0o755)
 	if out, err := exec.Command(bin, filepath.Join(dir, "fs.zip"), mnt).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount fuse-zip (needs /dev/fuse and permission): %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if exec.Command("fusermount", "-u", mnt).Run() != nil {
+			syscall.Unmount(mnt, syscall.MNT_DETACH)
+		}
+	})
+	return mnt
+}
+
+// A holder that ran on this machine in an earlier boot (same host name and
+// machine id, another boot id) is dead when the lock directory is local;
+// with another machine id, or on a FUSE file system (possibly shared with a
+// VM of the same name), it stays unknown.
+func TestRebootedHolder(t *testing.T) {
+	id := procscan.System().Identity()
+	if id.Machine == "" {
+		t.Skip("no /etc/machine-id on this machine")
+	}
+	rebooted := func() fileformat.Record {
+		r := hereRecord(os.Getpid(), "1") // the PID is alive now: only the boot can decide
+		r.Machine, r.Boot = id.Machine, "00000000-0000-0000-0000-000000000000"
+		return r
+	}
+	path := filepath.Join(t.TempDir(), "a.lock")
+	writeRecord(t, path, rebooted())
+	l := mustNew(t, path)
+	if o, _, _ := l.Owner(); o.Verdict != procscan.Dead || !strings.Contains(o.Reason, "rebooted") {
+		t.Errorf("Owner() = %v, %q; want dead, rebooted", o.Verdict, o.Reason)
+	}
+	if ok, err := l.TryLock(); !ok || err != nil {
+		t.Fatalf("TryLock on a lock from an earlier boot = %v, %v; want true", ok, err)
+	}
+	other := rebooted()
+	other.Machine = "another-installation"
+	path = filepath.Join(t.TempDir(), "b.lock")
+	writeRecord(t, path, other)
+	if ok, err := mustNew(t, path).TryLock(); ok || err != nil {
+		t.Errorf("TryLock on another machine's earlier boot = %v, %v; want false", ok, err)
+	}
+	if dir := bindfsDir(t); dir != "" {
+		path = filepath.Join(dir, "c.lock")
+		writeRecord(t, path, rebooted())
+		if ok, err := mustNew(t, path).TryLock(); ok || err != nil {
+			t.Errorf("TryLock on a FUSE file system = %v, %v; want false (not provably local)", ok, err)
+		}
+	}
+}
+
+// bindfsDir mounts a bindfs view of a new directory, or returns "" (with a
+// log line saying why) when it cannot.
+func bindfsDir(t *testing.T) string {
+	bin, err := exec.LookPath("bindfs")
+	if err != nil {
+		t.Log("bindfs is not installed; skipping the FUSE case")
+		return ""
+	}
+	src, mnt := t.TempDir(), t.TempDir()
+	if out, err := exec.Command(bin, src, mnt).CombinedOutput(); err != nil {
+		t.Logf("cannot mount bindfs: %v: %s; skipping the FUSE case", err, out)
+		return ""
 	}
 	t.Cleanup(func() {
 		if exec.Command("fusermount", "-u", mnt).Run() != nil {

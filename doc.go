@@ -69,9 +69,11 @@
 // # Limits
 //
 //   - The directory must support hard links (ErrNoHardLinks otherwise).
-//   - A holder on another host, in another PID namespace or from a previous
-//     boot is never judged dead, so its lock stays until it releases it, its
-//     lease runs out (WithLease) or an operator removes it.
+//   - A holder on another host or in another PID namespace is never judged
+//     dead, so its lock stays until it releases it, its lease runs out
+//     (WithLease) or an operator removes it. One from an earlier boot of
+//     this machine is dead only when the lock directory is on a local file
+//     system.
 //   - Removing a lock file by hand, or sharing a lock path with Python
 //     openlock (which judges a Go holder dead), breaks mutual exclusion.
 //   - A lock is a lock, not a fence: a holder paused for a long time is still

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/openlock/openlock/fileformat"
@@ -41,8 +42,28 @@ func (l *FileLock) inspect(path string) (*holder, error) {
 	h := &holder{path: path, fi: fi, data: data, at: time.Now()}
 	if h.rec, h.bad = fileformat.Parse(data); h.bad == nil {
 		h.res = procscan.Judge(h.rec, l.cfg.table)
+		if h.res.Verdict == procscan.Unknown {
+			l.judgeReboot(h)
+		}
 	}
 	return h, nil
+}
+
+// judgeReboot declares dead a holder that ran on this very machine in an
+// earlier boot: same host name, same machine id, another boot id, and a lock
+// directory on a local file system, which no other machine can have written
+// to. (A container shares the boot id of its host's kernel, so a live one is
+// never taken for a rebooted one; a VM sees a host directory only through a
+// network or FUSE file system, which does not count as local.) Without this,
+// a lock left by a power cut would be held forever.
+func (l *FileLock) judgeReboot(h *holder) {
+	r, id := h.rec, l.cfg.table.Identity()
+	if r.Host != id.Host || r.Machine == "" || r.Machine != id.Machine ||
+		r.Boot == "" || r.Boot == id.Boot || !fsx.Local(filepath.Dir(h.path)) {
+		return
+	}
+	h.res = procscan.Result{Verdict: procscan.Dead, Reason: fmt.Sprintf(
+		"this machine has rebooted since: the holder ran during boot %s, this is boot %s", r.Boot, id.Boot)}
 }
 
 // look is inspect for a lock file or a claim, which a lease may make stale:

@@ -71,7 +71,7 @@ func (l *FileLock) selfRecord(nonce string) (fileformat.Record, error) {
 	}
 	return fileformat.Record{
 		PID: pid, Name: fileformat.SanitizeName(argv0), Version: fileformat.Version,
-		Host: id.Host, Boot: id.Boot, Start: p.Start, PIDNS: id.PIDNS, Lease: lease, Nonce: nonce,
+		Host: id.Host, Machine: id.Machine, Boot: id.Boot, Start: p.Start, PIDNS: id.PIDNS, Lease: lease, Nonce: nonce,
 	}, nil
 }
 

@@ -6,6 +6,7 @@
 //	<name>\n
 //	openlock=1\n
 //	host=<hostname>\n
+//	machine=<machine id>\n
 //	boot=<boot id>\n
 //	start=<process start time, as the OS counts it>\n
 //	pidns=<PID namespace>\n
@@ -51,6 +52,7 @@ type Record struct {
 	Name    string // base name of the holder's argv[0]
 	Version int    // value of "openlock="; 0 for a seed-format record
 	Host    string // hostname of the holder ("host=")
+	Machine string // machine id of the holder's OS installation ("machine=")
 	Boot    string // boot id of the holder's machine ("boot=")
 	Start   string // holder's start time in the OS's own exact unit ("start=")
 	PIDNS   string // holder's PID namespace ("pidns="), Linux only
@@ -63,7 +65,7 @@ type Record struct {
 
 // known lists the keys Record interprets, in the order Marshal writes them.
 // "nonce" comes last: a reader that sees a nonce has seen the whole record.
-var known = []string{"openlock", "host", "boot", "start", "pidns", "lease", "nonce"}
+var known = []string{"openlock", "host", "machine", "boot", "start", "pidns", "lease", "nonce"}
 
 // field returns a pointer to the string field for key k, or nil for
 // "openlock", which is numeric, and for unknown keys.
@@ -71,6 +73,8 @@ func (r *Record) field(k string) *string {
 	switch k {
 	case "host":
 		return &r.Host
+	case "machine":
+		return &r.Machine
 	case "boot":
 		return &r.Boot
 	case "start":
@@ -236,7 +240,7 @@ func Marshal(r Record) ([]byte, error) {
 // equal compares records field by field; a nil and an empty Extra are equal.
 func equal(a, b Record) bool {
 	return a.PID == b.PID && a.Name == b.Name && a.Version == b.Version &&
-		a.Host == b.Host && a.Boot == b.Boot && a.Start == b.Start &&
+		a.Host == b.Host && a.Machine == b.Machine && a.Boot == b.Boot && a.Start == b.Start &&
 		a.PIDNS == b.PIDNS && a.Lease == b.Lease && a.Nonce == b.Nonce && slices.Equal(a.Extra, b.Extra)
 }
 

@@ -10,11 +10,11 @@ import (
 
 var full = Record{
 	PID: 4242, Name: "worker", Version: 1,
-	Host: "build-7", Boot: "5f54653d-21a5-4842-8f7f-a6c14434e02e",
+	Host: "build-7", Machine: "3d1219c7c4c5404aaa1f6d2a48adfda4", Boot: "5f54653d-21a5-4842-8f7f-a6c14434e02e",
 	Start: "1234567", PIDNS: "pid:[4026531836]", Nonce: "0123456789abcdef0123456789abcdef",
 }
 
-const fullText = "4242\nworker\nopenlock=1\nhost=build-7\nboot=5f54653d-21a5-4842-8f7f-a6c14434e02e\n" +
+const fullText = "4242\nworker\nopenlock=1\nhost=build-7\nmachine=3d1219c7c4c5404aaa1f6d2a48adfda4\nboot=5f54653d-21a5-4842-8f7f-a6c14434e02e\n" +
 	"start=1234567\npidns=pid:[4026531836]\nnonce=0123456789abcdef0123456789abcdef\n"
 
 func TestMarshalCanonical(t *testing.T) {

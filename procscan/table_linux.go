@@ -28,7 +28,12 @@ var identity = sync.OnceValue(func() Identity {
 	host, _ := os.Hostname()
 	boot, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	ns, _ := os.Readlink("/proc/self/ns/pid")
-	return Identity{Host: host, Boot: string(bytes.TrimSpace(boot)), PIDNS: ns}
+	machine, err := os.ReadFile("/etc/machine-id")
+	if err != nil {
+		machine, _ = os.ReadFile("/var/lib/dbus/machine-id")
+	}
+	return Identity{Host: host, Machine: string(bytes.TrimSpace(machine)),
+		Boot: string(bytes.TrimSpace(boot)), PIDNS: ns}
 })
 
 func (procTable) Identity() Identity { return identity() }

@@ -56,9 +56,10 @@ func (r Result) String() string { return r.Verdict.String() + ": " + r.Reason }
 // Identity names the scope in which a PID means something: a host, one boot
 // of it, and (on Linux) a PID namespace. Records carry the writer's Identity.
 type Identity struct {
-	Host  string
-	Boot  string
-	PIDNS string
+	Host    string
+	Machine string // the OS installation's id (/etc/machine-id); may be ""
+	Boot    string
+	PIDNS   string
 }
 
 // Process is what a Table knows of one running process.
