@@ -362,3 +362,21 @@ func TestLeaseRefreshDuringTakeover(t *testing.T) {
 		t.Errorf("the refreshed holder's lock file was replaced: %+v", got)
 	}
 }
+
+// Crash: a waiter whose pauses are an hour long takes the lock as soon as
+// the holder is killed (no file event: the lock file stays), woken by the
+// holder's exit.
+func TestWakeOnHolderExit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
+	h.expect("held")
+	trace, waiting := signalOn(StepWaiting, nil)
+	l := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
+	done := make(chan error, 1)
+	go func() { done <- l.Lock(lockCtx(t)) }()
+	<-waiting
+	h.kill()
+	if err := <-done; err != nil {
+		t.Fatalf("Lock after the holder was killed: %v", err)
+	}
+}

@@ -53,19 +53,21 @@ func (l *FileLock) queue(ctx context.Context, start time.Time) error {
 }
 
 // poll, holding q.sem, looks at the lock file again and again until the lock
-// is ours or ctx ends. Between looks it pauses, backing off, unless a watch
-// on the lock file wakes it first. The timeout context, the watch and the
-// timer are made only once a first look found the lock held, so the
-// uncontended path allocates none of them.
+// is ours or ctx ends. Between looks it pauses, backing off, unless it is
+// woken first: by a watch on the lock file (a release), or by the exit of
+// the holder's process (a crash; see exitWatch). The timeout context, the
+// watches and the timer are made only once a first look found the lock
+// held, so the uncontended path allocates none of them.
 func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 	var (
 		h      *holder // the holder last seen
 		b      = backoff{max: l.cfg.RetryPeriod, first: l.cfg.firstPause}
 		timer  *time.Timer
 		wt     *watch
+		ew     *exitWatch
 		cancel context.CancelFunc
 	)
-	defer func() { wt.stop() }()
+	defer func() { wt.stop(); ew.stop() }()
 	for {
 		held, seen, err := l.attempt(ctx)
 		switch {
@@ -76,6 +78,10 @@ func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 			return nil
 		case seen != nil:
 			l.noteBusy(h, seen)
+			if !sameProcess(h, seen) {
+				ew.stop()
+				ew = l.watchExit(seen)
+			}
 			h = seen
 		}
 		if timer == nil {
@@ -93,6 +99,8 @@ func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 		select {
 		case <-timer.C:
 		case <-wt.wakeups():
+			l.step(StepWoken)
+		case <-ew.exited():
 			l.step(StepWoken)
 		case <-ctx.Done():
 			l.q.sem.Release(1)

@@ -25,8 +25,8 @@ const (
 	// StepWaiting: the lock is held by a live process; Lock pauses before it
 	// looks again.
 	StepWaiting Step = "waiting"
-	// StepWoken: a file-change notification (the lock file was removed)
-	// ended Lock's pause early.
+	// StepWoken: Lock's pause ended early: a file-change notification (the
+	// lock file was removed) or the exit of the holder's process.
 	StepWoken Step = "woken"
 	// StepReleased: Unlock removed the lock file.
 	StepReleased Step = "released"

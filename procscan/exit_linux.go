@@ -1,0 +1,62 @@
+package procscan
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// An ExitWatch reports the exit of one process, without polling: on Linux a
+// pidfd (pidfd_open(2), Linux 5.3) becomes readable when the process exits.
+type ExitWatch struct {
+	f    *os.File
+	done chan struct{}
+}
+
+// WatchExit starts watching p, as System() found it. It fails if the OS
+// cannot watch processes this way, or if p's PID now belongs to another
+// process (it checks the start time after opening the pidfd, so the watch
+// never follows a reused PID).
+func WatchExit(p Process) (*ExitWatch, error) {
+	if !ownProc() {
+		return nil, errors.New("/proc shows another PID namespace")
+	}
+	fd, err := unix.PidfdOpen(p.PID, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("pidfd_open(%d): %w", p.PID, err)
+	}
+	f := os.NewFile(uintptr(fd), "pidfd")
+	if now, err := (procTable{}).Process(p.PID); err != nil || now.Start != p.Start {
+		f.Close()
+		return nil, fmt.Errorf("pid %d is no longer the process watched", p.PID)
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	w := &ExitWatch{f: f, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		waited := false
+		// Read waits for readability (the exit) through the runtime's
+		// poller between the two calls; Close ends the wait too.
+		rc.Read(func(uintptr) bool {
+			done := waited
+			waited = true
+			return done
+		})
+	}()
+	return w, nil
+}
+
+// Exited is closed when the process has exited, or the watch was stopped.
+func (w *ExitWatch) Exited() <-chan struct{} { return w.done }
+
+// Stop ends the watch and waits for its goroutine.
+func (w *ExitWatch) Stop() {
+	w.f.Close()
+	<-w.done
+}

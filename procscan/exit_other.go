@@ -1,0 +1,20 @@
+//go:build !linux
+
+package procscan
+
+import "errors"
+
+// An ExitWatch reports the exit of one process. Outside Linux there is none:
+// WatchExit always fails, and waiters rely on polling.
+type ExitWatch struct{ done chan struct{} }
+
+// WatchExit fails outside Linux.
+func WatchExit(Process) (*ExitWatch, error) {
+	return nil, errors.New("watching a process's exit is only supported on Linux")
+}
+
+// Exited is never closed.
+func (w *ExitWatch) Exited() <-chan struct{} { return w.done }
+
+// Stop does nothing.
+func (w *ExitWatch) Stop() {}
