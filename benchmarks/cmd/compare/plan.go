@@ -19,12 +19,12 @@ type plan struct {
 	Handoffs    int   // handoff: acquisitions per run
 	Rounds      int   // handoff: runs per library and number of processes
 
-	CrashTrials      int // per library
-	CrashMinWait     time.Duration
-	CrashMaxWait     time.Duration
-	Waiters          []int // cost of waiting: numbers of waiting processes
-	WaitFor          time.Duration
-	ChildTimeout     time.Duration // bounds every wait for a child
+	CrashTrials  int // per library
+	CrashMinWait time.Duration
+	CrashMaxWait time.Duration
+	Waiters      []int // cost of waiting: numbers of waiting processes
+	WaitFor      time.Duration
+	ChildTimeout time.Duration // bounds every wait for a child
 }
 
 var plans = map[string]plan{

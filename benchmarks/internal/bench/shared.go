@@ -15,10 +15,10 @@ import (
 // futexes: a process waits for a word to change without polling, and the
 // process that changes it wakes the waiters.
 type Board struct {
-	Gen     atomic.Uint32 // handoff: acquisitions so far
-	Waiting atomic.Uint32 // handoff: processes inside Lock
-	Run     atomic.Uint32 // handoff: 0 before the start, 1 running, 2 stopping
-	_       uint32
+	Gen      atomic.Uint32 // handoff: acquisitions so far
+	Waiting  atomic.Uint32 // handoff: processes inside Lock
+	Run      atomic.Uint32 // handoff: 0 before the start, 1 running, 2 stopping
+	_        uint32
 	Holder   atomic.Int64 // handoff: ID of the last process to acquire
 	Released atomic.Int64 // handoff: Mono() when the last holder began to release
 	Stopped  atomic.Int64 // handoff: Mono() of the acquisition that ended the run
