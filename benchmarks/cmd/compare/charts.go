@@ -13,15 +13,15 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// writeCharts writes an SVG chart of each distribution measured into dir
-// and returns the files written.
-func writeCharts(r *results, dir string) ([]string, error) {
+// writeCharts writes a chart of each distribution measured into dir, in
+// format ext ("svg" or "png"), and returns the files written.
+func writeCharts(r *results, dir, ext string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	var files []string
 	save := func(p *plot.Plot, name string) error {
-		f := filepath.Join(dir, name)
+		f := filepath.Join(dir, name+"."+ext)
 		if err := p.Save(7*vg.Inch, 4.5*vg.Inch, f); err != nil {
 			return err
 		}
@@ -29,16 +29,16 @@ func writeCharts(r *results, dir string) ([]string, error) {
 		return nil
 	}
 	if r.windows != nil {
-		if err := save(r.raceWindowChart(), "race-window.svg"); err != nil {
+		if err := save(r.raceWindowChart(), "race-window"); err != nil {
 			return files, err
 		}
 	}
 	if r.handoffs != nil {
-		if err := save(r.handoffChart(), "handoff.svg"); err != nil {
+		if err := save(r.handoffChart(), "handoff"); err != nil {
 			return files, err
 		}
 		if len(r.handoffs) > 1 {
-			if err := save(r.scalingChart(), "handoff-scaling.svg"); err != nil {
+			if err := save(r.scalingChart(), "handoff-scaling"); err != nil {
 				return files, err
 			}
 		}
@@ -69,13 +69,16 @@ func (r *results) raceWindowChart() *plot.Plot {
 	x := float64(fischerLimit()) / float64(time.Microsecond)
 	addLine(p, fmt.Sprintf("1%% of race_delay (%s): Fischer's target for p99.9", dur(fischerLimit())),
 		plotter.XYs{{X: x, Y: lo}, {X: x, Y: 1}}, i)
+	// The curves fall from the top left: room for the legend below them.
+	p.Y.Min, p.Y.Max = lo/30, 1
+	p.Legend.Top, p.Legend.Left = false, true
 	return p
 }
 
 // handoffChart plots the distribution of release-to-acquire latencies of
 // openlock and flock, for the numbers of processes of issue 3 (2, 4, 8).
 func (r *results) handoffChart() *plot.Plot {
-	p := logPlot(fmt.Sprintf("Contended handoff between processes (holder stays %v)", r.hold),
+	p := logPlot(fmt.Sprintf("Contended handoff between processes (hold uniform in [0, %v])", 2*r.hold),
 		"release → acquire (ms)", "fraction of handoffs ≤ x", false)
 	i := 0
 	for _, procs := range sortedKeys(r.handoffs) {
@@ -91,6 +94,9 @@ func (r *results) handoffChart() *plot.Plot {
 			i++
 		}
 	}
+	// The curves rise to the right: room for the legend at the bottom right.
+	p.X.Max *= 30
+	p.Legend.Top = false
 	return p
 }
 
@@ -98,6 +104,11 @@ func (r *results) handoffChart() *plot.Plot {
 // of waiting processes.
 func (r *results) scalingChart() *plot.Plot {
 	p := logPlot("Handoff latency as waiters grow", "waiting processes", "release → acquire (ms)", true)
+	var ticks []plot.Tick
+	for _, procs := range sortedKeys(r.handoffs) {
+		ticks = append(ticks, plot.Tick{Value: float64(procs - 1), Label: fmt.Sprint(procs - 1)})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	i := 0
 	for _, lib := range contendedLibs {
 		for _, q := range []float64{0.5, 0.99} {
@@ -114,6 +125,7 @@ func (r *results) scalingChart() *plot.Plot {
 			i++
 		}
 	}
+	p.Y.Max *= 10 // room for the legend above the curves
 	return p
 }
 

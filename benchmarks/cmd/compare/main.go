@@ -36,15 +36,19 @@ func main() {
 	bench.RunRole()
 	mode := flag.String("mode", "quick", "quick (about a minute) or full (the README's table, about ten minutes)")
 	tiny := flag.Bool("tiny", false, "shrink every count to a token one (for CI: checks that everything runs; the figures mean nothing)")
-	charts := flag.String("charts", "", "write SVG charts into this directory")
+	charts := flag.String("charts", "", "write charts into this directory")
+	chartFormat := flag.String("chart-format", "svg", "format of the charts: svg or png")
 	dir := flag.String("dir", "", "directory for the lock files (default: the system's temporary directory)")
 	only := flag.String("only", strings.Join(measures, ","), "comma-separated measurements to run")
-	hold := flag.Duration("hold", time.Millisecond, "handoff: time each holder stays in the critical section")
+	hold := flag.Duration("hold", time.Millisecond, "handoff: mean time each holder stays in the critical section (uniform in [0, 2*hold])")
 	flag.Parse()
 
 	p, err := planNamed(*mode, *tiny)
 	if err != nil {
 		fatal(err)
+	}
+	if *chartFormat != "svg" && *chartFormat != "png" {
+		fatal(fmt.Errorf("unknown -chart-format %q (svg or png)", *chartFormat))
 	}
 	sel := strings.Split(*only, ",")
 	for _, m := range sel {
@@ -58,7 +62,7 @@ func main() {
 	}
 	defer os.RemoveAll(work)
 
-	r := &results{plan: p, hold: *hold, started: time.Now()}
+	r := &results{plan: p, hold: *hold, started: time.Now(), loadBefore: loadAverage()}
 	run := map[string]func(*results, string) error{
 		"racewindow":  measureRaceWindow,
 		"uncontended": measureUncontended,
@@ -78,10 +82,11 @@ func main() {
 		}
 		progress("%s done in %v", m, time.Since(t0).Round(100*time.Millisecond))
 	}
+	r.loadAfter = loadAverage()
 	fmt.Printf("_%s_\n\n", r.caption())
 	r.table(os.Stdout)
 	if *charts != "" {
-		files, err := writeCharts(r, *charts)
+		files, err := writeCharts(r, *charts, *chartFormat)
 		if err != nil {
 			os.RemoveAll(work)
 			fatal(err)
@@ -93,9 +98,19 @@ func main() {
 }
 
 func (r *results) caption() string {
-	return fmt.Sprintf("compare -mode %s, %s, %s/%s, %d CPUs, %s; handoff hold %v",
+	return fmt.Sprintf("compare -mode %s, %s, %s/%s, %d CPUs, %s; handoff hold uniform in [0, %v]; load average %s before, %s after",
 		r.plan.Name, r.started.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH,
-		runtime.NumCPU(), runtime.Version(), r.hold)
+		runtime.NumCPU(), runtime.Version(), 2*r.hold, r.loadBefore, r.loadAfter)
+}
+
+// loadAverage returns the 1-minute load average of the machine, which tells
+// how much else ran beside the benchmark.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 func progress(format string, a ...any) {

@@ -16,6 +16,8 @@ type results struct {
 	hold    time.Duration
 	started time.Time
 
+	loadBefore, loadAfter string // the machine's load average
+
 	// race window: by condition ("idle", "load"), then by mode
 	windows map[string]map[openlock.Takeover][]time.Duration
 	// uncontended: per-round mean cycle time, by library
@@ -44,50 +46,67 @@ var conditions = []string{"idle", "load"}
 
 var modes = []openlock.Takeover{openlock.Claims, openlock.Fischer}
 
-// measureRaceWindow samples takeovers in both modes, idle and then under
-// load, alternating the modes by block.
+// measureRaceWindow samples takeovers in both modes, idle and under load,
+// in blocks that take turns: a block of each mode idle, then (the load
+// resumed) a block of each mode under load, and so on, so that whatever
+// else runs on the machine falls on all four alike.
 func measureRaceWindow(r *results, work string) error {
 	stale, err := bench.NewStale()
 	if err != nil {
 		return err
 	}
-	r.windows = make(map[string]map[openlock.Takeover][]time.Duration)
+	load, err := bench.StartLoad(work, time.Hour)
+	if err != nil {
+		return err
+	}
+	defer load.Stop()
+	if err := load.Pause(); err != nil {
+		return err
+	}
+	ts := make(map[string]map[openlock.Takeover]*bench.Takeovers)
 	for _, cond := range conditions {
 		dir := filepath.Join(work, "racewindow-"+cond)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return err
 		}
-		if cond == "load" {
-			load, err := bench.StartLoad(dir, time.Hour)
-			if err != nil {
-				return err
-			}
-			defer load.Stop()
-			time.Sleep(200 * time.Millisecond) // let the load get going
-		}
-		ts := make(map[openlock.Takeover]*bench.Takeovers)
+		ts[cond] = make(map[openlock.Takeover]*bench.Takeovers)
 		for _, m := range modes {
 			t, err := bench.NewTakeovers(dir, m, stale)
 			if err != nil {
 				return err
 			}
 			defer t.Close()
-			ts[m] = t
+			ts[cond][m] = t
 		}
-		for done := 0; done < r.plan.Takeovers; done += r.plan.Block {
+	}
+	for done := 0; done < r.plan.Takeovers; done += r.plan.Block {
+		for _, cond := range conditions {
+			if cond == "load" {
+				if err := load.Resume(); err != nil {
+					return err
+				}
+				time.Sleep(20 * time.Millisecond) // let the hogs take the cores again
+			}
 			for _, m := range modes {
 				for range min(r.plan.Block, r.plan.Takeovers-done) {
-					if err := ts[m].Take(); err != nil {
+					if err := ts[cond][m].Take(); err != nil {
 						return err
 					}
 				}
 			}
+			if cond == "load" {
+				if err := load.Pause(); err != nil {
+					return err
+				}
+			}
 		}
+	}
+	r.windows = make(map[string]map[openlock.Takeover][]time.Duration)
+	for _, cond := range conditions {
 		r.windows[cond] = make(map[openlock.Takeover][]time.Duration)
 		for _, m := range modes {
-			r.windows[cond][m] = ts[m].Windows
+			r.windows[cond][m] = ts[cond][m].Windows
 		}
-		progress("  race window, %s: %d takeovers per mode", cond, r.plan.Takeovers)
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ type Spec struct {
 	ID       int64         // worker ID, from 1 (handoff)
 	Procs    int           // number of workers (handoff)
 	Handoffs int           // acquisitions after which the run stops (handoff)
-	Hold     time.Duration // time in the critical section (handoff)
+	Hold     time.Duration // mean time in the critical section (handoff)
 	Wait     time.Duration // how long to wait on a held lock (waitcost)
 	// Limit bounds the child's life: it exits with status 3 after it,
 	// whatever it is doing, so that no wait of a child is unbounded.
@@ -171,6 +171,16 @@ func (c *child) stderr() string {
 
 // group is a set of children to stop together.
 type group []*child
+
+// signal sends sig to every child.
+func (g group) signal(sig os.Signal) error {
+	for _, c := range g {
+		if err := c.cmd.Process.Signal(sig); err != nil {
+			return fmt.Errorf("%s (pid %d): %w", c.role, c.cmd.Process.Pid, err)
+		}
+	}
+	return nil
+}
 
 // stop kills the children that still run and waits for them to be reaped.
 func (g group) stop() {

@@ -3,9 +3,12 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // HandoffConfig describes a contended run: Procs processes take turns on
@@ -13,8 +16,9 @@ import (
 //
 // Every handoff goes to a process that is already waiting: after acquiring,
 // a worker waits (on the board, without polling) until all the others are
-// inside Lock, stays Hold in the critical section, stamps the release time
-// and unlocks; having released, it waits until another process has
+// inside Lock, stays in the critical section for a random time, uniform in
+// [0, 2*Hold] (a fixed one would fall in step with a poller's backoff and
+// flatter or punish it by chance), stamps the release time and unlocks; having released, it waits until another process has
 // acquired before it calls Lock again, so it cannot take the lock straight
 // back. Each release thus has Procs-1 waiters.
 type HandoffConfig struct {
@@ -22,7 +26,7 @@ type HandoffConfig struct {
 	Dir      string
 	Procs    int
 	Handoffs int
-	Hold     time.Duration
+	Hold     time.Duration // mean time in the critical section
 	Timeout  time.Duration // bounds the whole run
 }
 
@@ -147,7 +151,7 @@ func roleHandoff(s Spec) error {
 			if !Await(&b.Waiting, func(v uint32) bool { return v >= others || stopping() }, deadline) {
 				return fmt.Errorf("the other workers did not all come to wait")
 			}
-			time.Sleep(s.Hold)
+			sleepPrecisely(rand.N(2*s.Hold + 1))
 		}
 		b.Released.Store(Mono())
 		if err := m.Unlock(); err != nil {
@@ -159,4 +163,14 @@ func roleHandoff(s Spec) error {
 		}
 	}
 	return printResult(handoffReport{Latencies: lat})
+}
+
+// sleepPrecisely sleeps d in the kernel (nanosleep), blocking this thread:
+// Go's timers wake on a millisecond grid here (time.Sleep of 50 µs takes
+// about 1.07 ms), which would put every hold in step with a poller's
+// backoff.
+func sleepPrecisely(d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	for unix.Nanosleep(&ts, &ts) == unix.EINTR {
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 )
 
@@ -32,6 +33,13 @@ func StartLoad(dir string, limit time.Duration) (*Load, error) {
 
 // Stop ends the load.
 func (l *Load) Stop() { l.g.stop() }
+
+// Pause stops the load's processes (SIGSTOP) until Resume (SIGCONT), so
+// that idle and loaded runs can take turns.
+func (l *Load) Pause() error { return l.g.signal(syscall.SIGSTOP) }
+
+// Resume lets paused load run again.
+func (l *Load) Resume() error { return l.g.signal(syscall.SIGCONT) }
 
 // roleHog spins on one core until killed.
 func roleHog(Spec) error {
