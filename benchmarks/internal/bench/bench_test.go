@@ -40,7 +40,8 @@ func TestTakeovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, mode := range []openlock.Takeover{openlock.Claims, openlock.Fischer} {
-		tk, err := NewTakeovers(t.TempDir(), mode, stale)
+		dir := t.TempDir()
+		tk, err := NewTakeovers(dir, mode, stale)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,6 +51,10 @@ func TestTakeovers(t *testing.T) {
 			}
 		}
 		tk.Close()
+		// The library removes its claims, temporary links and token.
+		if es, _ := os.ReadDir(dir); len(es) != 0 {
+			t.Errorf("%v: left behind %v", mode, es)
+		}
 		if len(tk.Windows) != 5 {
 			t.Errorf("%v: %d windows, want 5", mode, len(tk.Windows))
 		}

@@ -151,15 +151,6 @@ func (c *child) wait(timeout time.Duration) error {
 // kill sends SIGKILL; the reaper goroutine collects the child.
 func (c *child) kill() { c.cmd.Process.Kill() }
 
-// drain discards the rest of the child's output, so it never blocks on a
-// full pipe.
-func (c *child) drain() {
-	go func() {
-		for range c.lines {
-		}
-	}()
-}
-
 func (c *child) stderr() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

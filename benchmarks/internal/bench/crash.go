@@ -84,35 +84,25 @@ func crashOnce(cfg CrashConfig, lock string) (time.Duration, error) {
 // roleHold takes the lock, prints "held", and holds it until its stdin
 // closes; then it releases the lock and exits.
 func roleHold(s Spec) error {
-	m, err := Open(s.Lib, s.Lock)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), s.Limit)
-	defer cancel()
-	if err := m.Lock(ctx); err != nil {
-		return err
-	}
-	fmt.Println("held")
-	io.Copy(io.Discard, os.Stdin)
-	return m.Unlock()
+	return withMutex(s, func(ctx context.Context, m Mutex) error {
+		if err := m.Lock(ctx); err != nil {
+			return err
+		}
+		fmt.Println("held")
+		io.Copy(io.Discard, os.Stdin)
+		return m.Unlock()
+	})
 }
 
 // roleAcquire prints "waiting", takes the lock (waiting as long as it must),
 // and prints "acquired <Mono()>".
 func roleAcquire(s Spec) error {
-	m, err := Open(s.Lib, s.Lock)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), s.Limit)
-	defer cancel()
-	fmt.Println("waiting")
-	if err := m.Lock(ctx); err != nil {
-		return err
-	}
-	fmt.Printf("acquired %d\n", Mono())
-	return m.Unlock()
+	return withMutex(s, func(ctx context.Context, m Mutex) error {
+		fmt.Println("waiting")
+		if err := m.Lock(ctx); err != nil {
+			return err
+		}
+		fmt.Printf("acquired %d\n", Mono())
+		return m.Unlock()
+	})
 }

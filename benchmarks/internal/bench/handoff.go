@@ -109,14 +109,12 @@ func roleHandoff(s Spec) error {
 	if err != nil {
 		return err
 	}
-	m, err := Open(s.Lib, s.Lock)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	deadline := time.Now().Add(s.Limit)
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
+	return withMutex(s, func(ctx context.Context, m Mutex) error { return handoffLoop(ctx, s, b, m) })
+}
+
+// handoffLoop takes turns with the other workers until the run stops.
+func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
+	deadline, _ := ctx.Deadline()
 	fmt.Println("ready")
 	if !Await(&b.Run, func(v uint32) bool { return v != runWaiting }, deadline) {
 		return fmt.Errorf("no start signal")

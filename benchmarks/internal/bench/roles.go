@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -58,4 +59,17 @@ func printResult(v any) error {
 	}
 	_, err = fmt.Printf("result %s\n", js)
 	return err
+}
+
+// withMutex opens the lock s names with s's library and calls f with it and
+// a context that ends with the child's time limit; it closes the lock after.
+func withMutex(s Spec, f func(context.Context, Mutex) error) error {
+	m, err := Open(s.Lib, s.Lock)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), s.Limit)
+	defer cancel()
+	return f(ctx, m)
 }

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 )
@@ -27,13 +26,4 @@ func Uncontended(lib, dir string, ops int) (time.Duration, error) {
 		}
 	}
 	return time.Since(t0) / time.Duration(ops), nil
-}
-
-// RemoveLockFiles removes what the uncontended cycles leave behind (flock
-// leaves its lock file by design).
-func RemoveLockFiles(dir string) {
-	files, _ := filepath.Glob(filepath.Join(dir, "uncontended-*.lock"))
-	for _, f := range files {
-		os.Remove(f)
-	}
 }

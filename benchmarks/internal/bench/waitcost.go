@@ -75,6 +75,8 @@ func WaitCost(cfg WaitConfig) ([]WaitUsage, error) {
 // roleWait waits s.Wait for a lock that stays held, and reports the CPU time
 // it used meanwhile (getrusage of the whole process: all its threads).
 func roleWait(s Spec) error {
+	// The lock is not closed: flock's Close would wait for the Lock still
+	// blocked in the kernel. The process exits instead.
 	m, err := Open(s.Lib, s.Lock)
 	if err != nil {
 		return err
