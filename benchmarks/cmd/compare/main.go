@@ -5,7 +5,7 @@
 //
 // Usage (from the benchmarks directory):
 //
-//	go run ./cmd/compare                      # quick mode: about a minute
+//	go run ./cmd/compare                      # quick mode: about 30 seconds
 //	go run ./cmd/compare -mode full -charts charts
 //	go run ./cmd/compare -mode full -only handoff,crash
 //
@@ -34,7 +34,7 @@ var measures = []string{"racewindow", "uncontended", "handoff", "crash", "waitco
 
 func main() {
 	bench.RunRole()
-	mode := flag.String("mode", "quick", "quick (about a minute) or full (the README's table, about ten minutes)")
+	mode := flag.String("mode", "quick", "quick (about 30 seconds) or full (the README's table, about 6 minutes)")
 	tiny := flag.Bool("tiny", false, "shrink every count to a token one (for CI: checks that everything runs; the figures mean nothing)")
 	charts := flag.String("charts", "", "write charts into this directory")
 	chartFormat := flag.String("chart-format", "svg", "format of the charts: svg or png")

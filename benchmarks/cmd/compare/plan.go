@@ -28,7 +28,7 @@ type plan struct {
 }
 
 var plans = map[string]plan{
-	// quick: the figures in about a minute, with fewer samples.
+	// quick: every figure in about 30 seconds, with fewer samples.
 	"quick": {
 		Name: "quick", Takeovers: 1000, Block: 100,
 		UncontendedRounds: 6, UncontendedOps: 5000,
@@ -37,7 +37,7 @@ var plans = map[string]plan{
 		Waiters: []int{1, 4}, WaitFor: 2 * time.Second,
 		ChildTimeout: 2 * time.Minute,
 	},
-	// full: the README's table; about ten minutes on 2 cores.
+	// full: the README's table; about 6 minutes on 2 cores.
 	"full": {
 		Name: "full", Takeovers: 10000, Block: 250,
 		UncontendedRounds: 20, UncontendedOps: 20000,
