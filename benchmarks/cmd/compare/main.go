@@ -1,0 +1,123 @@
+// Command compare runs the multi-process benchmarks of openlock against
+// github.com/gofrs/flock (and, uncontended, github.com/nightlyone/lockfile)
+// and prints one markdown table, with ratios against flock from interleaved
+// runs (A B A B ...), so that noise of the machine falls on both alike.
+//
+// Usage (from the benchmarks directory):
+//
+//	go run ./cmd/compare                      # quick mode: about 30 seconds
+//	go run ./cmd/compare -mode full -charts charts
+//	go run ./cmd/compare -mode full -only handoff,crash
+//
+// It measures the race window of openlock's takeovers, idle and under load
+// (a CPU hog per core plus an fsync-heavy writer); the uncontended
+// Lock+Unlock cycle; the release-to-acquire latency and throughput of
+// contended handoffs between processes; the time from a holder's SIGKILL to
+// the next acquisition; and the CPU a process uses while it waits. The
+// workers are this program, re-executed in a role.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openlock/openlock/benchmarks/internal/bench"
+)
+
+// The measurements, in the order they run and appear.
+var measures = []string{"racewindow", "uncontended", "handoff", "crash", "waitcost"}
+
+func main() {
+	bench.RunRole()
+	mode := flag.String("mode", "quick", "quick (about 30 seconds) or full (the README's table, about 6 minutes)")
+	tiny := flag.Bool("tiny", false, "shrink every count to a token one (for CI: checks that everything runs; the figures mean nothing)")
+	charts := flag.String("charts", "", "write charts into this directory")
+	chartFormat := flag.String("chart-format", "svg", "format of the charts: svg or png")
+	dir := flag.String("dir", "", "directory for the lock files (default: the system's temporary directory)")
+	only := flag.String("only", strings.Join(measures, ","), "comma-separated measurements to run")
+	hold := flag.Duration("hold", time.Millisecond, "handoff: mean time each holder stays in the critical section (uniform in [0, 2*hold])")
+	flag.Parse()
+
+	p, err := planNamed(*mode, *tiny)
+	if err != nil {
+		fatal(err)
+	}
+	if *chartFormat != "svg" && *chartFormat != "png" {
+		fatal(fmt.Errorf("unknown -chart-format %q (svg or png)", *chartFormat))
+	}
+	sel := strings.Split(*only, ",")
+	for _, m := range sel {
+		if !slices.Contains(measures, m) {
+			fatal(fmt.Errorf("unknown measurement %q in -only (known: %s)", m, strings.Join(measures, ",")))
+		}
+	}
+	work, err := os.MkdirTemp(*dir, "openlock-compare-")
+	if err != nil {
+		fatal(err)
+	}
+	defer os.RemoveAll(work)
+
+	r := &results{plan: p, hold: *hold, started: time.Now(), loadBefore: loadAverage()}
+	run := map[string]func(*results, string) error{
+		"racewindow":  measureRaceWindow,
+		"uncontended": measureUncontended,
+		"handoff":     measureHandoff,
+		"crash":       measureCrash,
+		"waitcost":    measureWaitCost,
+	}
+	for _, m := range measures {
+		if !slices.Contains(sel, m) {
+			continue
+		}
+		t0 := time.Now()
+		progress("%s ...", m)
+		if err := run[m](r, work); err != nil {
+			os.RemoveAll(work)
+			fatal(fmt.Errorf("%s: %w", m, err))
+		}
+		progress("%s done in %v", m, time.Since(t0).Round(100*time.Millisecond))
+	}
+	r.loadAfter = loadAverage()
+	fmt.Printf("_%s_\n\n", r.caption())
+	r.table(os.Stdout)
+	if *charts != "" {
+		files, err := writeCharts(r, *charts, *chartFormat)
+		if err != nil {
+			os.RemoveAll(work)
+			fatal(err)
+		}
+		for _, f := range files {
+			progress("wrote %s", f)
+		}
+	}
+}
+
+func (r *results) caption() string {
+	return fmt.Sprintf("compare -mode %s, %s, %s/%s, %d CPUs, %s; handoff hold uniform in [0, %v]; load average %s before, %s after",
+		r.plan.Name, r.started.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH,
+		runtime.NumCPU(), runtime.Version(), 2*r.hold, r.loadBefore, r.loadAfter)
+}
+
+// loadAverage returns the 1-minute load average of the machine, which tells
+// how much else ran beside the benchmark.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
+func progress(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "compare: "+format+"\n", a...)
+}
+
+func fatal(err error) {
+	fmt.Fprintf(os.Stderr, "compare: %v\n", err)
+	os.Exit(1)
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/openlock/openlock"
+	"github.com/openlock/openlock/benchmarks/internal/bench"
+)
+
+// results gathers the samples of every measurement that ran.
+type results struct {
+	plan    plan
+	hold    time.Duration
+	started time.Time
+
+	loadBefore, loadAfter string // the machine's load average
+
+	// race window: by condition ("idle", "load"), then by mode
+	windows map[string]map[openlock.Takeover][]time.Duration
+	// uncontended: per-round mean cycle time, by library
+	cycles map[string][]time.Duration
+	// handoff: by number of processes, then library
+	handoffs map[int]map[string]*handoffRuns
+	// crash recovery, by library
+	crashes map[string][]time.Duration
+	// cost of waiting: by number of waiters, then library
+	waits map[int]map[string][]bench.WaitUsage
+}
+
+// handoffRuns pools the runs of one library at one number of processes.
+type handoffRuns struct {
+	latencies []time.Duration
+	handoffs  int
+	elapsed   time.Duration
+}
+
+func (h *handoffRuns) perSecond() float64 {
+	return bench.HandoffResult{Elapsed: h.elapsed}.PerSecond(h.handoffs)
+}
+
+// conditions of the race window, in order.
+var conditions = []string{"idle", "load"}
+
+var modes = []openlock.Takeover{openlock.Claims, openlock.Fischer}
+
+// measureRaceWindow samples takeovers in both modes, idle and under load,
+// in blocks that take turns: a block of each mode idle, then (the load
+// resumed) a block of each mode under load, and so on, so that whatever
+// else runs on the machine falls on all four alike.
+func measureRaceWindow(r *results, work string) error {
+	stale, err := bench.NewStale()
+	if err != nil {
+		return err
+	}
+	load, err := bench.StartLoad(work, time.Hour)
+	if err != nil {
+		return err
+	}
+	defer load.Stop()
+	if err := load.Pause(); err != nil {
+		return err
+	}
+	ts := make(map[string]map[openlock.Takeover]*bench.Takeovers)
+	for _, cond := range conditions {
+		dir := filepath.Join(work, "racewindow-"+cond)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return err
+		}
+		ts[cond] = make(map[openlock.Takeover]*bench.Takeovers)
+		for _, m := range modes {
+			t, err := bench.NewTakeovers(dir, m, stale)
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			ts[cond][m] = t
+		}
+	}
+	for done := 0; done < r.plan.Takeovers; done += r.plan.Block {
+		for _, cond := range conditions {
+			if cond == "load" {
+				if err := load.Resume(); err != nil {
+					return err
+				}
+				time.Sleep(20 * time.Millisecond) // let the hogs take the cores again
+			}
+			for _, m := range modes {
+				for range min(r.plan.Block, r.plan.Takeovers-done) {
+					if err := ts[cond][m].Take(); err != nil {
+						return err
+					}
+				}
+			}
+			if cond == "load" {
+				if err := load.Pause(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	r.windows = make(map[string]map[openlock.Takeover][]time.Duration)
+	for _, cond := range conditions {
+		r.windows[cond] = make(map[openlock.Takeover][]time.Duration)
+		for _, m := range modes {
+			r.windows[cond][m] = ts[cond][m].Windows
+		}
+	}
+	return nil
+}
+
+var uncontendedLibs = []string{bench.Openlock, bench.Flock, bench.Nightlyone}
+
+// measureUncontended times the uncontended cycle of each library in rounds,
+// the libraries taking turns (their order rotating) within each round.
+func measureUncontended(r *results, work string) error {
+	r.cycles = make(map[string][]time.Duration)
+	for round := range r.plan.UncontendedRounds {
+		for i := range uncontendedLibs {
+			lib := uncontendedLibs[(round+i)%len(uncontendedLibs)]
+			ops := r.plan.UncontendedOps
+			if lib == bench.Nightlyone {
+				ops = max(ops/20, 10) // 30x slower: keep the round short
+			}
+			d, err := bench.Uncontended(lib, work, ops)
+			if err != nil {
+				return err
+			}
+			r.cycles[lib] = append(r.cycles[lib], d)
+		}
+	}
+	return nil
+}
+
+var contendedLibs = []string{bench.Openlock, bench.Flock}
+
+// measureHandoff runs the contended handoff for each number of processes,
+// openlock and flock taking turns, run by run.
+func measureHandoff(r *results, work string) error {
+	r.handoffs = make(map[int]map[string]*handoffRuns)
+	for _, procs := range r.plan.Procs {
+		r.handoffs[procs] = make(map[string]*handoffRuns)
+		for _, lib := range contendedLibs {
+			r.handoffs[procs][lib] = &handoffRuns{}
+		}
+		for range r.plan.Rounds {
+			for _, lib := range contendedLibs {
+				res, err := bench.Handoff(bench.HandoffConfig{Lib: lib, Dir: work, Procs: procs,
+					Handoffs: r.plan.Handoffs, Hold: r.hold, Timeout: r.plan.ChildTimeout})
+				if err != nil {
+					return fmt.Errorf("%s, %d processes: %w", lib, procs, err)
+				}
+				h := r.handoffs[procs][lib]
+				h.latencies = append(h.latencies, res.Latencies...)
+				h.handoffs += r.plan.Handoffs
+				h.elapsed += res.Elapsed
+			}
+		}
+		progress("  handoff, %d processes: openlock p50 %v, flock p50 %v", procs,
+			median(r.handoffs[procs][bench.Openlock].latencies), median(r.handoffs[procs][bench.Flock].latencies))
+	}
+	return nil
+}
+
+// measureCrash kills holders, trial by trial, openlock and flock taking
+// turns.
+func measureCrash(r *results, work string) error {
+	r.crashes = make(map[string][]time.Duration)
+	for range r.plan.CrashTrials {
+		for _, lib := range contendedLibs {
+			d, err := bench.Crash(bench.CrashConfig{Lib: lib, Dir: work, Trials: 1,
+				MinWait: r.plan.CrashMinWait, MaxWait: r.plan.CrashMaxWait, Timeout: r.plan.ChildTimeout})
+			if err != nil {
+				return fmt.Errorf("%s: %w", lib, err)
+			}
+			r.crashes[lib] = append(r.crashes[lib], d...)
+		}
+	}
+	return nil
+}
+
+// measureWaitCost has 1 to 32 processes wait on a held lock, openlock and
+// flock taking turns.
+func measureWaitCost(r *results, work string) error {
+	r.waits = make(map[int]map[string][]bench.WaitUsage)
+	for _, n := range r.plan.Waiters {
+		r.waits[n] = make(map[string][]bench.WaitUsage)
+		for _, lib := range contendedLibs {
+			u, err := bench.WaitCost(bench.WaitConfig{Lib: lib, Dir: work, Waiters: n,
+				Wait: r.plan.WaitFor, Timeout: r.plan.ChildTimeout})
+			if err != nil {
+				return fmt.Errorf("%s, %d waiters: %w", lib, n, err)
+			}
+			r.waits[n][lib] = u
+		}
+		progress("  cost of waiting, %d waiters", n)
+	}
+	return nil
+}
+
+// median returns the median of d (sorting a copy).
+func median(d []time.Duration) time.Duration {
+	return bench.Summarize(append([]time.Duration(nil), d...)).P50
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+// A plan says how much of each measurement to run.
+type plan struct {
+	Name string
+
+	Takeovers int // race window: takeovers per mode and per condition (idle, load)
+	Block     int // race window: takeovers per block; the modes alternate by block
+
+	UncontendedRounds, UncontendedOps int
+
+	Procs       []int // handoff: numbers of processes (1 holder, the rest waiting)
+	FigureProcs int   // handoff: the number the target is stated for
+	Handoffs    int   // handoff: acquisitions per run
+	Rounds      int   // handoff: runs per library and number of processes
+
+	CrashTrials  int // per library
+	CrashMinWait time.Duration
+	CrashMaxWait time.Duration
+	Waiters      []int // cost of waiting: numbers of waiting processes
+	WaitFor      time.Duration
+	ChildTimeout time.Duration // bounds every wait for a child
+}
+
+var plans = map[string]plan{
+	// quick: every figure in about 30 seconds, with fewer samples.
+	"quick": {
+		Name: "quick", Takeovers: 1000, Block: 100,
+		UncontendedRounds: 6, UncontendedOps: 5000,
+		Procs: []int{2, 4, 8}, FigureProcs: 4, Handoffs: 300, Rounds: 2,
+		CrashTrials: 8, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
+		Waiters: []int{1, 4}, WaitFor: 2 * time.Second,
+		ChildTimeout: 2 * time.Minute,
+	},
+	// full: the README's table; about 6 minutes on 2 cores.
+	"full": {
+		Name: "full", Takeovers: 10000, Block: 250,
+		UncontendedRounds: 20, UncontendedOps: 20000,
+		Procs: []int{2, 3, 4, 5, 8, 9, 17, 33}, FigureProcs: 4, Handoffs: 1000, Rounds: 3,
+		CrashTrials: 60, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
+		Waiters: []int{1, 2, 4, 8, 16, 32}, WaitFor: 10 * time.Second,
+		ChildTimeout: 5 * time.Minute,
+	},
+}
+
+// tiny shrinks every count of p to the least that still runs each part of
+// it once, for CI: the figures mean nothing then.
+func (p plan) tiny() plan {
+	p.Name += " (tiny)"
+	p.Takeovers, p.Block = 4, 2
+	p.UncontendedRounds, p.UncontendedOps = 2, 20
+	p.Handoffs, p.Rounds = 6, 1
+	p.CrashTrials, p.CrashMinWait, p.CrashMaxWait = 1, time.Millisecond, 5*time.Millisecond
+	p.WaitFor = 100 * time.Millisecond
+	return p
+}
+
+func planNamed(name string, tiny bool) (plan, error) {
+	p, ok := plans[name]
+	if !ok {
+		return plan{}, fmt.Errorf("unknown -mode %q (quick or full)", name)
+	}
+	if tiny {
+		p = p.tiny()
+	}
+	return p, nil
+}

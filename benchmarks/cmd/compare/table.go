@@ -1,0 +1,213 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openlock/openlock"
+	"github.com/openlock/openlock/benchmarks/internal/bench"
+)
+
+// row is one line of the table.
+type row struct{ figure, openlock, flock, ratio, target, met string }
+
+const none = "—"
+
+// table prints the results as one markdown table: openlock, flock, their
+// ratio, the target and whether it is met.
+func (r *results) table(w io.Writer) {
+	fmt.Fprintln(w, "| figure | openlock | flock | openlock ÷ flock | target | met |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	var rows []row
+	rows = append(rows, r.raceWindowRows()...)
+	rows = append(rows, r.uncontendedRows()...)
+	rows = append(rows, r.handoffRows()...)
+	rows = append(rows, r.crashRows()...)
+	rows = append(rows, r.waitRows()...)
+	for _, x := range rows {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", x.figure, x.openlock, x.flock, x.ratio, x.target, x.met)
+	}
+}
+
+func raceDelay() time.Duration { return openlock.GetDefaults().RaceDelay }
+
+// fischerLimit is the target for Fischer mode's race window: 1% of the
+// default race delay.
+func fischerLimit() time.Duration { return raceDelay() / 100 }
+
+func (r *results) raceWindowRows() []row {
+	var rows []row
+	for _, cond := range conditions {
+		for _, m := range modes {
+			d, ok := r.windows[cond][m]
+			if !ok {
+				continue
+			}
+			s := bench.Summarize(append([]time.Duration(nil), d...))
+			x := row{
+				figure: fmt.Sprintf("race window, %v mode, %s (%d takeovers)", m, cond, s.N),
+				openlock: fmt.Sprintf("p50 %s · p99 %s · p99.9 %s · max %s; p99.9 = %s of race_delay",
+					dur(s.P50), dur(s.P99), dur(s.P999), dur(s.Max), pct(s.P999.Seconds()/raceDelay().Seconds())),
+				flock: "no takeover", ratio: none,
+			}
+			if m == openlock.Fischer {
+				x.target = fmt.Sprintf("p99.9 ≤ 1%% of race_delay (%s)", dur(fischerLimit()))
+				x.met = yesNo(s.P999 <= fischerLimit())
+			} else {
+				x.target, x.met = "none: nothing depends on it", none
+			}
+			rows = append(rows, x)
+		}
+	}
+	return rows
+}
+
+func (r *results) uncontendedRows() []row {
+	o, f, n := r.cycles[bench.Openlock], r.cycles[bench.Flock], r.cycles[bench.Nightlyone]
+	if len(o) == 0 {
+		return nil
+	}
+	// Ratios are taken round by round (the libraries ran side by side in
+	// each), then the median of them.
+	var vsFlock, vsNightly []float64
+	for i := range o {
+		vsFlock = append(vsFlock, float64(o[i])/float64(f[i]))
+		vsNightly = append(vsNightly, float64(n[i])/float64(o[i]))
+	}
+	rf, rn := medianOf(vsFlock), medianOf(vsNightly)
+	return []row{{
+		figure:   fmt.Sprintf("uncontended Lock+Unlock (median of %d rounds)", len(o)),
+		openlock: dur(median(o)), flock: dur(median(f)), ratio: fmt.Sprintf("%.2fx", rf),
+		target: "≤ 2x flock", met: yesNo(rf <= 2),
+	}, {
+		figure:   "uncontended, against nightlyone/lockfile TryLock+Unlock",
+		openlock: dur(median(o)), flock: "nightlyone: " + dur(median(n)),
+		ratio:  fmt.Sprintf("nightlyone ÷ openlock = %.1fx", rn),
+		target: "nightlyone ≥ 5x slower", met: yesNo(rn >= 5),
+	}}
+}
+
+func (r *results) handoffRows() []row {
+	var rows []row
+	for _, procs := range sortedKeys(r.handoffs) {
+		o, f := r.handoffs[procs][bench.Openlock], r.handoffs[procs][bench.Flock]
+		so, sf := summary(o.latencies), summary(f.latencies)
+		x := row{
+			figure: fmt.Sprintf("handoff, %d processes (%d waiting): release → acquire p50 · p90 · p99; throughput (%d handoffs)",
+				procs, procs-1, so.N),
+			openlock: handoffCell(so, o.perSecond()),
+			flock:    handoffCell(sf, f.perSecond()),
+			ratio: fmt.Sprintf("p50 %.2fx · p90 %.2fx · p99 %.2fx; throughput %.2fx",
+				ratio(so.P50, sf.P50), ratio(so.P90, sf.P90), ratio(so.P99, sf.P99), o.perSecond()/f.perSecond()),
+			target: "(scaling)", met: none,
+		}
+		if procs == r.plan.FigureProcs {
+			x.target = "p50 ≤ 1.5x flock"
+			x.met = yesNo(ratio(so.P50, sf.P50) <= 1.5)
+		}
+		rows = append(rows, x)
+	}
+	return rows
+}
+
+func handoffCell(s bench.Summary, perSecond float64) string {
+	return fmt.Sprintf("%s · %s · %s; %.0f/s", dur(s.P50), dur(s.P90), dur(s.P99), perSecond)
+}
+
+func (r *results) crashRows() []row {
+	o, f := r.crashes[bench.Openlock], r.crashes[bench.Flock]
+	if len(o) == 0 {
+		return nil
+	}
+	so, sf := summary(o), summary(f)
+	limit := openlock.GetDefaults().RetryPeriod + 10*time.Millisecond
+	return []row{{
+		figure: fmt.Sprintf("holder SIGKILLed → next acquisition by a waiter, p50 · max (%d trials; waited %s to %s before the kill)",
+			so.N, dur(r.plan.CrashMinWait), dur(r.plan.CrashMaxWait)),
+		openlock: dur(so.P50) + " · " + dur(so.Max), flock: dur(sf.P50) + " · " + dur(sf.Max),
+		ratio:  fmt.Sprintf("p50 %.0fx · max %.0fx", ratio(so.P50, sf.P50), ratio(so.Max, sf.Max)),
+		target: fmt.Sprintf("p50 ≤ 10 ms; max ≤ retry_period + 10 ms (%s)", dur(limit)),
+		met:    fmt.Sprintf("p50 %s; max %s", yesNo(so.P50 <= 10*time.Millisecond), yesNo(so.Max <= limit)),
+	}}
+}
+
+func (r *results) waitRows() []row {
+	var rows []row
+	for _, n := range sortedKeys(r.waits) {
+		o, f := r.waits[n][bench.Openlock], r.waits[n][bench.Flock]
+		mo, xo := shares(o)
+		mf, xf := shares(f)
+		rows = append(rows, row{
+			figure:   fmt.Sprintf("CPU of a process waiting %s on a held lock, %d waiting (user+sys, mean · worst waiter)", dur(r.plan.WaitFor), n),
+			openlock: pct(mo) + " · " + pct(xo) + " of a core",
+			flock:    pct(mf) + " · " + pct(xf) + " of a core",
+			ratio:    "n/a (flock sleeps in the kernel)",
+			target:   "< 1% of a core per waiter", met: yesNo(xo < 0.01),
+		})
+	}
+	return rows
+}
+
+// shares returns the mean and the largest CPU share of the waiters.
+func shares(u []bench.WaitUsage) (mean, worst float64) {
+	for _, x := range u {
+		mean += x.Share()
+		worst = max(worst, x.Share())
+	}
+	return mean / float64(max(len(u), 1)), worst
+}
+
+func summary(d []time.Duration) bench.Summary {
+	return bench.Summarize(append([]time.Duration(nil), d...))
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+func medianOf(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
+
+func sortedKeys[V any](m map[int]V) []int {
+	var k []int
+	for n := range m {
+		k = append(k, n)
+	}
+	slices.Sort(k)
+	return k
+}
+
+func yesNo(ok bool) string {
+	if ok {
+		return "**yes**"
+	}
+	return "**no**"
+}
+
+// dur formats a duration with three significant digits or so.
+func dur(d time.Duration) string {
+	switch {
+	case d < 10*time.Microsecond:
+		return fmt.Sprintf("%.1f µs", float64(d)/1e3)
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0f µs", float64(d)/1e3)
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
+	case d < time.Second:
+		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// pct formats a fraction as a percentage.
+func pct(f float64) string {
+	s := fmt.Sprintf("%.2f%%", 100*f)
+	if f < 0.001 {
+		s = fmt.Sprintf("%.3f%%", 100*f)
+	}
+	return strings.Replace(s, "0.000%", "0%", 1)
+}

@@ -1,0 +1,174 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// HandoffConfig describes a contended run: Procs processes take turns on
+// one lock until Handoffs acquisitions are made.
+//
+// Every handoff goes to a process that is already waiting: after acquiring,
+// a worker waits (on the board, without polling) until all the others are
+// inside Lock, stays in the critical section for a random time, uniform in
+// [0, 2*Hold] (a fixed one would fall in step with a poller's backoff and
+// flatter or punish it by chance), stamps the release time and unlocks; having released, it waits until another process has
+// acquired before it calls Lock again, so it cannot take the lock straight
+// back. Each release thus has Procs-1 waiters.
+type HandoffConfig struct {
+	Lib      string
+	Dir      string
+	Procs    int
+	Handoffs int
+	Hold     time.Duration // mean time in the critical section
+	Timeout  time.Duration // bounds the whole run
+}
+
+// HandoffResult is what a contended run measured.
+type HandoffResult struct {
+	// Latencies are release-to-acquire times: from the moment a holder
+	// begins to release to the moment a waiting process holds the lock,
+	// on CLOCK_MONOTONIC, which both processes read.
+	Latencies []time.Duration
+	// Elapsed is the time from the start signal to the last counted
+	// acquisition; Handoffs/Elapsed is the throughput.
+	Elapsed time.Duration
+}
+
+// PerSecond is the throughput: acquisitions per second.
+func (r HandoffResult) PerSecond(handoffs int) float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(handoffs) / r.Elapsed.Seconds()
+}
+
+// handoffReport is a worker's result line.
+type handoffReport struct {
+	Latencies []int64 // ns
+}
+
+// Handoff runs the contended measurement.
+func Handoff(cfg HandoffConfig) (HandoffResult, error) {
+	dir, err := os.MkdirTemp(cfg.Dir, "handoff-")
+	if err != nil {
+		return HandoffResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	boardPath := filepath.Join(dir, "board")
+	b, err := MapBoard(boardPath, true)
+	if err != nil {
+		return HandoffResult{}, err
+	}
+	spec := Spec{Lib: cfg.Lib, Lock: filepath.Join(dir, "handoff.lock"), Board: boardPath,
+		Procs: cfg.Procs, Handoffs: cfg.Handoffs, Hold: cfg.Hold, Limit: cfg.Timeout}
+	var g group
+	defer func() { g.stop() }()
+	for i := range cfg.Procs {
+		spec.ID = int64(i + 1)
+		c, err := start("handoff", spec)
+		if err != nil {
+			return HandoffResult{}, err
+		}
+		g = append(g, c)
+	}
+	for _, c := range g {
+		if _, err := c.expect("ready", cfg.Timeout); err != nil {
+			return HandoffResult{}, err
+		}
+	}
+	t0 := Mono()
+	b.Run.Store(runRunning)
+	Wake(&b.Run)
+	var res HandoffResult
+	for _, c := range g {
+		var r handoffReport
+		if err := c.result(&r, cfg.Timeout); err != nil {
+			return HandoffResult{}, err
+		}
+		res.Latencies = append(res.Latencies, Nanos(r.Latencies)...)
+	}
+	for _, c := range g {
+		if err := c.wait(cfg.Timeout); err != nil {
+			return HandoffResult{}, err
+		}
+	}
+	res.Elapsed = time.Duration(b.Stopped.Load() - t0)
+	return res, nil
+}
+
+// roleHandoff is one worker of Handoff.
+func roleHandoff(s Spec) error {
+	b, err := MapBoard(s.Board, false)
+	if err != nil {
+		return err
+	}
+	return withMutex(s, func(ctx context.Context, m Mutex) error { return handoffLoop(ctx, s, b, m) })
+}
+
+// handoffLoop takes turns with the other workers until the run stops.
+func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
+	deadline, _ := ctx.Deadline()
+	fmt.Println("ready")
+	if !Await(&b.Run, func(v uint32) bool { return v != runWaiting }, deadline) {
+		return fmt.Errorf("no start signal")
+	}
+	others := uint32(s.Procs - 1)
+	var lat []int64
+	for b.Run.Load() == runRunning {
+		b.Waiting.Add(1)
+		Wake(&b.Waiting)
+		if err := m.Lock(ctx); err != nil {
+			return err
+		}
+		t := Mono()
+		b.Waiting.Add(^uint32(0))
+		prev := b.Holder.Swap(s.ID)
+		released := b.Released.Load()
+		g := b.Gen.Add(1)
+		Wake(&b.Gen)
+		if prev != 0 && prev != s.ID && int(g) <= s.Handoffs {
+			lat = append(lat, t-released)
+		}
+		if int(g) == s.Handoffs {
+			b.Stopped.Store(t)
+			b.Run.Store(runStopping)
+			Wake(&b.Run)
+			Wake(&b.Waiting)
+			Wake(&b.Gen)
+		}
+		stopping := func() bool { return b.Run.Load() != runRunning }
+		if !stopping() {
+			// Hand over only to a full queue of waiters.
+			if !Await(&b.Waiting, func(v uint32) bool { return v >= others || stopping() }, deadline) {
+				return fmt.Errorf("the other workers did not all come to wait")
+			}
+			sleepPrecisely(rand.N(2*s.Hold + 1))
+		}
+		b.Released.Store(Mono())
+		if err := m.Unlock(); err != nil {
+			return err
+		}
+		// Do not take the lock straight back: wait until another has it.
+		if !Await(&b.Gen, func(v uint32) bool { return v != g || stopping() }, deadline) {
+			return fmt.Errorf("nobody took the lock after us")
+		}
+	}
+	return printResult(handoffReport{Latencies: lat})
+}
+
+// sleepPrecisely sleeps d in the kernel (nanosleep), blocking this thread:
+// Go's timers wake on a millisecond grid here (time.Sleep of 50 µs takes
+// about 1.07 ms), which would put every hold in step with a poller's
+// backoff.
+func sleepPrecisely(d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	for unix.Nanosleep(&ts, &ts) == unix.EINTR {
+	}
+}
