@@ -118,7 +118,7 @@ func TestNoLeakAfterManyWaits(t *testing.T) {
 	}
 	// Once nobody watches, the shared notifier closes (after notifyIdle;
 	// here at once) and its descriptor and goroutines go too.
-	notifier.closeIfIdle()
+	notifier.flush()
 	if f := openFDs(t); f >= fds {
 		t.Errorf("%d open descriptors after the idle notifier closed, %d while it ran", f, fds)
 	}

@@ -35,17 +35,26 @@ const (
 // notifier is the process's one file-change watcher, shared by every watch.
 // Sharing matters: creating a watcher is cheap but closing one costs the
 // kernel about 10 ms (inotify waits for a grace period), and each is a file
-// descriptor counted against a small per-user limit. It watches each
-// directory as long as some watch needs it, and closes itself, in the
-// background, once it has had no watch for notifyIdle.
+// descriptor counted against a small per-user limit. A directory stays
+// watched for notifyIdle after its last watch stops, so that a process
+// which waits again and again (a busy lock) neither adds nor removes a
+// kernel watch each time, and nobody pays for the removal on the way to
+// the lock. Once no directory is watched, the watcher closes itself, in the
+// background.
 var notifier notifierState
 
 type notifierState struct {
 	mu   sync.Mutex
 	w    *fsnotify.Watcher
-	dirs map[string]int             // watched directory -> watches in it
+	dirs map[string]*dirWatch       // watched directories
 	subs map[string]map[*watch]bool // lock path -> its watches
-	idle *time.Timer                // closes w once nobody watches
+}
+
+// dirWatch counts the watches in one directory; linger removes the kernel
+// watch once the count has stayed 0 for notifyIdle.
+type dirWatch struct {
+	n      int
+	linger *time.Timer
 }
 
 const notifyIdle = 5 * time.Second
@@ -76,21 +85,24 @@ func (n *notifierState) subscribe(wt *watch) error {
 		if err != nil {
 			return err
 		}
-		n.w, n.dirs, n.subs = w, make(map[string]int), make(map[string]map[*watch]bool)
+		n.w, n.dirs, n.subs = w, make(map[string]*dirWatch), make(map[string]map[*watch]bool)
 		go dispatch(w)
 	}
-	if n.idle != nil {
-		n.idle.Stop()
-		n.idle = nil
-	}
 	dir := filepath.Dir(wt.path)
-	if n.dirs[dir] == 0 {
+	d := n.dirs[dir]
+	if d == nil {
 		if err := n.w.Add(dir); err != nil {
-			n.idleLater()
+			n.closeIfUnused()
 			return err
 		}
+		d = &dirWatch{}
+		n.dirs[dir] = d
 	}
-	n.dirs[dir]++
+	if d.linger != nil {
+		d.linger.Stop()
+		d.linger = nil
+	}
+	d.n++
 	if n.subs[wt.path] == nil {
 		n.subs[wt.path] = make(map[*watch]bool)
 	}
@@ -111,35 +123,57 @@ func (wt *watch) stop() {
 		delete(n.subs, wt.path)
 	}
 	dir := filepath.Dir(wt.path)
-	if n.dirs[dir]--; n.dirs[dir] == 0 {
-		delete(n.dirs, dir)
-		n.w.Remove(dir) // fails harmlessly if the directory is gone
-	}
-	if len(n.dirs) == 0 {
-		n.idleLater()
+	if d := n.dirs[dir]; d != nil {
+		if d.n--; d.n == 0 {
+			d.linger = time.AfterFunc(notifyIdle, func() { n.unwatch(dir, d) })
+		}
 	}
 }
 
-// idleLater arranges for the watcher to close if it is still unused after
-// notifyIdle. n.mu must be held.
-func (n *notifierState) idleLater() {
-	if n.idle == nil {
-		n.idle = time.AfterFunc(notifyIdle, n.closeIfIdle)
-	}
-}
-
-// closeIfIdle closes the watcher if no watch has appeared since idleLater.
-// The close, slow in the kernel, happens outside the lock.
-func (n *notifierState) closeIfIdle() {
+// unwatch removes the kernel watch of dir if it is still unused, and closes
+// the watcher once no directory is watched.
+func (n *notifierState) unwatch(dir string, d *dirWatch) {
 	n.mu.Lock()
-	w := n.w
-	if w == nil || len(n.dirs) > 0 {
+	if n.dirs[dir] != d || d.n > 0 {
 		n.mu.Unlock()
 		return
 	}
-	n.w, n.idle = nil, nil
+	delete(n.dirs, dir)
+	n.w.Remove(dir) // fails harmlessly if the directory is gone
+	w := n.closeIfUnused()
 	n.mu.Unlock()
-	w.Close()
+	if w != nil {
+		w.Close() // slow in the kernel: outside the lock
+	}
+}
+
+// closeIfUnused forgets the watcher if no directory is watched and returns
+// it for the caller to close outside the lock. n.mu must be held.
+func (n *notifierState) closeIfUnused() *fsnotify.Watcher {
+	w := n.w
+	if w == nil || len(n.dirs) > 0 {
+		return nil
+	}
+	n.w = nil
+	return w
+}
+
+// flush removes every unused directory watch at once, and closes the
+// watcher if nothing is left: what the linger timers would do after
+// notifyIdle. For tests.
+func (n *notifierState) flush() {
+	n.mu.Lock()
+	idle := make(map[string]*dirWatch)
+	for dir, d := range n.dirs {
+		if d.n == 0 {
+			d.linger.Stop()
+			idle[dir] = d
+		}
+	}
+	n.mu.Unlock()
+	for dir, d := range idle {
+		n.unwatch(dir, d)
+	}
 }
 
 // dispatch turns the watcher's events into wake-ups. An error (such as an
