@@ -380,3 +380,40 @@ func TestWakeOnHolderExit(t *testing.T) {
 		t.Fatalf("Lock after the holder was killed: %v", err)
 	}
 }
+
+// A waiter woken by a release that loses the race (someone linked first)
+// judges the winner a few milliseconds later, not at the end of its pause:
+// here the winner is already dead, and the waiter, whose pauses are an hour
+// long, takes the lock over.
+func TestWokenLoserJudgesWinner(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	c := startChild(t, "racer", nil)
+	c.expect("ready")
+	p, err := procscan.System().Process(c.pid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeRecord(t, path, hereRecord(c.pid(), p.Start)) // a live holder
+	woken := make(chan struct{})
+	proceed := make(chan struct{})
+	trace, waiting := signalOn(StepWaiting, func(e Event) {
+		if e.Step == StepWoken {
+			close(woken)
+			<-proceed // hold the waiter between its wake-up and its link
+		}
+	})
+	l := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
+	done := make(chan error, 1)
+	go func() { done <- l.Lock(lockCtx(t)) }()
+	<-waiting
+	os.Remove(path) // the holder releases
+	<-woken
+	writeStale(t, path) // a winner took it first, and died at once
+	close(proceed)
+	if err := <-done; err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	if r := readRecord(t, path); r.PID != os.Getpid() {
+		t.Errorf("lock holds pid %d, want ours", r.PID)
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
 	"time"
 )
 
@@ -58,18 +60,37 @@ func (l *FileLock) queue(ctx context.Context, start time.Time) error {
 // the holder's process (a crash; see exitWatch). The timeout context, the
 // watches and the timer are made only once a first look found the lock
 // held, so the uncontended path allocates none of them.
+//
+// A release wakes every waiter of every process at once, and all but one
+// lose the race. So a waiter that a release woke makes only a bare link; if
+// it loses, the winner (alive, by all odds: it just linked) is judged by a
+// full look a little later, at settle, or at the end of the pause if that
+// comes first. Many waiters then cost one link each per handoff, not a
+// read, a judgement and a new exit watch each.
 func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 	var (
-		h      *holder // the holder last seen
-		b      = backoff{max: l.cfg.RetryPeriod, first: l.cfg.firstPause}
-		timer  *time.Timer
-		wt     *watch
-		ew     *exitWatch
-		cancel context.CancelFunc
+		h       *holder // the holder last seen
+		b       = backoff{max: l.cfg.RetryPeriod, first: l.cfg.firstPause}
+		timer   *time.Timer
+		wt      *watch
+		ew      *exitWatch
+		cancel  context.CancelFunc
+		woken   bool      // a release woke us: try a bare link
+		judgeBy time.Time // a full look is due by then (after a lost race)
 	)
 	defer func() { wt.stop(); ew.stop() }()
 	for {
-		held, seen, err := l.attempt(ctx)
+		held, seen, err := false, (*holder)(nil), errFullLook
+		if woken {
+			held, err = l.tryLink()
+			if err == nil && !held && judgeBy.IsZero() {
+				judgeBy = time.Now().Add(settle)
+			}
+		}
+		if err == errFullLook {
+			held, seen, err = l.attempt(ctx)
+			judgeBy = time.Time{}
+		}
 		switch {
 		case err != nil:
 			l.q.sem.Release(1)
@@ -84,21 +105,27 @@ func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 			}
 			h = seen
 		}
+		pause := b.next()
+		if !judgeBy.IsZero() {
+			pause = min(pause, time.Until(judgeBy))
+		}
 		if timer == nil {
 			ctx, cancel = l.withTimeout(ctx, start)
 			defer cancel()
-			timer = time.NewTimer(b.next())
+			timer = time.NewTimer(pause)
 			defer timer.Stop()
 			if wt = l.watch(releaseOps); wt != nil {
 				continue // look once more: a release before the watch began raised no event
 			}
 		} else {
-			timer.Reset(b.next())
+			timer.Reset(pause)
 		}
 		l.step(StepWaiting)
+		woken = false
 		select {
 		case <-timer.C:
 		case <-wt.wakeups():
+			woken = true
 			l.step(StepWoken)
 		case <-ew.exited():
 			l.step(StepWoken)
@@ -108,6 +135,33 @@ func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 		case <-l.closing: // the next attempt reports fs.ErrClosed
 		}
 	}
+}
+
+// settle is how long after losing a race a waiter judges the winner: soon
+// enough that a winner that crashes at once is recovered within
+// milliseconds, late enough that a busy lock changes hands first.
+const settle = 5 * time.Millisecond
+
+// errFullLook is tryLink's answer when only a full attempt can tell.
+var errFullLook = errors.New("a full look is needed")
+
+// tryLink is the cheapest attempt, for a waiter that a release just woke: a
+// bare link(2). It returns false, nil when the lock file exists (someone
+// took it first), and errFullLook for any other failure, which attempt then
+// sorts out.
+func (l *FileLock) tryLink() (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || l.tok == nil {
+		return false, errFullLook
+	}
+	switch err := os.Link(l.tok.path, l.abs); {
+	case err == nil:
+		return l.acquired("link, woken by a release")
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	}
+	return false, errFullLook
 }
 
 // withTimeout applies the FileLock's timeout to a ctx without a deadline,
@@ -140,6 +194,11 @@ func (l *FileLock) failed(ctx context.Context, start time.Time, h *holder, err e
 // for whom.
 func (l *FileLock) gaveUp(ctx context.Context, start time.Time, h *holder) error {
 	waited := time.Since(start).Round(time.Millisecond)
+	if h != nil { // name the holder as it is now, not as last judged
+		if cur, err := l.lookLocked(l.abs); err == nil {
+			h = cur
+		}
+	}
 	by := ""
 	if h != nil && (h.fi != nil || h.res.Reason != "") {
 		by = "; held by " + h.String()
