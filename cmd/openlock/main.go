@@ -4,6 +4,7 @@
 //	openlock run [flags] LOCKFILE -- COMMAND [ARGS...]   hold the lock while a command runs
 //	openlock status [--json] LOCKFILE                    who holds the lock, since when, alive?
 //	openlock clean [--dry-run] DIR|LOCKFILE              remove what dead processes left
+//	openlock demo                                        watch processes contend, and one die
 //	openlock version
 //
 // "openlock help COMMAND" or "openlock COMMAND --help" explains a command,
@@ -15,12 +16,14 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/openlock/openlock/internal/stress"
 )
 
 // Exit statuses shared by the commands.
 const (
 	exitOK    = 0
-	exitNo    = 1 // run: the lock was busy (the default conflict code); status: free
+	exitNo    = 1 // run: the lock was busy (the default conflict code); status: free; demo: failed
 	exitError = 2 // bad usage, or openlock itself could not do its job
 )
 
@@ -41,7 +44,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{runCommand, statusCommand, cleanCommand, versionCommand, helpCommand}
+	commands = []*command{runCommand, statusCommand, cleanCommand, demoCommand, versionCommand, helpCommand}
 }
 
 // A cli is where a command writes.
@@ -50,6 +53,9 @@ type cli struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == stress.WorkerCommand {
+		os.Exit(stress.WorkerMain(os.Args[2:])) // a worker of demo
+	}
 	c := &cli{stdout: os.Stdout, stderr: os.Stderr}
 	os.Exit(c.main(os.Args[1:]))
 }
@@ -108,6 +114,7 @@ Commands:
 	}
 	fmt.Fprintf(w, `
 "openlock help COMMAND" or "openlock COMMAND --help" explains a command, with examples.
+Start with "openlock demo".
 `)
 }
 
