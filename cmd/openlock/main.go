@@ -5,6 +5,7 @@
 //	openlock status [--json] LOCKFILE                    who holds the lock, since when, alive?
 //	openlock clean [--dry-run] DIR|LOCKFILE              remove what dead processes left
 //	openlock demo                                        watch processes contend, and one die
+//	openlock selftest [flags] DIR                        torture the lock on a file system
 //	openlock version
 //
 // "openlock help COMMAND" or "openlock COMMAND --help" explains a command,
@@ -23,7 +24,7 @@ import (
 // Exit statuses shared by the commands.
 const (
 	exitOK    = 0
-	exitNo    = 1 // run: the lock was busy (the default conflict code); status: free; demo: failed
+	exitNo    = 1 // run: the lock was busy (the default conflict code); status: free; demo, selftest: failed
 	exitError = 2 // bad usage, or openlock itself could not do its job
 )
 
@@ -44,7 +45,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{runCommand, statusCommand, cleanCommand, demoCommand, versionCommand, helpCommand}
+	commands = []*command{runCommand, statusCommand, cleanCommand, demoCommand, selftestCommand, versionCommand, helpCommand}
 }
 
 // A cli is where a command writes.
@@ -54,7 +55,7 @@ type cli struct {
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == stress.WorkerCommand {
-		os.Exit(stress.WorkerMain(os.Args[2:])) // a worker of demo
+		os.Exit(stress.WorkerMain(os.Args[2:])) // a worker of demo or selftest
 	}
 	c := &cli{stdout: os.Stdout, stderr: os.Stderr}
 	os.Exit(c.main(os.Args[1:]))
