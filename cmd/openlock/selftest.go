@@ -201,7 +201,7 @@ func (t *selftest) noHardLinks(work, lock string) int {
 	os.RemoveAll(work)
 	switch {
 	case errors.Is(err, openlock.ErrNoHardLinks) && len(left) == 0:
-		fmt.Fprintf(t.stdout, "selftest UNSUPPORTED on %s (%s): no hard links, and openlock needs them; the library says, leaving nothing behind:\n  %s\n",
+		fmt.Fprintf(t.stdout, "selftest UNSUPPORTED on %s (%s): no hard links; the lock refuses with ErrNoHardLinks and leaves nothing behind\n  %s\n",
 			filepath.Dir(work), t.fs.Type, describe(err))
 		return exitUnsupported
 	case err == nil:
