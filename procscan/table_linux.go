@@ -37,7 +37,13 @@ func (procTable) Process(pid int) (Process, error) {
 	if pid <= 0 {
 		return Process{}, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	path := "/proc/" + strconv.Itoa(pid) + "/stat"
+	b, err := os.ReadFile(path)
+	if errors.Is(err, syscall.ESRCH) {
+		// Reaped between the open and the read: look again, which finds
+		// it gone (or a new process with its PID, and its start time).
+		b, err = os.ReadFile(path)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		// /proc may hide other users' processes (hidepid=2); the kernel's
 		// own answer to kill(pid, 0) does not.
