@@ -125,8 +125,8 @@ func (v *demoView) event(e stress.Event) {
 		} else if !v.live {
 			v.noteLocked(e.T, fmt.Sprintf("%v holds the lock (turn %d, after waiting %v)", w, r.turns, stress.Round(waited)))
 		}
-	case stress.Released:
-		r.state, r.since = "idle", e.T2
+	case stress.Unlocking:
+		r.state, r.since = "idle", e.T
 	case stress.Killing:
 		v.kills++
 		v.killAt = e.T

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -143,6 +144,8 @@ func (t *selftest) run(dir string) int {
 			fmt.Fprintf(t.stdout, "  %v: round %d, %s\n", time.Since(start).Round(time.Second), round, figures(r))
 		}
 	}
+	var trace bytes.Buffer
+	t.cfg.Trace = &trace
 	r, runErr := stress.Torture(t.cfg)
 	left, after, leftErr := stress.Leftovers(lock, t.cfg.Patience)
 	took := time.Since(start).Round(100 * time.Millisecond)
@@ -173,6 +176,11 @@ func (t *selftest) run(dir string) int {
 	}
 	if !pass {
 		fmt.Fprintf(t.stdout, "  the files are kept for inspection in %s\n", work)
+		if trace.Len() > 0 {
+			events := filepath.Join(work, "events.log")
+			os.WriteFile(events, trace.Bytes(), 0o644)
+			fmt.Fprintf(t.stdout, "  what the processes reported, event by event: %s\n", events)
+		}
 		return exitNo
 	}
 	os.RemoveAll(work)

@@ -13,7 +13,8 @@ import (
 //	try <t>             about to call Lock
 //	acq <t> <window>    Lock returned at t; window is the race window of the
 //	                    takeover in ns (0: the lock was free)
-//	rel <t1> <t2>       t1 just before Unlock, t2 once it returned
+//	unl <t>             about to call Unlock: the holding ends no earlier
+//	rel <t>             Unlock returned
 //	overlap <pid>       inside, it found live process pid inside too
 //	done <n>            finished after n acquisitions
 //	fail <message>      an error; the worker exits with status 1
@@ -26,16 +27,17 @@ type Kind string
 
 // The events of a worker, and those the coordinator adds (Killing, Killed, Exited).
 const (
-	Ready    Kind = "ready"
-	Try      Kind = "try"
-	Acquired Kind = "acq"
-	Released Kind = "rel"
-	Overlap  Kind = "overlap"
-	Done     Kind = "done"
-	Fail     Kind = "fail"
-	Killing  Kind = "killing" // the coordinator is about to send SIGKILL, at T
-	Killed   Kind = "killed"  // the coordinator killed it: T sent SIGKILL, T2 reaped; N is 1 if it held the lock
-	Exited   Kind = "exited"  // it exited by itself; Text holds the error, if any
+	Ready     Kind = "ready"
+	Try       Kind = "try"
+	Acquired  Kind = "acq"
+	Unlocking Kind = "unl"
+	Released  Kind = "rel"
+	Overlap   Kind = "overlap"
+	Done      Kind = "done"
+	Fail      Kind = "fail"
+	Killing   Kind = "killing" // the coordinator is about to send SIGKILL, at T
+	Killed    Kind = "killed"  // the coordinator killed it: T sent SIGKILL, T2 reaped; N is 1 if it held the lock
+	Exited    Kind = "exited"  // it exited by itself; Text holds the error, if any
 )
 
 // An Event is one line of a worker, or something the coordinator did to it.
@@ -45,6 +47,7 @@ type Event struct {
 	T, T2  int64
 	N      int64 // Acquired: race window (ns); Overlap: the other pid; Done: acquisitions
 	Text   string
+	At     int64 // when the pool recorded it
 	kill   *Kill // Killed: what the pool found
 }
 
@@ -55,12 +58,10 @@ func parseEvent(line string) (Event, error) {
 	var ints []*int64
 	switch e.Kind {
 	case Ready:
-	case Try:
+	case Try, Unlocking, Released:
 		ints = []*int64{&e.T}
 	case Acquired:
 		ints = []*int64{&e.T, &e.N}
-	case Released:
-		ints = []*int64{&e.T, &e.T2}
 	case Overlap, Done:
 		ints = []*int64{&e.N}
 	case Fail:

@@ -81,17 +81,26 @@ func (m *marker) read() (string, error) {
 }
 
 // alive reports whether the marker content names a live process, and which.
+// Only a certain answer counts as alive (an overlap is a grave claim): an
+// error looking the process up is asked again, since a process being reaped
+// can make one read of /proc fail.
 func (m *marker) alive(content string) (int, bool) {
 	pidText, start, ok := strings.Cut(strings.TrimSpace(content), " ")
 	pid, err := strconv.Atoi(pidText)
 	if !ok || err != nil {
 		return 0, false // empty or garbage: left by a process killed while writing it
 	}
-	p, err := m.table.Process(pid)
-	if errors.Is(err, procscan.ErrNoProcess) {
-		return pid, false
+	for range 3 {
+		p, err := m.table.Process(pid)
+		switch {
+		case errors.Is(err, procscan.ErrNoProcess):
+			return pid, false
+		case err == nil:
+			return pid, p.Start == start && !p.Zombie
+		}
+		time.Sleep(time.Millisecond)
 	}
-	return pid, err != nil || (p.Start == start && !p.Zombie)
+	return pid, false
 }
 
 // leave removes the marker.

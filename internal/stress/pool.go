@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -52,6 +53,7 @@ type Pool struct {
 	tick    chan struct{} // closed and replaced at every event
 	workers []*Worker
 	tl      timeline
+	events  []Event // all of them, for Trace
 	errs    []error
 }
 
@@ -167,21 +169,28 @@ func (p *Pool) read(w *Worker, out io.Reader) {
 func (p *Pool) record(e Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	e.At = Now()
+	if len(p.events) == maxTrace {
+		p.events = append(p.events[:0], p.events[maxTrace/2:]...) // keep the later half
+	}
+	p.events = append(p.events, e)
 	w := e.Worker
 	switch e.Kind {
 	case Ready:
 		w.ready = true
 	case Try:
 		w.tryAt, w.trying = e.T, true
+	case Done:
+		w.trying = false
 	case Acquired:
 		w.holding, w.trying, w.open = true, false, p.tl.acquired(w, w.tryAt, e.T, e.N)
 		w.turns++
-	case Released:
-		w.trying = false // a TryLock that failed reports no acq
+	case Unlocking:
 		if w.holding {
-			p.tl.released(w.open, e.T, e.T2)
+			p.tl.released(w.open, e.T)
 		}
 		w.holding = false
+	case Released:
 		w.pending = max(w.pending-1, 0)
 	case Overlap:
 		p.tl.overlap(fmt.Sprintf("pid %d found live pid %d inside (marker file)", w.PID, e.N))
@@ -431,4 +440,34 @@ func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf)
+}
+
+// maxTrace bounds the events a pool keeps for Trace: a soak runs for hours.
+const maxTrace = 200_000
+
+// Trace writes the events recorded so far (the last maxTrace/2 at least), one a line, in the order the
+// pool recorded them: when it was recorded and, for events that carry one,
+// the worker's own time, both relative to the first event; the worker; and
+// what happened. It is for finding out what went wrong in a failed run.
+func (p *Pool) Trace(out io.Writer) error {
+	p.mu.Lock()
+	events := slices.Clone(p.events)
+	p.mu.Unlock()
+	if len(events) == 0 {
+		return nil
+	}
+	t0 := events[0].At
+	bw := bufio.NewWriter(out)
+	for _, e := range events {
+		at := ""
+		if e.T != 0 {
+			at = fmt.Sprintf(" t=%+.6fs", time.Duration(e.T-t0).Seconds())
+		}
+		if e.T2 != 0 {
+			at += fmt.Sprintf(" t2=%+.6fs", time.Duration(e.T2-t0).Seconds())
+		}
+		fmt.Fprintf(bw, "%+.6fs %-7s %-6s %-7s%s n=%d %s\n", time.Duration(e.At-t0).Seconds(),
+			e.Worker, e.Worker.Role, e.Kind, at, e.N, e.Text)
+	}
+	return bw.Flush()
 }

@@ -10,16 +10,16 @@ import (
 // The timeline: every holding of the lock as the workers reported it, on the
 // clock all processes share (Now), and every kill.
 //
-// An interval runs from the moment Lock returned to the moment Unlock was
-// called, so the real holding contains it: two intervals that intersect are
-// two processes holding the lock at once. The interval of a holder killed
-// while holding ends when SIGKILL was sent: it was alive then.
+// An interval runs from the moment Lock returned to the moment the worker
+// was about to call Unlock, so the real holding contains it: two intervals
+// that intersect are two processes holding the lock at once. The interval of
+// a holder killed while holding ends when SIGKILL was sent: it was alive
+// then, and had not begun to release the lock.
 
 type interval struct {
 	w        *Worker
 	try, acq int64 // Lock called, Lock returned
-	rel      int64 // Unlock called; 0 while not released
-	freed    int64 // Unlock returned
+	rel      int64 // about to call Unlock; 0 while not released
 	killed   int64 // SIGKILL sent while it held; 0 if not
 	window   int64 // race window of a takeover (ns); 0 when the lock was free
 }
@@ -59,9 +59,7 @@ func (t *timeline) acquired(w *Worker, try, acq, window int64) int {
 	return len(t.intervals) - 1
 }
 
-func (t *timeline) released(i int, rel, freed int64) {
-	t.intervals[i].rel, t.intervals[i].freed = rel, freed
-}
+func (t *timeline) released(i int, rel int64) { t.intervals[i].rel = rel }
 
 func (t *timeline) killed(k Kill) {
 	if k.Worker.holding {
@@ -116,8 +114,12 @@ func (t *timeline) report() Report {
 			r.Windows = append(r.Windows, time.Duration(iv.window))
 		}
 		if last != nil && iv.acq < lastEnd {
-			r.Overlaps = append(r.Overlaps, fmt.Sprintf("%v took the lock at +%v while %v held it (from +%v to +%v)",
-				iv.w, rel(iv.acq, t0), last.w, rel(last.acq, t0), rel(lastEnd, t0)))
+			how := "released"
+			if last.rel == 0 {
+				how = "killed"
+			}
+			r.Overlaps = append(r.Overlaps, fmt.Sprintf("%v took the lock at +%v while %v held it (from +%v until %s at +%v)",
+				iv.w, rel(iv.acq, t0), last.w, rel(last.acq, t0), how, rel(lastEnd, t0)))
 		}
 		if i > 0 {
 			if prev := ivs[i-1]; prev.rel != 0 && prev.w != iv.w && iv.try < prev.rel {

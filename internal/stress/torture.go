@@ -3,6 +3,7 @@ package stress
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 )
@@ -24,6 +25,9 @@ type TortureConfig struct {
 	// Progress, if set, is called after each round with the round number
 	// and the report so far.
 	Progress func(round int, r Report)
+	// Trace, if set, receives the trace of the events (Pool.Trace) when
+	// the run failed or found an overlap.
+	Trace io.Writer
 }
 
 // Torture runs rounds of a churn phase and a race phase on c.Lock, whose
@@ -59,7 +63,12 @@ func Torture(c TortureConfig) (Report, error) {
 			c.Progress(round, p.Report())
 		}
 	}
-	return p.Report(), errors.Join(err, p.Close())
+	err = errors.Join(err, p.Close())
+	r := p.Report()
+	if c.Trace != nil && (err != nil || len(r.Overlaps) > 0) {
+		err = errors.Join(err, p.Trace(c.Trace))
+	}
+	return r, err
 }
 
 // churn runs the churn phase.

@@ -182,8 +182,11 @@ func (w *workerProc) turn(take func() (bool, error), inside func()) (bool, error
 			return true, errors.Join(err, w.lock.Unlock())
 		}
 	}
-	t1 := Now()
+	// "unl" is written before Unlock: a worker killed after Unlock but
+	// before it could report would otherwise seem to hold the lock until
+	// the kill, and the next holder to overlap it.
+	fmt.Printf("unl %d\n", Now())
 	err = w.lock.Unlock()
-	fmt.Printf("rel %d %d\n", t1, Now())
+	fmt.Printf("rel %d\n", Now())
 	return true, err
 }
