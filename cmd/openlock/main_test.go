@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -68,6 +67,7 @@ func invoke(t *testing.T, args ...string) result {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 10 * time.Second // a grandchild must not keep the output open for ever
 	err := cmd.Run()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
@@ -96,9 +96,10 @@ type running struct {
 	stdin io.WriteCloser
 	done  chan struct{} // closed once it exited
 
-	mu     sync.Mutex
-	lines  []string // stdout and stderr lines, in arrival order
-	notify chan struct{}
+	mu      sync.Mutex
+	lines   []string // stdout and stderr lines, in arrival order
+	partial string   // the start of a line not yet ended
+	notify  chan struct{}
 }
 
 // start starts the binary with args. setup, if any, adjusts the command.
@@ -113,34 +114,19 @@ func start(t *testing.T, setup func(*exec.Cmd), args ...string) *running {
 	if r.stdin, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd.Stdout, cmd.Stderr = r, r // one writer: exec calls it from one goroutine at a time
+	// A grandchild left running must not keep the output open for ever.
+	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for _, out := range []io.Reader{stdout, stderr} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := bufio.NewScanner(out)
-			for s.Scan() {
-				r.mu.Lock()
-				r.lines = append(r.lines, s.Text())
-				r.mu.Unlock()
-				r.ping()
-			}
-		}()
-	}
 	go func() {
-		wg.Wait()
 		cmd.Wait()
+		r.mu.Lock()
+		if r.partial != "" {
+			r.lines = append(r.lines, r.partial)
+		}
+		r.mu.Unlock()
 		close(r.done)
 		r.ping()
 	}()
@@ -154,6 +140,18 @@ func start(t *testing.T, setup func(*exec.Cmd), args ...string) *running {
 		}
 	})
 	return r
+}
+
+// Write collects the output line by line.
+func (r *running) Write(b []byte) (int, error) {
+	r.mu.Lock()
+	text := r.partial + string(b)
+	lines := strings.Split(text, "\n")
+	r.partial = lines[len(lines)-1]
+	r.lines = append(r.lines, lines[:len(lines)-1]...)
+	r.mu.Unlock()
+	r.ping()
+	return len(b), nil
 }
 
 func (r *running) ping() {

@@ -23,7 +23,10 @@ func TestRunForwardsSignals(t *testing.T) {
 			dir := t.TempDir()
 			lock := filepath.Join(dir, "a.lock")
 			name := strings.ToUpper(strings.TrimPrefix(unixSignalName(sig), "SIG"))
-			script := `trap 'kill $!; echo "caught ` + name + `"; exit 3' ` + name + `; echo ready; sleep 1000 & wait`
+			// The sleep starts before "ready", so that $! names it whenever
+			// the signal comes; it writes nowhere, so that even a stray one
+			// could not keep our pipes open.
+			script := `sleep 1000 >/dev/null 2>&1 & trap 'kill $!; echo "caught ` + name + `"; exit 3' ` + name + `; echo ready; wait`
 			r := start(t, detached, "run", lock, "--", "sh", "-c", script)
 			r.expect("ready")
 			r.cmd.Process.Signal(sig)
