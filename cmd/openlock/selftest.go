@@ -49,7 +49,7 @@ once one more lock has swept what killed processes left). It passes when
 overlaps and debris are 0 and every killed holder's lock was recovered.
 
 --soak DURATION repeats rounds for that long with 8 processes (unless -n is
-given), printing a progress line after each round.
+given), printing about ten progress lines on the way.
 
 Exit status: 0 passed, 1 failed, 2 error (bad arguments, DIR not writable),
 3 the file system has no hard links.`,
@@ -140,8 +140,14 @@ func (t *selftest) run(dir string) int {
 	start := time.Now()
 	t.cfg.Lock = lock
 	if t.cfg.Duration > 0 {
+		// About ten progress lines, each 5 s to a minute apart.
+		every := min(max(t.cfg.Duration/10, 5*time.Second), time.Minute)
+		last := start
 		t.cfg.Progress = func(round int, r stress.Report) {
-			fmt.Fprintf(t.stdout, "  %v: round %d, %s\n", time.Since(start).Round(time.Second), round, figures(r))
+			if time.Since(last) >= every {
+				last = time.Now()
+				fmt.Fprintf(t.stdout, "  %v: round %d, %s\n", time.Since(start).Round(time.Second), round, figures(r))
+			}
 		}
 	}
 	var trace bytes.Buffer

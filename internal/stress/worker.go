@@ -75,6 +75,9 @@ func newWorkerProc(args []string) (*workerProc, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if *path == "" || fs.NArg() > 0 {
+		return nil, errors.New("a worker needs -lock PATH and no arguments: it is started by a stress.Pool, not by hand")
+	}
 	opts := []openlock.Option{openlock.WithTrace(func(e openlock.Event) {
 		if e.Step == openlock.StepReplaced {
 			w.window.Store(max(int64(e.Window), 1))
