@@ -95,7 +95,7 @@ func (l *FileLock) token() (*token, error) {
 	t := &token{path: tokenName(l.abs, nonce), nonce: nonce}
 	tmp := tmpName(l.abs, nonce)
 	if err := writeNew(tmp, data, l.cfg.FileMode); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Stat(filepath.Dir(l.abs)); errors.Is(err, fs.ErrNotExist) && errors.Is(serr, fs.ErrNotExist) {
 			return nil, fmt.Errorf("lock directory %s does not exist: %w", filepath.Dir(l.abs), err)
 		}
 		return nil, fmt.Errorf("creating token: %w", err)

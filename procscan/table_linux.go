@@ -59,6 +59,11 @@ func (procTable) Process(pid int) (Process, error) {
 		return Process{}, fmt.Errorf("cannot check pid %d: /proc shows another PID namespace than this process's (mount a /proc of its own)", pid)
 	}
 	b, err := os.ReadFile(dir + "/stat")
+	if errors.Is(err, syscall.ESRCH) {
+		// Reaped between the open and the read: look again, which finds
+		// it gone (or a new process with its PID, and its start time).
+		b, err = os.ReadFile(dir + "/stat")
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		// /proc may hide other users' processes (hidepid=2); the kernel's
 		// own answer to kill(pid, 0) does not.

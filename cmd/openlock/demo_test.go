@@ -1,0 +1,45 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// The demo runs, kills a holder, sees it recovered, verifies no overlap and
+// leaves nothing behind in the temporary directory.
+func TestDemo(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // the demo works in a directory it makes there
+	r := invoke(t, "demo", "--workers", "3", "--kills", "1", "--duration", "3s")
+	r.expectCode(t, 0, "demo")
+	for _, want := range []string{
+		"SIGKILL to pid", "took over the stale lock",
+		"overlaps      0, checked two ways",
+		"kills         1 with SIGKILL, 1 of them holding the lock",
+		"recoveries    1 of 1",
+		"left behind   nothing",
+		"All checks passed.",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the demo's output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if names := files(t, tmp); len(names) != 0 {
+		t.Errorf("the demo left %q in TMPDIR", names)
+	}
+}
+
+func TestDemoBadUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"demo", "--workers", "1"},
+		{"demo", "--kills", "4", "--workers", "4"},
+		{"demo", "--duration", "10ms"},
+		{"demo", "extra"},
+	} {
+		r := invoke(t, args...)
+		r.expectCode(t, 2, strings.Join(args, " "))
+		if r.stderr == "" {
+			t.Errorf("openlock %q said nothing", args)
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// run passes on the command's exit status and leaves nothing behind.
+func TestRunExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "a.lock")
+	for _, code := range []int{0, 1, 7, 255} {
+		r := invoke(t, "run", lock, "--", "sh", "-c", "exit "+strconv.Itoa(code))
+		r.expectCode(t, code, "run of a command that exits "+strconv.Itoa(code))
+	}
+	// Flags after LOCKFILE, no "--", and flock's seconds.
+	invoke(t, "run", lock, "-w", "2.5", "true").expectCode(t, 0, "run LOCK -w 2.5 true")
+	if names := files(t, dir); len(names) != 0 {
+		t.Errorf("after the runs the directory holds %q", names)
+	}
+}
+
+// While the command runs, the lock is held by openlock: status, run from
+// inside the command, names the command's parent.
+func TestRunHoldsTheLock(t *testing.T) {
+	lock := filepath.Join(t.TempDir(), "a.lock")
+	r := invoke(t, "run", lock, "--", "sh", "-c", `echo "parent $PPID"; "$0" status --json "$1"`, bin, lock)
+	r.expectCode(t, 0, "run of status --json")
+	parent, js, _ := strings.Cut(r.stdout, "\n")
+	var s statusJSON
+	if err := json.Unmarshal([]byte(js), &s); err != nil {
+		t.Fatalf("status --json wrote %q: %v", js, err)
+	}
+	if want := strings.TrimPrefix(parent, "parent "); s.State != "held" || !s.Held || s.Owner == nil ||
+		strconv.Itoa(s.Owner.PID) != want || s.Owner.Verdict != "alive" {
+		t.Errorf("status inside the command = %+v (owner %+v); want held by pid %s, alive", s, s.Owner, want)
+	}
+}
+
+// A busy lock: -w 0 gives up at once with the conflict code, -w gives up
+// after the time, naming the holder; once released, the lock is free.
+func TestRunConflict(t *testing.T) {
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "a.lock")
+	h := holder(t, lock)
+	r := invoke(t, "run", "-w", "0", lock, "--", "echo", "never")
+	r.expectCode(t, 1, "run -w 0 on a busy lock")
+	if pid := strconv.Itoa(h.cmd.Process.Pid); !strings.Contains(r.stderr, "held by pid "+pid) || r.stdout != "" {
+		t.Errorf("run -w 0 on a busy lock wrote %q, %q; want a message naming pid %s, and no command", r.stdout, r.stderr, pid)
+	}
+	invoke(t, "run", "-w", "0", "-E", "75", lock, "true").expectCode(t, 75, "run -w 0 -E 75 on a busy lock")
+	invoke(t, "run", "--wait", "200ms", "--conflict-exit-code", "9", lock, "true").expectCode(t, 9, "run --wait 200ms on a busy lock")
+	r = invoke(t, "run", "-q", "-w", "0", lock, "true")
+	r.expectCode(t, 1, "run -q -w 0 on a busy lock")
+	if r.stderr != "" {
+		t.Errorf("run -q wrote %q", r.stderr)
+	}
+	h.stdin.Close()
+	h.expect("released")
+	if code := h.wait(); code != 0 {
+		t.Fatalf("the holder exited with %d; it wrote %q", code, h.output())
+	}
+	invoke(t, "run", "-w", "0", lock, "true").expectCode(t, 0, "run -w 0 on a released lock")
+	if names := files(t, dir); len(names) != 0 {
+		t.Errorf("after the runs the directory holds %q", names)
+	}
+}
+
+// A waiting run takes the lock when the holder releases it; -v says so.
+func TestRunWaits(t *testing.T) {
+	lock := filepath.Join(t.TempDir(), "a.lock")
+	h := holder(t, lock)
+	w := start(t, nil, "run", "-v", lock, "--", "echo", "second")
+	w.expect("waiting for " + lock + ": held by pid " + strconv.Itoa(h.cmd.Process.Pid))
+	h.stdin.Close()
+	w.expect("second")
+	if code := w.wait(); code != 0 {
+		t.Fatalf("the waiting run exited with %d; it wrote %q", code, w.output())
+	}
+}
+
+// A command that is not there, or cannot be executed, fails as in a shell,
+// and no lock is taken.
+func TestRunCommandNotFound(t *testing.T) {
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "a.lock")
+	r := invoke(t, "run", lock, "--", "no-such-command-openlock")
+	r.expectCode(t, 127, "run of a missing command")
+	if !strings.Contains(r.stderr, "no-such-command-openlock: command not found") {
+		t.Errorf("run of a missing command wrote %q", r.stderr)
+	}
+	invoke(t, "run", lock, "--", filepath.Join(dir, "missing")).expectCode(t, 127, "run of a missing path")
+	invoke(t, "run", lock, "--", dir).expectCode(t, 126, "run of a directory")
+	if names := files(t, dir); len(names) != 0 {
+		t.Errorf("after the failed runs the directory holds %q", names)
+	}
+}
+
+// Bad usage: a clear message, status 2, nothing created.
+func TestRunBadUsage(t *testing.T) {
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "a.lock")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run"}, "missing LOCKFILE"},
+		{[]string{"run", "-w", "5"}, "missing LOCKFILE"},
+		{[]string{"run", lock}, "missing COMMAND"},
+		{[]string{"run", lock, "--"}, "missing COMMAND"},
+		{[]string{"run", "-w", "soon", lock, "true"}, `invalid value "soon" for flag -w`},
+		{[]string{"run", "-w", "-1", lock, "true"}, "want a duration of 0 or more"},
+		{[]string{"run", "-E", "300", lock, "true"}, "0 to 255"},
+		{[]string{"run", "--frob", lock, "true"}, "flag provided but not defined: -frob"},
+		{[]string{"run", filepath.Join(dir, "missing", "a.lock"), "true"}, "does not exist"},
+		{[]string{"run", dir, "true"}, "not a lock file"},
+	} {
+		r := invoke(t, tt.args...)
+		r.expectCode(t, 2, strings.Join(tt.args, " "))
+		if !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stderr, "panic") {
+			t.Errorf("openlock %q wrote %q; want a message with %q", tt.args, r.stderr, tt.want)
+		}
+	}
+	if names := files(t, dir); len(names) != 0 {
+		t.Errorf("after bad usage the directory holds %q", names)
+	}
+}

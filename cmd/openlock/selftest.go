@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/openlock/openlock"
+	"github.com/openlock/openlock/internal/fsprobe"
+	"github.com/openlock/openlock/internal/stress"
+)
+
+var selftestCommand = &command{
+	name:     "selftest",
+	synopsis: "[flags] DIR",
+	params:   []string{"DIR"},
+	summary:  "torture the lock on a file system: kills, races, checks",
+	help: `
+Selftest proves the lock on the file system of DIR (a local disk, tmpfs, an
+NFS, SMB or FUSE mount): it works in a new directory inside DIR, which it
+removes afterwards when everything passed.
+
+First it reports what the file system supports: exclusive create (O_EXCL),
+hard links (and that a link onto an existing name is refused), rename over an
+existing file. Without hard links openlock cannot work there: selftest shows
+the library's error and exits 3.
+
+Then it runs rounds of two phases:
+  churn  -n processes take the lock --cycles times each, holding it for --hold
+         and pausing for --pause; at --kills random moments, the process the
+         lock file names is killed with SIGKILL (holding, just releasing or
+         just taking the lock again) and replaced.
+  races  --races times, a process takes the lock and is killed holding it,
+         then -n racers go for the stale lock at once; in every second race,
+         one racer is killed a moment later, perhaps in mid-takeover.
+
+Every acquisition and release is reported on one clock all processes share;
+inside, each process creates a marker file exclusively and checks that no
+live process is inside. The verdict line gives cycles, kills, recoveries and
+their times (a kill to the next acquisition, p50 and max), overlaps (two
+processes holding the lock at once, found either way) and debris (files left
+once one more lock has swept what killed processes left). It passes when
+overlaps and debris are 0 and every killed holder's lock was recovered.
+
+--soak DURATION repeats rounds for that long with 8 processes (unless -n is
+given), printing about ten progress lines on the way.
+
+Exit status: 0 passed, 1 failed, 2 error (bad arguments, DIR not writable),
+3 the file system has no hard links.`,
+	examples: `  openlock selftest /tmp
+  openlock selftest /mnt/nfs/shared            # a network file system
+  openlock selftest -n 8 --cycles 500 --kills 40 /dev/shm
+  openlock selftest --soak 10m /mnt/nfs/shared # minutes, 8 processes`,
+	main: selftestMain,
+}
+
+// Exit status of selftest when the file system cannot hold the lock.
+const exitUnsupported = 3
+
+func selftestMain(c *cli, f *flagSet, args []string) int {
+	cfg := stress.TortureConfig{
+		Options: stress.Options{Hold: stress.Range{Max: time.Millisecond}, Pause: stress.Range{Max: time.Millisecond}},
+	}
+	f.IntVar(&cfg.Procs, "n", 4, "how many processes contend at a time (`N`, 2 to 64)")
+	f.alias("n", "procs")
+	f.IntVar(&cfg.Cycles, "cycles", 250, "churn: how many times each process takes the lock per round")
+	f.IntVar(&cfg.Kills, "kills", 20, "churn: how many holders are killed per round")
+	f.IntVar(&cfg.Races, "races", 20, "how many stale-lock races per round")
+	f.Var(&cfg.Hold, "hold", "how long a process stays inside: a `DURATION`, or MIN,MAX to draw from")
+	f.Var(&cfg.Pause, "pause", "churn: how long a process pauses between turns: a `DURATION`, or MIN,MAX")
+	f.DurationVar(&cfg.RetryPeriod, "retry-period", 10*time.Millisecond, "the processes' retry period: the longest pause between two looks at a busy lock")
+	f.DurationVar(&cfg.Duration, "soak", 0, "repeat rounds for `DURATION` (minutes, say) with 8 processes unless -n is given")
+	f.DurationVar(&cfg.Patience, "patience", time.Minute, "fail when no process makes progress for this long")
+	pos, _, code, ok := f.parse(c, args)
+	switch {
+	case !ok:
+		return code
+	case cfg.Cycles < 1 || cfg.Kills < 0 || cfg.Races < 0 || cfg.RetryPeriod <= 0 || cfg.Duration < 0 || cfg.Patience <= 0:
+		c.errorf("selftest: --cycles must be at least 1; --kills, --races and --soak not negative; --retry-period and --patience positive")
+		return exitError
+	}
+	if cfg.Duration > 0 && !f.isSet("n") {
+		cfg.Procs = 8
+	}
+	if cfg.Procs < 2 || cfg.Procs > 64 {
+		c.errorf("selftest: -n %d: want 2 to 64 processes", cfg.Procs)
+		return exitError
+	}
+	t := &selftest{cli: c, cfg: cfg}
+	return t.run(pos[0])
+}
+
+// isSet reports whether the flag (or its alias) was given.
+func (f *flagSet) isSet(name string) bool {
+	set := false
+	f.Visit(func(fl *flag.Flag) {
+		if fl.Name == name || f.aliases[fl.Name] == name {
+			set = true
+		}
+	})
+	return set
+}
+
+// A selftest is one run of "openlock selftest".
+type selftest struct {
+	*cli
+	cfg stress.TortureConfig
+	fs  fsprobe.Result
+}
+
+func (t *selftest) run(dir string) int {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		t.errorf("selftest: %s: %v", dir, err)
+		return exitError
+	}
+	work, err := os.MkdirTemp(dir, "openlock-selftest-")
+	if err != nil {
+		t.errorf("selftest: cannot work in %s: %v", dir, err)
+		return exitError
+	}
+	if t.fs, err = fsprobe.Probe(work); err != nil {
+		os.Remove(work)
+		t.errorf("selftest: %v", err)
+		return exitError
+	}
+	fmt.Fprintf(t.stdout, "file system of %s: %s\n  %s\n", dir, t.fs.Where(), t.fs.Summary())
+	lock := filepath.Join(work, "selftest.lock")
+	if t.fs.Link != nil {
+		return t.noHardLinks(work, lock)
+	}
+	start := time.Now()
+	t.cfg.Lock = lock
+	if t.cfg.Duration > 0 {
+		// About ten progress lines, each 5 s to a minute apart.
+		every := min(max(t.cfg.Duration/10, 5*time.Second), time.Minute)
+		last := start
+		t.cfg.Progress = func(round int, r stress.Report) {
+			if time.Since(last) >= every {
+				last = time.Now()
+				fmt.Fprintf(t.stdout, "  %v: round %d, %s\n", time.Since(start).Round(time.Second), round, figures(r))
+			}
+		}
+	}
+	var trace bytes.Buffer
+	t.cfg.Trace = &trace
+	r, runErr := stress.Torture(t.cfg)
+	left, after, leftErr := stress.Leftovers(lock, t.cfg.Patience)
+	took := time.Since(start).Round(100 * time.Millisecond)
+	pass := runErr == nil && leftErr == nil && len(r.Overlaps) == 0 && len(after) == 0 && r.Unrecovered == 0
+	verdict := "PASS"
+	if !pass {
+		verdict = "FAIL"
+	}
+	swept := ""
+	if n := len(left) - len(after); n > 0 {
+		swept = fmt.Sprintf(" (%d left by killed processes, swept by the next lock)", n)
+	}
+	fmt.Fprintf(t.stdout, "selftest %s on %s (%s): %d processes, %s, debris %d%s, %v\n",
+		verdict, dir, t.fs.Type, t.cfg.Procs, figures(r), len(after), swept, took)
+	for _, o := range r.Overlaps {
+		fmt.Fprintf(t.stdout, "  overlap: %s\n", o)
+	}
+	if len(after) > 0 {
+		fmt.Fprintf(t.stdout, "  debris in %s: %s\n", work, strings.Join(after, " "))
+	}
+	if r.Unrecovered > 0 {
+		fmt.Fprintf(t.stdout, "  %d killed holders' locks were never taken again\n", r.Unrecovered)
+	}
+	for _, err := range []error{runErr, leftErr} {
+		if err != nil {
+			fmt.Fprintf(t.stdout, "  error: %v\n", err)
+		}
+	}
+	if !pass {
+		fmt.Fprintf(t.stdout, "  the files are kept for inspection in %s\n", work)
+		if trace.Len() > 0 {
+			events := filepath.Join(work, "events.log")
+			os.WriteFile(events, trace.Bytes(), 0o644)
+			fmt.Fprintf(t.stdout, "  what the processes reported, event by event: %s\n", events)
+		}
+		return exitNo
+	}
+	os.RemoveAll(work)
+	return exitOK
+}
+
+// figures formats the measures of a report for the verdict line.
+func figures(r stress.Report) string {
+	return fmt.Sprintf("%d cycles, %d kills (%d holding the lock, %d in Lock), %d recoveries (p50 %v, max %v), %d takeovers (p50 %v), overlaps %d",
+		r.Acquisitions, r.Kills, r.HolderKills, r.TakerKills, len(r.Recoveries),
+		stress.Round(stress.Quantile(r.Recoveries, 0.5)), stress.Round(stress.Quantile(r.Recoveries, 1)),
+		r.Takeovers, stress.Round(stress.Quantile(r.Windows, 0.5)), len(r.Overlaps))
+}
+
+// noHardLinks shows what the library does on a file system without hard
+// links: a clear error, and nothing left behind.
+func (t *selftest) noHardLinks(work, lock string) int {
+	l, err := openlock.New(lock)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), t.cfg.Patience)
+		err = l.Lock(ctx)
+		cancel()
+		l.Close()
+	}
+	left, _ := os.ReadDir(work)
+	os.RemoveAll(work)
+	switch {
+	case errors.Is(err, openlock.ErrNoHardLinks) && len(left) == 0:
+		fmt.Fprintf(t.stdout, "selftest UNSUPPORTED on %s (%s): no hard links; the lock refuses with ErrNoHardLinks and leaves nothing behind\n  %s\n",
+			filepath.Dir(work), t.fs.Type, describe(err))
+		return exitUnsupported
+	case err == nil:
+		fmt.Fprintf(t.stdout, "selftest FAIL: the probe found no hard links, yet the lock was taken\n")
+	default:
+		fmt.Fprintf(t.stdout, "selftest FAIL: without hard links, Lock said %q (want ErrNoHardLinks) and left %d files\n", describe(err), len(left))
+	}
+	return exitNo
+}

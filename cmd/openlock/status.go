@@ -1,0 +1,139 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/openlock/openlock"
+	"github.com/openlock/openlock/procscan"
+)
+
+var statusCommand = &command{
+	name:     "status",
+	synopsis: "[--json] LOCKFILE",
+	params:   []string{"LOCKFILE"},
+	summary:  "who holds the lock, since when, and is it alive?",
+	help: `
+Status reads LOCKFILE and describes its holder: pid, name, host, when the
+process started, since when it holds the lock, and the verdict on it with
+the reason:
+
+  alive    the holder runs: the lock is held
+  unknown  the holder cannot be checked from here (another host, container or
+           boot): the lock counts as held
+  dead     the holder is gone: the lock is stale, and the next lock takes it
+           over at once
+
+Status changes nothing. Exit status: 0 when the lock is held, 1 when it is
+free (no lock file, or a stale one), 2 on error (for instance LOCKFILE is a
+directory, or cannot be read).`,
+	examples: `  openlock status /tmp/backup.lock
+  if openlock status /tmp/backup.lock >/dev/null; then echo busy; fi
+  openlock status --json /tmp/backup.lock | jq .owner.pid`,
+	main: statusMain,
+}
+
+// statusJSON is the output of "status --json".
+type statusJSON struct {
+	Path  string     `json:"path"`
+	State string     `json:"state"` // "held", "free", "stale" or "error"
+	Held  bool       `json:"held"`
+	Owner *ownerJSON `json:"owner,omitempty"`
+	// Invalid says why the lock file holds no valid record (state "stale").
+	Invalid string `json:"invalid,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+type ownerJSON struct {
+	PID            int        `json:"pid"`
+	Name           string     `json:"name"`
+	Host           string     `json:"host,omitempty"`
+	Started        *time.Time `json:"started,omitempty"`
+	Since          time.Time  `json:"since"`
+	HeldForSeconds float64    `json:"held_for_seconds"`
+	Verdict        string     `json:"verdict"`
+	Reason         string     `json:"reason"`
+}
+
+func statusMain(c *cli, f *flagSet, args []string) int {
+	asJSON := f.Bool("json", false, "write one JSON object (path, state, held, owner) for scripts")
+	pos, _, code, ok := f.parse(c, args)
+	if !ok {
+		return code
+	}
+	s := inspect(pos[0])
+	if *asJSON {
+		b, _ := json.MarshalIndent(s, "", "  ")
+		fmt.Fprintf(c.stdout, "%s\n", b)
+	} else if s.State == "error" {
+		c.errorf("status: %s", s.Error)
+	} else {
+		c.printStatus(s)
+	}
+	switch s.State {
+	case "held":
+		return exitOK
+	case "error":
+		return exitError
+	}
+	return exitNo
+}
+
+// inspect reads the lock file at path.
+func inspect(path string) statusJSON {
+	s := statusJSON{Path: path}
+	l, err := openlock.New(path)
+	if err != nil {
+		return statusJSON{Path: path, State: "error", Error: describe(err)}
+	}
+	defer l.Close()
+	o, held, err := l.Owner()
+	switch {
+	case errors.Is(err, openlock.ErrInvalidLockFile):
+		s.State, s.Invalid = "stale", describe(err)
+	case err != nil:
+		s.State, s.Error = "error", describe(err)
+	case !held:
+		s.State = "free"
+	default:
+		s.Owner = &ownerJSON{PID: o.PID, Name: o.Name, Host: o.Host, Since: o.Since,
+			HeldForSeconds: time.Since(o.Since).Seconds(), Verdict: o.Verdict.String(), Reason: o.Reason}
+		if !o.Started.IsZero() {
+			s.Owner.Started = &o.Started
+		}
+		s.State, s.Held = "held", true
+		if o.Verdict == procscan.Dead {
+			s.State, s.Held = "stale", false
+		}
+	}
+	return s
+}
+
+func (c *cli) printStatus(s statusJSON) {
+	w := c.stdout
+	switch {
+	case s.State == "free":
+		fmt.Fprintf(w, "%s: free (no lock file)\n", s.Path)
+		return
+	case s.Invalid != "":
+		fmt.Fprintf(w, "%s: stale: the file holds no valid lock record; the next lock replaces it\n  %s\n", s.Path, s.Invalid)
+		return
+	case s.State == "stale":
+		fmt.Fprintf(w, "%s: stale: its holder is dead; the next lock takes it over\n", s.Path)
+	default:
+		fmt.Fprintf(w, "%s: held\n", s.Path)
+	}
+	o := s.Owner
+	host := ""
+	if o.Host != "" {
+		host = " on host " + o.Host
+	}
+	fmt.Fprintf(w, "  holder   pid %d (%s)%s\n", o.PID, o.Name, host)
+	if o.Started != nil {
+		fmt.Fprintf(w, "  started  %s (%s ago)\n", o.Started.Format(time.DateTime), roughly(time.Since(*o.Started)))
+	}
+	fmt.Fprintf(w, "  since    %s (held for %s)\n", o.Since.Format(time.DateTime), roughly(time.Since(o.Since)))
+	fmt.Fprintf(w, "  verdict  %s: %s\n", o.Verdict, o.Reason)
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// status: held (0), free (1), stale (1), error (2), in text and in JSON.
+func TestStatus(t *testing.T) {
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "a.lock")
+
+	r := invoke(t, "status", lock)
+	r.expectCode(t, 1, "status of a free lock")
+	if !strings.Contains(r.stdout, "free") {
+		t.Errorf("status of a free lock wrote %q", r.stdout)
+	}
+	s := statusOf(t, lock, 1)
+	if s.State != "free" || s.Held || s.Owner != nil {
+		t.Errorf("status --json of a free lock = %+v", s)
+	}
+
+	h := holder(t, lock)
+	pid := h.cmd.Process.Pid
+	r = invoke(t, "status", lock)
+	r.expectCode(t, 0, "status of a held lock")
+	for _, want := range []string{"held", "pid " + strconv.Itoa(pid), "verdict  alive", "since", "started"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("status of a held lock wrote %q; want %q in it", r.stdout, want)
+		}
+	}
+	s = statusOf(t, lock, 0)
+	host, _ := os.Hostname()
+	if s.State != "held" || !s.Held || s.Owner == nil || s.Owner.PID != pid || s.Owner.Verdict != "alive" ||
+		s.Owner.Host != host || s.Owner.Started == nil || s.Owner.Reason == "" ||
+		time.Since(s.Owner.Since) > long || s.Owner.HeldForSeconds < 0 {
+		t.Errorf("status --json of a held lock = %+v, owner %+v; want held by pid %d on %s, alive", s, s.Owner, pid, host)
+	}
+	h.stdin.Close()
+	h.wait()
+}
+
+// A stale lock (holder killed) and a garbage lock file are free; a
+// directory is an error.
+func TestStatusStaleAndBad(t *testing.T) {
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "a.lock")
+	h := holder(t, lock)
+	h.cmd.Process.Kill()
+	h.wait()
+	s := statusOf(t, lock, 1)
+	if s.State != "stale" || s.Held || s.Owner == nil || s.Owner.Verdict != "dead" || s.Owner.PID != h.cmd.Process.Pid {
+		t.Errorf("status --json of a stale lock = %+v, owner %+v", s, s.Owner)
+	}
+	r := invoke(t, "status", lock)
+	r.expectCode(t, 1, "status of a stale lock")
+	if !strings.Contains(r.stdout, "stale") || !strings.Contains(r.stdout, "verdict  dead") {
+		t.Errorf("status of a stale lock wrote %q", r.stdout)
+	}
+
+	garbage := filepath.Join(dir, "garbage.lock")
+	os.WriteFile(garbage, []byte("not a record\n"), 0o644)
+	if s := statusOf(t, garbage, 1); s.State != "stale" || s.Invalid == "" {
+		t.Errorf("status --json of a garbage lock file = %+v", s)
+	}
+
+	if s := statusOf(t, dir, 2); s.State != "error" || !strings.Contains(s.Error, "not a lock file") {
+		t.Errorf("status --json of a directory = %+v", s)
+	}
+	r = invoke(t, "status", dir)
+	r.expectCode(t, 2, "status of a directory")
+	if !strings.Contains(r.stderr, "not a lock file") {
+		t.Errorf("status of a directory wrote %q", r.stderr)
+	}
+	invoke(t, "status").expectCode(t, 2, "status without LOCKFILE")
+	invoke(t, "status", lock, "extra").expectCode(t, 2, "status with two arguments")
+}
+
+// statusOf runs status --json (the flag after the argument, as allowed) and
+// parses its output.
+func statusOf(t *testing.T, lock string, code int) statusJSON {
+	t.Helper()
+	r := invoke(t, "status", lock, "--json")
+	r.expectCode(t, code, "status --json "+lock)
+	var s statusJSON
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("status --json wrote %q: %v", r.stdout, err)
+	}
+	if s.Path != lock {
+		t.Errorf("status --json path = %q, want %q", s.Path, lock)
+	}
+	return s
+}
