@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/openlock/openlock/fileformat"
+	"golang.org/x/sys/unix"
 )
 
 // System returns the process table of this machine, as this process sees it.
@@ -139,16 +140,16 @@ func (procTable) Names(pid int) ([]string, error) {
 // architecture Go supports.
 const userHZ = 100
 
-var bootTime = sync.OnceValue(func() int64 {
-	b, _ := os.ReadFile("/proc/stat")
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "btime "); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			return n
-		}
+// bootTime is when this machine booted, by the wall clock: now minus the
+// time since boot (CLOCK_BOOTTIME, which counts suspended time as start
+// times do). /proc/stat's btime would do, but it is rounded to the second.
+func bootTime() (time.Time, bool) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return time.Time{}, false
 	}
-	return 0
-})
+	return time.Now().Add(-time.Duration(ts.Nano())), true
+}
 
 // StartTime converts a record's start time to wall-clock time, for display.
 // It needs the holder's boot to be this one; ok is false otherwise. The
@@ -156,8 +157,9 @@ var bootTime = sync.OnceValue(func() int64 {
 // never use it.
 func StartTime(r fileformat.Record) (t time.Time, ok bool) {
 	ticks, err := strconv.ParseUint(r.Start, 10, 64)
-	if err != nil || r.Boot != identity().Boot || bootTime() == 0 {
+	boot, ok := bootTime()
+	if err != nil || r.Boot != identity().Boot || !ok {
 		return time.Time{}, false
 	}
-	return time.Unix(bootTime(), 0).Add(time.Duration(ticks) * (time.Second / userHZ)), true
+	return boot.Add(time.Duration(ticks) * (time.Second / userHZ)).Round(time.Second / userHZ), true
 }

@@ -237,7 +237,9 @@ func (d *demo) summary(r stress.Report, left, after []string) bool {
 	}
 	if len(r.Handoffs) > 0 {
 		fmt.Fprintf(w, "  handoffs      %d, from a release to the next waiter holding the lock: median %v, max %v\n"+
-			"                (a waiter looks again after a pause that backs off from 1 ms to the retry period, %v)\n",
+			"                (waiters are woken when the lock file is removed, or when its holder's\n"+
+			"                process exits; else they look again after a pause that backs off\n"+
+			"                from 1 ms to the retry period, %v)\n",
 			len(r.Handoffs), stress.Round(stress.Quantile(r.Handoffs, 0.5)), stress.Round(stress.Quantile(r.Handoffs, 1)), d.retry)
 	}
 	fmt.Fprintf(w, "  kills         %d with SIGKILL, %d of them holding the lock\n", r.Kills, r.HolderKills)
