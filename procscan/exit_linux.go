@@ -40,16 +40,26 @@ func WatchExit(p Process) (*ExitWatch, error) {
 	w := &ExitWatch{f: f, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		waited := false
-		// Read waits for readability (the exit) through the runtime's
-		// poller between the two calls; Close ends the wait too.
-		rc.Read(func(uintptr) bool {
-			done := waited
-			waited = true
-			return done
-		})
+		// Read calls exited, and while it says no, waits for the pidfd to
+		// become readable through the runtime's poller (Close ends the wait
+		// too). exited must ask the kernel: Read resets the poller's record
+		// of readiness before its first call, so an exit before that would
+		// otherwise never be seen.
+		rc.Read(exited)
 	}()
 	return w, nil
+}
+
+// exited reports whether the process behind the pidfd has exited (or the
+// pidfd is unusable, which ends the watch too).
+func exited(fd uintptr) bool {
+	for {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 0)
+		if err != unix.EINTR {
+			return err != nil || n > 0
+		}
+	}
 }
 
 // Exited is closed when the process has exited, or the watch was stopped.

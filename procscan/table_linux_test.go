@@ -148,7 +148,7 @@ func TestWatchExit(t *testing.T) {
 		t.Fatal("Exited fired while the process runs")
 	default:
 	}
-	cmd.Process.Kill()
+	cmd.Process.Kill() // at once: the watch's goroutine may not be waiting yet
 	cmd.Wait()
 	select {
 	case <-w.Exited():
@@ -166,4 +166,34 @@ func TestWatchExit(t *testing.T) {
 		t.Fatal(err)
 	}
 	w2.Stop()
+}
+
+// A process that exits before the watch's goroutine starts waiting is still
+// seen: the race that made TestWatchExit hang under load.
+func TestWatchExitOfProcessAlreadyGone(t *testing.T) {
+	for range 50 {
+		cmd := exec.Command("sleep", "60")
+		if err := cmd.Start(); err != nil {
+			t.Skipf("cannot start sleep: %v", err)
+		}
+		p, err := System().Process(cmd.Process.Pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Process.Kill()
+		// Not reaped yet: a zombie, so the PID and its start time still
+		// match, and the pidfd opens.
+		w, err := WatchExit(p)
+		if err != nil {
+			cmd.Wait()
+			t.Skipf("cannot watch processes here: %v", err)
+		}
+		select {
+		case <-w.Exited():
+		case <-time.After(time.Minute):
+			t.Fatal("Exited did not fire for a process that had exited before the watch began")
+		}
+		w.Stop()
+		cmd.Wait()
+	}
 }
