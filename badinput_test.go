@@ -107,36 +107,31 @@ func TestDeadHolderIsTakenOver(t *testing.T) {
 func TestReusedPIDIsTakenOver(t *testing.T) {
 	// A child that lives, and a record of its PID with another start time:
 	// an earlier process that had the PID.
-	c := startChild(t, "racer", nil)
-	c.expect("ready")
-	p, err := procscan.System().Process(c.pid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	start, _ := strconv.ParseUint(p.Start, 10, 64)
+	r := liveRecord(t)
+	start, _ := strconv.ParseUint(r.Start, 10, 64)
+	r.Start = strconv.FormatUint(start-1, 10)
 	path := filepath.Join(t.TempDir(), "a.lock")
-	writeRecord(t, path, hereRecord(c.pid(), strconv.FormatUint(start-1, 10)))
+	writeRecord(t, path, r)
 	if ok, err := mustNew(t, path).TryLock(); !ok || err != nil {
 		t.Fatalf("TryLock on a lock whose PID was reused = %v, %v; want true", ok, err)
 	}
 }
 
 func TestSeedRecordOfLiveProcessIsRespected(t *testing.T) {
-	c := startChild(t, "racer", nil)
-	c.expect("ready")
+	pid := liveRecord(t).PID
 	path := filepath.Join(t.TempDir(), "a.lock")
 	// The seed writes the stem of argv[0]; ours is the test binary.
 	name := strings.TrimSuffix(filepath.Base(os.Args[0]), ".test")
-	os.WriteFile(path, []byte(strconv.Itoa(c.pid())+"\n"+name+"\n"), 0o644)
+	os.WriteFile(path, []byte(strconv.Itoa(pid)+"\n"+name+"\n"), 0o644)
 	l := mustNew(t, path)
 	if ok, err := l.TryLock(); ok || err != nil {
 		t.Fatalf("TryLock on a live seed-format holder = %v, %v; want false", ok, err)
 	}
-	if o, ok, _ := l.Owner(); !ok || o.PID != c.pid() || o.Verdict != procscan.Alive {
-		t.Errorf("Owner() = %+v, %v; want pid %d, alive", o, ok, c.pid())
+	if o, ok, _ := l.Owner(); !ok || o.PID != pid || o.Verdict != procscan.Alive {
+		t.Errorf("Owner() = %+v, %v; want pid %d, alive", o, ok, pid)
 	}
 	// The same PID under another name is an earlier process: stale.
-	os.WriteFile(path, []byte(strconv.Itoa(c.pid())+"\nsomething-else\n"), 0o644)
+	os.WriteFile(path, []byte(strconv.Itoa(pid)+"\nsomething-else\n"), 0o644)
 	if ok, err := l.TryLock(); !ok || err != nil {
 		t.Fatalf("TryLock on a seed record naming another program = %v, %v; want true", ok, err)
 	}

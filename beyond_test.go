@@ -74,14 +74,7 @@ func TestPollingWithoutNotification(t *testing.T) {
 // behind.
 func TestNoLeakAfterManyWaits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
-	// A foreign holder: the record of a live process (a child that idles).
-	c := startChild(t, "racer", nil)
-	c.expect("ready")
-	p, err := procscan.System().Process(c.pid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	foreign := hereRecord(c.pid(), p.Start)
+	foreign := liveRecord(t)
 	trace, waiting := signalOn(StepWaiting, nil)
 	l := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
 	cycle := func() {
@@ -398,13 +391,7 @@ func TestWakeOnHolderExit(t *testing.T) {
 // long, takes the lock over.
 func TestWokenLoserJudgesWinner(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
-	c := startChild(t, "racer", nil)
-	c.expect("ready")
-	p, err := procscan.System().Process(c.pid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeRecord(t, path, hereRecord(c.pid(), p.Start)) // a live holder
+	writeRecord(t, path, liveRecord(t)) // a live holder
 	woken := make(chan struct{})
 	proceed := make(chan struct{})
 	trace, waiting := signalOn(StepWaiting, func(e Event) {

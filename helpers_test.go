@@ -102,6 +102,19 @@ func deadPID(t testing.TB) int {
 	return cmd.Process.Pid
 }
 
+// liveRecord is the record of a live process other than this one (a child
+// that idles until the test ends), as its lock file would hold it.
+func liveRecord(t testing.TB) fileformat.Record {
+	t.Helper()
+	c := startChild(t, "racer", nil)
+	c.expect("ready")
+	p, err := procscan.System().Process(c.pid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hereRecord(c.pid(), p.Start)
+}
+
 // writeStale puts the record of a dead process at path, as a crashed holder
 // would have left it.
 func writeStale(t testing.TB, path string) fileformat.Record {
