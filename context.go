@@ -21,9 +21,12 @@ import (
 // process, waiting for another process, taking over a stale lock), Lock
 // returns promptly and leaves no lock file or claim of its own behind.
 //
-// A stale lock (its holder is dead) is taken over without waiting. While the
-// lock is held, Lock looks again after a pause that starts at about a
-// millisecond and backs off, with jitter, to the retry period.
+// A stale lock (its holder is dead) is taken over without waiting. While a
+// live process holds the lock, Lock waits: it wakes when the lock file is
+// removed (file-change notification, where the file system gives it) or
+// when the holder's process exits (Linux), and otherwise looks again after
+// a pause that starts at about a millisecond and backs off, with jitter, to
+// the retry period.
 //
 // Lock is not reentrant: a FileLock that holds the lock waits in Lock, like a
 // sync.Mutex, until someone calls Unlock or ctx ends.
@@ -45,7 +48,10 @@ func (l *FileLock) Lock(ctx context.Context) error {
 func (l *FileLock) queue(ctx context.Context, start time.Time) error {
 	ctx, cancel := l.withTimeout(ctx, start)
 	defer cancel()
-	if err := l.q.sem.Acquire(ctx, 1); err != nil {
+	qctx, stop := context.WithCancel(ctx)
+	defer stop()
+	defer context.AfterFunc(l.closing, stop)() // Close ends the wait at once
+	if err := l.q.sem.Acquire(qctx, 1); err != nil {
 		if cerr := l.closedError("lock"); cerr != nil {
 			return cerr
 		}
@@ -132,7 +138,7 @@ func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 		case <-ctx.Done():
 			l.q.sem.Release(1)
 			return l.gaveUp(ctx, start, h)
-		case <-l.closing: // the next attempt reports fs.ErrClosed
+		case <-l.closing.Done(): // the next attempt reports fs.ErrClosed
 		}
 	}
 }

@@ -74,7 +74,7 @@ func (l *FileLock) sleepUnlocked(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 	case <-ctx.Done():
 		t.Stop()
-	case <-l.closing:
+	case <-l.closing.Done():
 		t.Stop()
 	}
 	l.mu.Lock()

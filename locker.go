@@ -33,7 +33,10 @@ type FileLock struct {
 	cfg  config
 	q    *queue
 
-	closing chan struct{} // closed by Close, to wake a waiting Lock
+	// closing is done once Close is called, to wake a Lock waiting in
+	// another goroutine (in the queue, or between looks).
+	closing    context.Context
+	closeWaits context.CancelFunc
 
 	mu     sync.Mutex // guards the fields below and serializes file operations
 	tok    *token     // created on first use
@@ -59,7 +62,9 @@ func New(path string, opts ...Option) (*FileLock, error) {
 	if err != nil {
 		return nil, wrap("new", path, err)
 	}
-	return &FileLock{path: path, abs: abs, cfg: c, q: join(abs), closing: make(chan struct{})}, nil
+	l := &FileLock{path: path, abs: abs, cfg: c, q: join(abs)}
+	l.closing, l.closeWaits = context.WithCancel(context.Background())
+	return l, nil
 }
 
 // Path returns the lock file's path as given to New.
@@ -139,7 +144,7 @@ func (l *FileLock) Close() error {
 		return nil
 	}
 	l.closed = true
-	close(l.closing)
+	l.closeWaits()
 	var errs []error
 	if l.held {
 		errs = append(errs, l.release())

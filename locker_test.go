@@ -453,3 +453,23 @@ func TestTakeoverString(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestCloseWakesQueuedWaiter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	holder := mustNew(t, path)
+	if err := holder.Lock(lockCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	l := mustNew(t, path) // queues in-process behind holder, which keeps the lock
+	done := make(chan error)
+	go func() { done <- l.Lock(lockCtx(t)) }()
+	l.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, fs.ErrClosed) {
+			t.Errorf("Lock of a FileLock closed while queued = %v, want fs.ErrClosed", err)
+		}
+	case <-time.After(long):
+		t.Fatal("Lock queued behind a holder did not return after Close")
+	}
+}
