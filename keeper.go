@@ -56,13 +56,15 @@ func (l *FileLock) stopKeeper() {
 
 // run refreshes and checks until stopped or until the lock is lost. It checks
 // every CheckInterval (or Lease/3, when shorter), and at once when the lock
-// file's directory reports a change to it.
+// file's directory reports a change to it; it refreshes the lease every
+// Lease/3.
 func (k *keeper) run(l *FileLock, tok *token, wt *watch) {
 	defer close(k.done)
-	period := l.cfg.CheckInterval
-	if l.cfg.Lease > 0 {
-		period = min(period, l.cfg.Lease/3)
+	period, refresh := l.cfg.CheckInterval, l.cfg.Lease/3
+	if refresh > 0 {
+		period = min(period, refresh)
 	}
+	refreshed := time.Now() // the lock file's change time is its acquisition
 	defer wt.stop()
 	t := time.NewTicker(period)
 	defer t.Stop()
@@ -78,10 +80,12 @@ func (k *keeper) run(l *FileLock, tok *token, wt *watch) {
 			l.debug("lock lost", "err", err)
 			return
 		}
-		if l.cfg.Lease > 0 {
+		// Refresh a little early rather than a tick late.
+		if refresh > 0 && time.Since(refreshed) >= refresh-period/2 {
 			if err := fsx.Touch(tok.path); err != nil {
 				l.debug("cannot refresh the lease", "err", err)
 			}
+			refreshed = time.Now()
 		}
 	}
 }
