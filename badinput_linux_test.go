@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/internal/testfs"
 	"github.com/openlock/openlock/procscan"
 )
 
@@ -190,36 +191,18 @@ func snapshot(t *testing.T, path string) string {
 }
 
 func TestNoHardLinks(t *testing.T) {
-	dir := noHardLinkDir(t)
+	dir, err := testfs.FuseZip(t)
+	if err != nil {
+		t.Skipf("no file system without hard links: %v", err)
+	}
 	path := filepath.Join(dir, "a.lock")
-	err := mustNew(t, path).Lock(lockCtx(t))
+	err = mustNew(t, path).Lock(lockCtx(t))
 	if !errors.Is(err, ErrNoHardLinks) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Lock on a file system without hard links = %v; want ErrNoHardLinks naming %s", err, path)
 	}
 	if names := dirNames(t, dir); len(names) != 0 {
 		t.Errorf("directory holds %q after the failed Lock", names)
 	}
-}
-
-// noHardLinkDir mounts fuse-zip, a FUSE file system that refuses link(2)
-// with EPERM, on a new directory.
-func noHardLinkDir(t *testing.T) string {
-	bin, err := exec.LookPath("fuse-zip")
-	if err != nil {
-		t.Skip("fuse-zip is not installed (apt-get install fuse-zip); cannot make a file system without hard links")
-	}
-	dir := t.TempDir()
-	mnt := filepath.Join(dir, "mnt")
-	os.Mkdir(mnt, 0o755)
-	if out, err := exec.Command(bin, filepath.Join(dir, "fs.zip"), mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount fuse-zip (needs /dev/fuse and permission): %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if exec.Command("fusermount", "-u", mnt).Run() != nil {
-			syscall.Unmount(mnt, syscall.MNT_DETACH)
-		}
-	})
-	return mnt
 }
 
 // A holder that ran on this machine in an earlier boot (same host name and
@@ -252,32 +235,13 @@ func TestRebootedHolder(t *testing.T) {
 	if ok, err := mustNew(t, path).TryLock(); ok || err != nil {
 		t.Errorf("TryLock on another machine's earlier boot = %v, %v; want false", ok, err)
 	}
-	if dir := bindfsDir(t); dir != "" {
+	if dir, err := testfs.Bindfs(t); err != nil {
+		t.Logf("skipping the FUSE case: %v", err)
+	} else {
 		path = filepath.Join(dir, "c.lock")
 		writeRecord(t, path, rebooted())
 		if ok, err := mustNew(t, path).TryLock(); ok || err != nil {
 			t.Errorf("TryLock on a FUSE file system = %v, %v; want false (not provably local)", ok, err)
 		}
 	}
-}
-
-// bindfsDir mounts a bindfs view of a new directory, or returns "" (with a
-// log line saying why) when it cannot.
-func bindfsDir(t *testing.T) string {
-	bin, err := exec.LookPath("bindfs")
-	if err != nil {
-		t.Log("bindfs is not installed; skipping the FUSE case")
-		return ""
-	}
-	src, mnt := t.TempDir(), t.TempDir()
-	if out, err := exec.Command(bin, src, mnt).CombinedOutput(); err != nil {
-		t.Logf("cannot mount bindfs: %v: %s; skipping the FUSE case", err, out)
-		return ""
-	}
-	t.Cleanup(func() {
-		if exec.Command("fusermount", "-u", mnt).Run() != nil {
-			syscall.Unmount(mnt, syscall.MNT_DETACH)
-		}
-	})
-	return mnt
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/internal/testfs"
 	"github.com/openlock/openlock/procscan"
 )
 
@@ -55,19 +56,7 @@ func lockCtx(t testing.TB) context.Context {
 }
 
 // dirNames lists the names in dir, sorted.
-func dirNames(t testing.TB, dir string) []string {
-	t.Helper()
-	es, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range es {
-		names = append(names, e.Name())
-	}
-	slices.Sort(names)
-	return names
-}
+func dirNames(t testing.TB, dir string) []string { return testfs.Names(t, dir) }
 
 // helperFiles lists the token, temporary and claim files beside lock.
 func helperFiles(t testing.TB, lock string) map[debrisKind][]string {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/openlock/openlock/internal/testfs"
 )
 
 // The tests build the openlock binary once and run it as a user would.
@@ -210,18 +212,7 @@ func (r *running) output() string {
 }
 
 // files lists the names in dir, sorted.
-func files(t *testing.T, dir string) []string {
-	t.Helper()
-	es, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range es {
-		names = append(names, e.Name())
-	}
-	return names
-}
+func files(t *testing.T, dir string) []string { return testfs.Names(t, dir) }
 
 // holder starts "openlock run LOCK" with a command that says "held" and
 // holds the lock until its stdin closes (or the test ends).

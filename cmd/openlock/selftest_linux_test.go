@@ -1,32 +1,19 @@
 package main
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/openlock/openlock/internal/testfs"
 )
 
 // On a file system without hard links (fuse-zip), selftest reports what is
 // missing and the library's clear error, leaves nothing, and exits 3.
 func TestSelftestNoHardLinks(t *testing.T) {
-	fuseZip, err := exec.LookPath("fuse-zip")
+	mnt, err := testfs.FuseZip(t)
 	if err != nil {
-		t.Skip("fuse-zip is not installed (apt-get install fuse-zip): no file system without hard links to try")
+		t.Skipf("no file system without hard links to try: %v", err)
 	}
-	dir := t.TempDir()
-	mnt := filepath.Join(dir, "mnt")
-	os.Mkdir(mnt, 0o755)
-	if out, err := exec.Command(fuseZip, filepath.Join(dir, "fs.zip"), mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount fuse-zip (it needs /dev/fuse and permission): %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if exec.Command("fusermount", "-u", mnt).Run() != nil {
-			syscall.Unmount(mnt, syscall.MNT_DETACH)
-		}
-	})
 	r := invoke(t, "selftest", mnt)
 	r.expectCode(t, exitUnsupported, "selftest on fuse-zip")
 	for _, want := range []string{"fuse-zip", "hard link NO", "selftest UNSUPPORTED", "does not support hard links"} {

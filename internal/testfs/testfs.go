@@ -1,0 +1,63 @@
+// Package testfs gives tests the directories they need: a listing of what is
+// in one, and FUSE mounts with and without hard links. It is for tests only;
+// it imports package testing.
+package testfs
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// Names lists the names in dir, sorted; a failure to read it fails the test.
+func Names(t testing.TB, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(es))
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	return names
+}
+
+// FuseZip mounts fuse-zip, a FUSE file system that refuses link(2) with
+// EPERM, on a new directory and returns it; it is unmounted when the test
+// ends. The error says why it cannot be had (not installed, no /dev/fuse),
+// for the caller to skip with.
+func FuseZip(t testing.TB) (string, error) {
+	dir := t.TempDir()
+	return mount(t, "fuse-zip", filepath.Join(dir, "fs.zip"), filepath.Join(dir, "mnt"))
+}
+
+// Bindfs mounts bindfs, a FUSE view of a new directory that has hard links,
+// and returns the view; as FuseZip otherwise.
+func Bindfs(t testing.TB) (string, error) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		return "", err
+	}
+	return mount(t, "bindfs", src, filepath.Join(dir, "mnt"))
+}
+
+func mount(t testing.TB, prog, src, mnt string) (string, error) {
+	bin, err := exec.LookPath(prog)
+	if err != nil {
+		return "", fmt.Errorf("%s is not installed (apt-get install %s)", prog, prog)
+	}
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		return "", err
+	}
+	if out, err := exec.Command(bin, src, mnt).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("cannot mount %s (it needs /dev/fuse and permission): %v: %s", prog, err, out)
+	}
+	t.Cleanup(func() { unmount(mnt) })
+	return mnt, nil
+}
