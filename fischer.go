@@ -87,8 +87,7 @@ func (l *FileLock) sleepUnlocked(ctx context.Context, d time.Duration) error {
 // undo removes the lock file at path if it is tok's, so that a failed or
 // cancelled takeover leaves nothing behind.
 func undo(path string, tok *token) error {
-	fi, err := os.Lstat(path)
-	if err != nil || !os.SameFile(fi, tok.fi) {
+	if owned(path, tok) != nil {
 		return nil
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -3,9 +3,6 @@ package openlock
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"sync"
 	"time"
 
@@ -75,8 +72,9 @@ func (k *keeper) run(l *FileLock, tok *token, wt *watch) {
 		case <-t.C:
 		case <-wt.wakeups():
 		}
-		if err := checkOurs(l.abs, tok); err != nil {
-			k.lose(fmt.Errorf("%w: %w", ErrLockLost, err))
+		// An I/O error is not a loss: the next check may succeed.
+		if err := owned(l.abs, tok); errors.Is(err, ErrLockLost) {
+			k.lose(err)
 			l.debug("lock lost", "err", err)
 			return
 		}
@@ -88,21 +86,6 @@ func (k *keeper) run(l *FileLock, tok *token, wt *watch) {
 			refreshed = time.Now()
 		}
 	}
-}
-
-// checkOurs returns nil if the lock file is still tok's inode, or says what
-// became of it. An I/O error is not a loss: the next check may succeed.
-func checkOurs(lock string, tok *token) error {
-	fi, err := os.Lstat(lock)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return errors.New("the lock file was removed")
-	case err != nil:
-		return nil
-	case !os.SameFile(fi, tok.fi):
-		return errors.New("the lock file was replaced by another process's")
-	}
-	return nil
 }
 
 // lose records the loss and tells LockContext's context.

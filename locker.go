@@ -113,23 +113,39 @@ func (l *FileLock) release() error {
 	l.held = false
 	defer l.q.sem.Release(1)
 	l.stopKeeper()
-	fi, err := os.Lstat(l.abs)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("%w (the lock file is gone)", ErrLockLost)
-	case err != nil:
-		return err
-	case !os.SameFile(fi, l.tok.fi):
-		if h, err := l.inspect(l.abs); err == nil {
-			return fmt.Errorf("%w (now held by %v)", ErrLockLost, h)
+	if err := owned(l.abs, l.tok); err != nil {
+		if h, herr := l.inspect(l.abs); errors.Is(err, errReplaced) && herr == nil {
+			return fmt.Errorf("%w (now held by %v)", err, h)
 		}
-		return ErrLockLost
+		return err
 	}
 	if err := os.Remove(l.abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	l.debug("released")
 	l.step(StepReleased)
+	return nil
+}
+
+// The ways a lock file stops being ours, as owned reports them.
+var (
+	errRemoved  = fmt.Errorf("%w: the lock file was removed", ErrLockLost)
+	errReplaced = fmt.Errorf("%w: the lock file was replaced by another process's", ErrLockLost)
+)
+
+// owned returns nil if the file at lock is still tok's inode; errRemoved or
+// errReplaced (both wrapping ErrLockLost) if it is not; or the error of the
+// look itself, which proves nothing either way.
+func owned(lock string, tok *token) error {
+	fi, err := os.Lstat(lock)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errRemoved
+	case err != nil:
+		return err
+	case !os.SameFile(fi, tok.fi):
+		return errReplaced
+	}
 	return nil
 }
 
