@@ -286,16 +286,11 @@ func withoutNotify() Option {
 // host's /proc it is kthreadd.
 func roleProcView() error {
 	t := procscan.System()
-	id := t.Identity()
 	me, err := t.Process(os.Getpid())
 	if err != nil {
 		return err
 	}
-	rec := func(pid int, start string) fileformat.Record {
-		return fileformat.Record{PID: pid, Name: "x", Version: 1, Host: id.Host, Boot: id.Boot,
-			PIDNS: id.PIDNS, Start: start, Nonce: newNonce()}
-	}
-	fmt.Printf("self %v\n", procscan.Judge(rec(os.Getpid(), me.Start), t).Verdict)
-	fmt.Printf("other %v\n", procscan.Judge(rec(2, "1"), t).Verdict)
+	fmt.Printf("self %v\n", procscan.Judge(hereRecord(os.Getpid(), me.Start), t).Verdict)
+	fmt.Printf("other %v\n", procscan.Judge(hereRecord(2, "1"), t).Verdict)
 	return nil
 }
