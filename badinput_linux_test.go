@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -170,24 +169,6 @@ func TestNotALockFile(t *testing.T) {
 			}
 		})
 	}
-}
-
-// snapshot describes what is at path without following a symlink.
-func snapshot(t *testing.T, path string) string {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := fi.Mode().String() + " " + strconv.FormatInt(fi.Size(), 10)
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		target, _ := os.Readlink(path)
-		s += " -> " + target
-	}
-	if fi.Mode().IsRegular() {
-		b, _ := os.ReadFile(path)
-		s += " " + strconv.Itoa(len(b)) + ":" + string(b[:min(len(b), 64)])
-	}
-	return s
 }
 
 func TestNoHardLinks(t *testing.T) {

@@ -27,11 +27,36 @@ func TestMissingDirectory(t *testing.T) {
 	}
 }
 
-func TestGarbageIsTakenOver(t *testing.T) {
+func TestEmptyLockFileIsTakenOver(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.lock")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := mustNew(t, path)
+	if locked, err := l.Locked(); locked || err != nil {
+		t.Errorf("Locked() on an empty file = %v, %v; want false (stale)", locked, err)
+	}
+	if ok, err := l.TryLock(); !ok || err != nil {
+		t.Fatalf("TryLock on an empty file = %v, %v; want true", ok, err)
+	}
+	if r := readRecord(t, path); r.Nonce != l.tok.nonce {
+		t.Errorf("lock file after takeover holds %+v, not ours", r)
+	}
+	l.Close()
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("directory holds %q after Close", names)
+	}
+}
+
+// A file at the lock path that holds anything but a lock record may be a
+// user's data (gofrs/flock users lock the data file itself): it is refused,
+// whatever its size, and never overwritten or removed.
+func TestDataFileIsNeverTakenOver(t *testing.T) {
 	for name, content := range map[string]string{
-		"empty":         "",
+		"json":          `{"port": 8080}` + "\n",
 		"newline":       "\n",
-		"garbage":       "not a lock file at all",
+		"text":          "not a lock file at all",
 		"binary":        "\x00\x01\x02\xff",
 		"torn record":   "1234\nwork",
 		"pid zero":      "0\nworker\n",
@@ -40,23 +65,42 @@ func TestGarbageIsTakenOver(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			path := filepath.Join(dir, "a.lock")
-			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			path := filepath.Join(dir, "config.json")
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
+			before := snapshot(t, path)
 			l := mustNew(t, path)
-			if locked, err := l.Locked(); locked || err != nil {
-				t.Errorf("Locked() on garbage = %v, %v; want false (stale)", locked, err)
+			err := l.Lock(lockCtx(t))
+			if !errors.Is(err, ErrNotLockFile) {
+				t.Fatalf("Lock on a data file = %v; want ErrNotLockFile", err)
 			}
-			if ok, err := l.TryLock(); !ok || err != nil {
-				t.Fatalf("TryLock on garbage = %v, %v; want true", ok, err)
+			for _, want := range []string{path, "left untouched", "lock another path", "config.json.lock"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Lock's error %q does not say %q", err, want)
+				}
 			}
-			if r := readRecord(t, path); r.Nonce != l.tok.nonce {
-				t.Errorf("lock file after takeover holds %+v, not ours", r)
+			if ok, err := l.TryLock(); ok || !errors.Is(err, ErrNotLockFile) {
+				t.Errorf("TryLock on a data file = %v, %v; want ErrNotLockFile", ok, err)
+			}
+			if _, err := l.Locked(); !errors.Is(err, ErrNotLockFile) {
+				t.Errorf("Locked() on a data file = %v; want ErrNotLockFile", err)
+			}
+			if _, _, err := l.Owner(); !errors.Is(err, ErrNotLockFile) {
+				t.Errorf("Owner() on a data file = %v; want ErrNotLockFile", err)
+			}
+			if err := l.Unlock(); !errors.Is(err, ErrNotHeld) {
+				t.Errorf("Unlock after a refused Lock = %v; want ErrNotHeld", err)
+			}
+			if got, err := l.Clean(false); !errors.Is(err, ErrNotLockFile) || len(got) != 0 {
+				t.Errorf("Clean on a data file = %q, %v; want nothing removed, ErrNotLockFile", got, err)
 			}
 			l.Close()
-			if names := dirNames(t, dir); len(names) != 0 {
-				t.Errorf("directory holds %q after Close", names)
+			if after := snapshot(t, path); after != before {
+				t.Errorf("data file changed: before %q, after %q", before, after)
+			}
+			if names := dirNames(t, dir); len(names) != 1 {
+				t.Errorf("directory holds %q; want only the data file", names)
 			}
 		})
 	}
@@ -77,11 +121,12 @@ func TestHostileNonceIsNotAFileName(t *testing.T) {
 	}
 }
 
-func TestOwnerOfGarbage(t *testing.T) {
+func TestOwnerOfEmptyLockFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
-	os.WriteFile(path, []byte("junk"), 0o644)
-	if _, ok, err := mustNew(t, path).Owner(); ok || !errors.Is(err, ErrInvalidLockFile) {
-		t.Errorf("Owner() of garbage = %v, %v; want ErrInvalidLockFile", ok, err)
+	os.WriteFile(path, nil, 0o644)
+	_, ok, err := mustNew(t, path).Owner()
+	if ok || !errors.Is(err, ErrInvalidLockFile) || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("Owner() of an empty lock file = %v, %v; want ErrInvalidLockFile saying it is empty", ok, err)
 	}
 }
 

@@ -35,9 +35,11 @@
 //   - Lock honours its context in every phase; a cancelled Lock leaves nothing
 //     of its own behind. Unlock deletes the lock file only if it is still
 //     this FileLock's, and reports ErrLockLost otherwise.
-//   - Bad input never panics: a lock path that is a directory, symlink, device
-//     or a file over 4 KiB is ErrNotLockFile and left untouched; a small file
-//     that holds no valid record is stale, as in Python openlock.
+//   - Bad input never panics and never loses data: a lock path that is a
+//     directory, symlink, device, a file over 4 KiB or a file that holds
+//     anything but a lock record (a user's data file) is ErrNotLockFile and
+//     left untouched; only an empty file is taken over as stale. (Python
+//     openlock overwrites any file it cannot parse, and then removes it.)
 //
 // # How it works
 //

@@ -13,8 +13,10 @@ var (
 	// ErrLockLost: Unlock found that the lock file is no longer the one this
 	// FileLock put there (removed by hand, or taken over); nothing was deleted.
 	ErrLockLost = errors.New("lock lost: the lock file was removed or replaced")
-	// ErrInvalidLockFile: in Fischer mode, no valid lock file could be written
-	// within the configured number of tries.
+	// ErrInvalidLockFile: the lock file names no holder. Owner returns it for
+	// an empty lock file (stale: the next Lock takes it over); in Fischer
+	// mode, Lock returns it when no valid lock file could be written within
+	// the configured number of tries.
 	ErrInvalidLockFile = errors.New("unable to obtain a valid lock file")
 	// ErrSlowSystem: in Fischer mode with WithSlowSystemError(true), writing
 	// the lock file took more than 2/3 of the race delay.
@@ -22,7 +24,9 @@ var (
 	// ErrInvalidOption: an option was given a value it cannot take.
 	ErrInvalidOption = errors.New("invalid option")
 	// ErrNotLockFile: the lock path (or a claim path) is a directory, a
-	// symlink, a device or a file larger than 4 KiB. It is left untouched.
+	// symlink, a device, a file larger than 4 KiB, or a file that holds
+	// anything but a lock record or nothing at all: a user's data, perhaps,
+	// so it is left untouched, never taken over or removed.
 	ErrNotLockFile = errors.New("not a lock file")
 	// ErrNoHardLinks: the file system of the lock directory cannot make hard
 	// links, on which this lock's atomic steps rely.

@@ -19,7 +19,8 @@ import (
 // ErrSlowSystem) when it exceeds 2/3 of the race delay.
 //
 // It writes at most Tries times, and fails with ErrInvalidLockFile when the
-// lock file is still no valid record after that. l.mu must be held; it is
+// lock file is still empty after that. (The seed also overwrote a file that
+// held anything else; this package refuses such a file as ErrNotLockFile.) l.mu must be held; it is
 // released during the sleep.
 func (l *FileLock) fischer(ctx context.Context, h *holder) (bool, error) {
 	tok := l.tok // Close may drop l.tok while we sleep; undo needs it
@@ -47,7 +48,7 @@ func (l *FileLock) fischer(ctx context.Context, h *holder) (bool, error) {
 		case cur.bad == nil:
 			return false, nil // another process's record: it won the race
 		}
-		h = cur // garbage again: write again
+		h = cur // emptied again: write again
 	}
 	return false, fmt.Errorf("%w after %d tries", ErrInvalidLockFile, l.cfg.Tries)
 }

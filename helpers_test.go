@@ -304,3 +304,21 @@ func shortCtx(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// snapshot describes what is at path without following a symlink.
+func snapshot(t *testing.T, path string) string {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := fi.Mode().String() + " " + strconv.FormatInt(fi.Size(), 10)
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		s += " -> " + target
+	}
+	if fi.Mode().IsRegular() {
+		b, _ := os.ReadFile(path)
+		s += " " + strconv.Itoa(len(b)) + ":" + string(b)
+	}
+	return s
+}

@@ -28,9 +28,10 @@ type holder struct {
 	at   time.Time // when it was read: the observation a takeover rests on
 }
 
-// inspect reads and judges the file at path. A directory, symlink, device or
-// oversized file is ErrNotLockFile; a missing or unreadable file returns the
-// fs error (fs.ErrNotExist, fs.ErrPermission) for the caller to weigh.
+// inspect reads and judges the file at path. A directory, symlink, device,
+// oversized file, or a file that holds anything but a record or nothing at
+// all is ErrNotLockFile; a missing or unreadable file returns the fs error
+// (fs.ErrNotExist, fs.ErrPermission) for the caller to weigh.
 func (l *FileLock) inspect(path string) (*holder, error) {
 	data, fi, err := fsx.ReadSmall(path, fileformat.MaxSize)
 	if errors.Is(err, fsx.ErrNotRegular) || errors.Is(err, fsx.ErrTooLarge) {
@@ -40,13 +41,27 @@ func (l *FileLock) inspect(path string) (*holder, error) {
 		return nil, err
 	}
 	h := &holder{path: path, fi: fi, data: data, at: time.Now()}
-	if h.rec, h.bad = fileformat.Parse(data); h.bad == nil {
-		h.res = procscan.Judge(h.rec, l.cfg.table)
-		if h.res.Verdict == procscan.Unknown {
-			l.judgeReboot(h)
+	if h.rec, h.bad = fileformat.Parse(data); h.bad != nil {
+		if len(data) > 0 {
+			return nil, notLockFile(path, len(data), h.bad)
 		}
+		return h, nil // empty: stale, as a file that names no holder
+	}
+	h.res = procscan.Judge(h.rec, l.cfg.table)
+	if h.res.Verdict == procscan.Unknown {
+		l.judgeReboot(h)
 	}
 	return h, nil
+}
+
+// notLockFile is the error for a small regular file at a lock or claim path
+// that holds something other than a lock record. It may be a user's data (a
+// gofrs/flock user locks the data file itself), so it is never taken over:
+// the seed overwrote it, and a later Unlock deleted it.
+func notLockFile(path string, size int, why error) error {
+	return fmt.Errorf("%w: %s holds %d bytes that are not a lock record (%v); "+
+		"it was left untouched: if it is data, lock another path (such as %s.lock); "+
+		"if it is a leftover lock file, remove it", ErrNotLockFile, path, size, why, filepath.Base(path))
 }
 
 // judgeReboot declares dead a holder that ran on this very machine in an
@@ -120,7 +135,8 @@ func (l *FileLock) fsNow() (time.Time, error) {
 }
 
 // stale reports whether the file may be taken over: its record names a dead
-// process, or it holds no valid record at all (the seed's rule).
+// process, or it is empty (inspect refuses any other content that is not a
+// record).
 func (h *holder) stale() bool { return h.bad != nil || h.res.Verdict == procscan.Dead }
 
 // sameAs reports whether h and o are the same incarnation of a file, not
@@ -133,8 +149,8 @@ func (h *holder) sameAs(o *holder) bool {
 }
 
 // id names this incarnation for the claim chain. A complete record's nonce is
-// unique to the token that wrote it; anything else (a seed record, garbage)
-// is named by a hash of its file identity and content.
+// unique to the token that wrote it; anything else (a seed record, an empty
+// file) is named by a hash of its file identity and content.
 func (h *holder) id() string {
 	if h.bad == nil && validNonce(h.rec.Nonce) {
 		return h.rec.Nonce
@@ -149,7 +165,7 @@ func (h *holder) String() string {
 	case h.fi == nil:
 		return h.res.Reason
 	case h.bad != nil:
-		return fmt.Sprintf("%s holds no valid record (%v)", h.path, h.bad)
+		return fmt.Sprintf("%s is empty: it names no holder", h.path)
 	}
 	r := h.rec
 	host := r.Host

@@ -181,9 +181,11 @@ func (l *FileLock) closedError(op string) error {
 }
 
 // Locked reports whether some live process, this one included, holds the
-// lock. A stale lock file (its holder is dead, or it holds no valid record)
-// is not locked; a holder that cannot be checked from here (another host or
-// container) and a lock file this process may not read count as locked.
+// lock. A stale lock file (its holder is dead, or it is empty) is not
+// locked; a holder that cannot be checked from here (another host or
+// container) and a lock file this process may not read count as locked. A
+// file at the lock path that is not a lock file (see ErrNotLockFile) is an
+// error.
 func (l *FileLock) Locked() (bool, error) {
 	h, err := l.lookLocked(l.abs)
 	switch {
@@ -199,8 +201,9 @@ func (l *FileLock) Locked() (bool, error) {
 
 // Owner returns the process named in the lock file and true, or false when
 // there is no lock file. The owner may be dead (Owner.Verdict says so): a
-// stale lock file stays until the next Lock takes it over. A lock file that
-// holds no valid record is an error wrapping ErrInvalidLockFile.
+// stale lock file stays until the next Lock takes it over. An empty lock
+// file names no owner: an error wrapping ErrInvalidLockFile. A file that is
+// not a lock file is an error wrapping ErrNotLockFile.
 func (l *FileLock) Owner() (Owner, bool, error) {
 	h, err := l.lookLocked(l.abs)
 	switch {
@@ -209,7 +212,8 @@ func (l *FileLock) Owner() (Owner, bool, error) {
 	case err != nil:
 		return Owner{}, false, wrap("owner", l.path, err)
 	case h.bad != nil:
-		return Owner{}, false, wrap("owner", l.path, fmt.Errorf("%w: %w", ErrInvalidLockFile, h.bad))
+		return Owner{}, false, wrap("owner", l.path, fmt.Errorf(
+			"%w: the lock file is empty and names no holder; it is stale, and the next Lock takes it over", ErrInvalidLockFile))
 	}
 	return h.owner(), true, nil
 }

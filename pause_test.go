@@ -138,19 +138,33 @@ func TestFischerSlowSystemError(t *testing.T) {
 }
 
 // Fischer mode gives up with ErrInvalidLockFile when the lock file holds no
-// valid record after Tries writes (here, something rewrites garbage at once).
+// valid record after Tries writes (here, something empties it at once).
 func TestFischerInvalidLockFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
-	os.WriteFile(path, []byte("junk"), 0o644)
+	os.WriteFile(path, nil, 0o644)
 	l := mustNew(t, path, WithTakeover(Fischer), WithRaceDelay(time.Millisecond), WithTries(3),
 		withHook(func(step string) {
-			if step == "replaced" { // a hostile writer overwrites us with garbage
-				os.WriteFile(path+".junk", []byte("junk"), 0o644)
-				os.Rename(path+".junk", path)
+			if step == "replaced" { // a hostile writer replaces us with an empty file
+				os.WriteFile(path+".empty", nil, 0o644)
+				os.Rename(path+".empty", path)
 			}
 		}))
 	if _, err := l.TryLock(); !errors.Is(err, ErrInvalidLockFile) {
 		t.Fatalf("TryLock = %v, want ErrInvalidLockFile", err)
+	}
+}
+
+// Fischer mode, unlike the seed, does not overwrite a data file either.
+func TestFischerLeavesDataFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	os.WriteFile(path, []byte("junk"), 0o644)
+	before := snapshot(t, path)
+	l := mustNew(t, path, WithTakeover(Fischer), WithRaceDelay(time.Millisecond))
+	if _, err := l.TryLock(); !errors.Is(err, ErrNotLockFile) {
+		t.Fatalf("Fischer TryLock on a data file = %v, want ErrNotLockFile", err)
+	}
+	if after := snapshot(t, path); after != before {
+		t.Errorf("data file changed: before %q, after %q", before, after)
 	}
 }
 

@@ -14,8 +14,8 @@ import (
 // The right to replace one incarnation of the lock file (one inode with one
 // content) is won by exclusively creating <lock>.break.<id>, a name that
 // belongs to that incarnation only: <id> is the nonce of its record, unique
-// to the dead holder's token, or a hash of a garbage file's identity and
-// content. The claim is a hard link of our token, so it names us.
+// to the dead holder's token, or a hash of an empty or seed-format file's
+// identity and content. The claim is a hard link of our token, so it names us.
 //
 // If the claim exists and its owner lives, we wait like any waiter. If its
 // owner is dead too, authority passes down a chain: the next claim is named

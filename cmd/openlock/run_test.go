@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -126,5 +127,27 @@ func TestRunBadUsage(t *testing.T) {
 	}
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("after bad usage the directory holds %q", names)
+	}
+}
+
+// A user's data file at the lock path is refused (exit 2, the path named),
+// the command does not run, and the file is left as it was: the seed, and
+// openlock before 1.0, took it over and deleted it at release.
+func TestRunRefusesDataFile(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "notes.txt")
+	const content = "remember the milk\n"
+	if err := os.WriteFile(data, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := invoke(t, "run", data, "--", "echo", "ran")
+	r.expectCode(t, 2, "run on a data file")
+	if r.stdout != "" || !strings.Contains(r.stderr, data) || !strings.Contains(r.stderr, "not a lock file") {
+		t.Errorf("run on a data file wrote %q, %q; want no command and an error naming %s", r.stdout, r.stderr, data)
+	}
+	if b, err := os.ReadFile(data); err != nil || string(b) != content {
+		t.Errorf("data file after run: %q, %v; want %q", b, err, content)
+	}
+	if names := files(t, filepath.Dir(data)); len(names) != 1 {
+		t.Errorf("directory holds %q; want only the data file", names)
 	}
 }

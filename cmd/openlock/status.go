@@ -41,7 +41,8 @@ type statusJSON struct {
 	State string     `json:"state"` // "held", "free", "stale" or "error"
 	Held  bool       `json:"held"`
 	Owner *ownerJSON `json:"owner,omitempty"`
-	// Invalid says why the lock file holds no valid record (state "stale").
+	// Invalid says why the lock file names no holder: it is empty (state
+	// "stale"). A file that is not a lock file at all is state "error".
 	Invalid string `json:"invalid,omitempty"`
 	Error   string `json:"error,omitempty"`
 }
@@ -118,7 +119,7 @@ func (c *cli) printStatus(s statusJSON) {
 		fmt.Fprintf(w, "%s: free (no lock file)\n", s.Path)
 		return
 	case s.Invalid != "":
-		fmt.Fprintf(w, "%s: stale: the file holds no valid lock record; the next lock replaces it\n  %s\n", s.Path, s.Invalid)
+		fmt.Fprintf(w, "%s: stale: the lock file is empty; the next lock replaces it\n", s.Path)
 		return
 	case s.State == "stale":
 		fmt.Fprintf(w, "%s: stale: its holder is dead; the next lock takes it over\n", s.Path)

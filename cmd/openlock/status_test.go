@@ -45,8 +45,8 @@ func TestStatus(t *testing.T) {
 	h.wait()
 }
 
-// A stale lock (holder killed) and a garbage lock file are free; a
-// directory is an error.
+// A stale lock (holder killed) and an empty lock file are free; a data file
+// and a directory are errors.
 func TestStatusStaleAndBad(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
@@ -63,10 +63,22 @@ func TestStatusStaleAndBad(t *testing.T) {
 		t.Errorf("status of a stale lock wrote %q", r.stdout)
 	}
 
-	garbage := filepath.Join(dir, "garbage.lock")
-	os.WriteFile(garbage, []byte("not a record\n"), 0o644)
-	if s := statusOf(t, garbage, 1); s.State != "stale" || s.Invalid == "" {
-		t.Errorf("status --json of a garbage lock file = %+v", s)
+	empty := filepath.Join(dir, "empty.lock")
+	os.WriteFile(empty, nil, 0o644)
+	if s := statusOf(t, empty, 1); s.State != "stale" || s.Invalid == "" {
+		t.Errorf("status --json of an empty lock file = %+v", s)
+	}
+	r = invoke(t, "status", empty)
+	r.expectCode(t, 1, "status of an empty lock file")
+	if !strings.Contains(r.stdout, "stale: the lock file is empty") {
+		t.Errorf("status of an empty lock file wrote %q", r.stdout)
+	}
+
+	// A data file at the lock path is not a lock, stale or otherwise.
+	data := filepath.Join(dir, "notes.txt")
+	os.WriteFile(data, []byte("not a record\n"), 0o644)
+	if s := statusOf(t, data, 2); s.State != "error" || !strings.Contains(s.Error, "not a lock file") {
+		t.Errorf("status --json of a data file = %+v", s)
 	}
 
 	if s := statusOf(t, dir, 2); s.State != "error" || !strings.Contains(s.Error, "not a lock file") {
