@@ -25,7 +25,16 @@ var (
 // most max bytes, and its FileInfo (from fstat, so it describes exactly the
 // file read). A symlink at path is never followed and a device is never
 // opened: both are ErrNotRegular, wrapped in an *fs.PathError.
+//
+// An ESTALE (a network client's cached name for a file that another client
+// replaced or removed) satisfies errors.Is(err, fs.ErrNotExist): the file
+// as the caller knew it is gone.
 func ReadSmall(path string, max int64) ([]byte, fs.FileInfo, error) {
+	b, fi, err := readSmall(path, max)
+	return b, fi, Restale(err)
+}
+
+func readSmall(path string, max int64) ([]byte, fs.FileInfo, error) {
 	// Lstat first, so a device or FIFO at path is refused without being
 	// opened (opening some devices has side effects).
 	fi, err := os.Lstat(path)
@@ -65,6 +74,10 @@ func ReadSmall(path string, max int64) ([]byte, fs.FileInfo, error) {
 // Key returns a string that identifies the file fi describes (device and
 // inode where the OS has them), for naming one incarnation of a file.
 func Key(fi fs.FileInfo) string { return key(fi) }
+
+// Ino returns the inode number of the file fi describes, and false where
+// the OS gives none.
+func Ino(fi fs.FileInfo) (uint64, bool) { return ino(fi) }
 
 // Now returns the file system's current time, read back from the change
 // time of the file at path after touching it. Comparing other files' times

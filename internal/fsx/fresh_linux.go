@@ -1,0 +1,23 @@
+package fsx
+
+import (
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// FreshChangeTime returns the inode number and change time of the file at
+// path (not following a symlink), with the attributes asked of the file
+// system itself rather than of this client's attribute cache
+// (AT_STATX_FORCE_SYNC): a network client may otherwise answer with times
+// that are seconds old, which would make a leased holder that has just
+// refreshed look expired.
+func FreshChangeTime(path string) (uint64, time.Time, error) {
+	var st unix.Statx_t
+	flags := unix.AT_SYMLINK_NOFOLLOW | unix.AT_STATX_FORCE_SYNC
+	if err := unix.Statx(unix.AT_FDCWD, path, flags, unix.STATX_INO|unix.STATX_CTIME, &st); err != nil {
+		return 0, time.Time{}, Restale(&os.PathError{Op: "statx", Path: path, Err: err})
+	}
+	return st.Ino, time.Unix(st.Ctime.Sec, int64(st.Ctime.Nsec)), nil
+}

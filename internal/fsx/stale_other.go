@@ -1,0 +1,5 @@
+//go:build !unix
+
+package fsx
+
+func isStale(error) bool { return false }
