@@ -1,6 +1,7 @@
 package openlock
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -21,7 +22,9 @@ import (
 //
 // With dryRun, nothing is removed. Clean returns the paths it removed (or
 // would remove). Lock and TryLock sweep such debris on their own; Clean is
-// for operators ("openlock clean") and for directories no lock visits.
+// for operators ("openlock clean") and for directories no lock visits. On a
+// network file system it waits the cache time (WithCacheTime) before it
+// removes dead claims, whose names other processes reuse.
 func (l *FileLock) Clean(dryRun bool) ([]string, error) {
 	var removed []string
 	h, err := l.lookLocked(l.abs)
@@ -45,9 +48,25 @@ func (l *FileLock) Clean(dryRun bool) ([]string, error) {
 		removed = append(removed, l.abs)
 	}
 	l.mu.Lock()
-	swept, err := sweepDebris(l, dryRun)
+	swept, err := l.cleanDebris(dryRun)
 	l.mu.Unlock()
 	return append(removed, swept...), wrap("clean", l.path, err)
+}
+
+// cleanDebris judges and removes the debris beside the lock file, claims
+// included: where the file system's clients cache, it waits out the cache
+// between the two (see sweep.go). l.mu must be held.
+func (l *FileLock) cleanDebris(dryRun bool) ([]string, error) {
+	dead, err := judgeDebris(l)
+	if err != nil || len(dead) == 0 {
+		return nil, err
+	}
+	if !dryRun {
+		if err := l.outwaitCache(context.Background()); err != nil {
+			return nil, err
+		}
+	}
+	return sweepDebris(l, dead, dryRun, true)
 }
 
 // LockFiles returns the lock files in dir that openlock knows of: files

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"os"
 	"time"
+
+	"github.com/openlock/openlock/internal/fsx"
 )
 
 // Lock takes the lock, waiting while a live process holds it.
@@ -161,7 +162,7 @@ func (l *FileLock) tryLink() (bool, error) {
 	if l.closed || l.tok == nil {
 		return false, errFullLook
 	}
-	switch err := os.Link(l.tok.path, l.abs); {
+	switch err := fsx.Link(l.tok.path, l.abs); {
 	case err == nil:
 		return l.acquired("link, woken by a release")
 	case errors.Is(err, fs.ErrExist):

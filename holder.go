@@ -115,7 +115,15 @@ func (l *FileLock) judgeLease(h *holder) {
 		l.debug("cannot read the file system's clock; lease not judged", "err", err)
 		return
 	}
-	age := now.Sub(fsx.ChangeTime(h.fi))
+	changed := fsx.ChangeTime(h.fi)
+	if l.remote() { // the attribute cache may be seconds old: ask the server
+		ino, fresh, err := fsx.FreshChangeTime(h.path)
+		if read, _ := fsx.Ino(h.fi); err != nil || ino != read {
+			return // replaced since, or unreadable: not judged this time
+		}
+		changed = fresh
+	}
+	age := now.Sub(changed)
 	if age <= lease+l.cfg.LeaseMargin {
 		return
 	}

@@ -236,7 +236,7 @@ func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
 		if err != nil {
 			return false, nil, err
 		}
-		linkErr := os.Link(t.path, l.abs)
+		linkErr := fsx.Link(t.path, l.abs)
 		if linkErr == nil {
 			held, err := l.acquired("link")
 			return held, nil, err

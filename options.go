@@ -40,7 +40,8 @@ func (t Takeover) String() string {
 // Defaults are the settings a new FileLock starts from. The package defaults
 // are those of Python openlock: no timeout, RetryPeriod 0.3 s, RaceDelay
 // 0.2 s, Tries 2, SlowSystemError false; plus Takeover Claims, FileMode
-// 0644, no lease (LeaseMargin 1 s), CheckInterval 1 s, no fencing.
+// 0644, no lease (LeaseMargin 1 s), CheckInterval 1 s, no fencing, and
+// CacheTime DefaultCacheTime.
 type Defaults struct {
 	// Timeout bounds Lock when its context has no deadline; 0 means none.
 	Timeout time.Duration
@@ -83,7 +84,17 @@ type Defaults struct {
 	// Fencing makes every acquisition increment a counter kept in
 	// <lock>.fence, readable with Fence (see WithFencing).
 	Fencing bool
+	// CacheTime is how long a client of the lock's file system may answer
+	// from its caches after another client changed the directory, where
+	// the file system is not known to be local (see WithCacheTime).
+	CacheTime time.Duration
 }
+
+// DefaultCacheTime is the default CacheTime: it covers a GlusterFS mount
+// with default settings (1 s of kernel entry and attribute cache, and 1 s
+// of the client's md-cache), and NFS mounted with lookupcache=positive
+// and actimeo=1 or less.
+const DefaultCacheTime = 3 * time.Second
 
 var seedDefaults = Defaults{
 	RetryPeriod:   300 * time.Millisecond,
@@ -92,6 +103,7 @@ var seedDefaults = Defaults{
 	FileMode:      0o644,
 	LeaseMargin:   time.Second,
 	CheckInterval: time.Second,
+	CacheTime:     DefaultCacheTime,
 }
 
 // defaults holds the package defaults: the only mutable package state besides
@@ -134,10 +146,12 @@ type config struct {
 	table procscan.Table // the process table; procscan.System() unless a test injects one
 	trace func(Event)    // WithTrace
 
-	// For tests only: the first backoff pause (0: firstPause), and no
-	// file-change notification, so that polling alone must serve.
-	firstPause time.Duration
-	noNotify   bool
+	// For tests only: the first backoff pause (0: firstPause); no
+	// file-change notification, so that polling alone must serve; and the
+	// checks of a network file system (fresh.go) on a local one.
+	firstPause   time.Duration
+	noNotify     bool
+	assumeRemote bool
 }
 
 func (c *config) apply(opts []Option) error {
@@ -283,6 +297,31 @@ func WithLeaseMargin(d time.Duration) Option {
 			return invalid("WithLeaseMargin(%v): must not be negative", d)
 		}
 		c.LeaseMargin = d
+		return nil
+	}}
+}
+
+// WithCacheTime sets how long a client of the lock's file system may answer
+// lookups (stat, open) and reads from its caches after another client
+// changed the lock directory (default DefaultCacheTime). It applies only
+// where the lock directory is not on a local file system (ext4, xfs, btrfs,
+// tmpfs and the like, whose kernel cache is the truth): on NFS, SMB and
+// FUSE mounts, a takeover of a stale lock waits this long after it claimed
+// the lock, so that the file it checks before replacing it is the server's
+// and not a cached memory of it. Set it to at least the sum of the mount's
+// entry and attribute cache times and the client's own cache (GlusterFS:
+// entry-timeout + attribute-timeout + performance.md-cache-timeout; NFS:
+// acdirmax with the default lookupcache=all, or actimeo with
+// lookupcache=positive). 0 trusts every lookup, which is right only for a
+// file system whose clients never cache names (NFS with lookupcache=none
+// and noac). Mutual exclusion across machines rests on this bound; see the
+// README's "How it works". Negative is invalid.
+func WithCacheTime(d time.Duration) Option {
+	return Option{func(c *config) error {
+		if d < 0 {
+			return invalid("WithCacheTime(%v): must not be negative", d)
+		}
+		c.CacheTime = d
 		return nil
 	}}
 }

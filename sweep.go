@@ -57,10 +57,28 @@ func classify(base, name string) debrisKind {
 	return notOurs
 }
 
-// sweep removes the debris of dead processes beside the lock file. It is best
+// On a file system whose clients cache (see network.go), the chain must be
+// read as the server holds it after the claims were judged, so claims are
+// swept only once the cache time has passed since their judgement: by a
+// takeover, which waits that long anyway, and by Clean. A token's or
+// temporary link's name only ever holds its owner's files, so a dead one
+// goes at once, even on a stale read.
+
+// sweep removes the debris of dead processes beside the lock file: all of
+// it on a local file system, all but the claims elsewhere. It is best
 // effort: errors are logged, not returned. l.mu must be held.
 func (l *FileLock) sweep() {
-	n, err := sweepDebris(l, false)
+	dead, err := judgeDebris(l)
+	if err == nil {
+		l.removeDebris(dead, l.cacheTime() == 0)
+	}
+}
+
+// removeDebris removes the files judgeDebris found, the claims among them
+// only if claims is true (see above), and logs what it did. l.mu must be
+// held.
+func (l *FileLock) removeDebris(dead []*holder, claims bool) {
+	n, err := sweepDebris(l, dead, false, claims)
 	if err != nil {
 		l.debug("sweep failed", "err", err)
 	} else if len(n) > 0 {
@@ -68,38 +86,44 @@ func (l *FileLock) sweep() {
 	}
 }
 
-// sweepDebris removes (or, with dryRun, only lists) the helper files of l's
-// lock path whose owners are dead, keeping the claims in the chain of the
-// current lock file. It returns the paths removed or to be removed.
-func sweepDebris(l *FileLock, dryRun bool) ([]string, error) {
+// judgeDebris returns the helper files of l's lock path whose owners are
+// dead. Only files whose record parses whole count.
+func judgeDebris(l *FileLock) ([]*holder, error) {
 	dir, base := filepath.Split(l.abs)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	var dead []string
+	var dead []*holder
 	for _, e := range entries {
-		kind := classify(base, e.Name())
-		if kind == notOurs {
+		if classify(base, e.Name()) == notOurs {
 			continue
 		}
-		p := filepath.Join(dir, e.Name())
-		h, err := l.inspect(p)
+		h, err := l.inspect(filepath.Join(dir, e.Name()))
 		if err != nil || h.bad != nil || !h.rec.Complete() || h.res.Verdict != procscan.Dead {
 			continue
 		}
-		dead = append(dead, p)
+		dead = append(dead, h)
 	}
+	return dead, nil
+}
+
+// sweepDebris removes (or, with dryRun, only lists) the files judged dead,
+// keeping the claims in the chain of the current lock file, and every claim
+// unless claims is true. It returns the paths removed or to be removed.
+func sweepDebris(l *FileLock, dead []*holder, dryRun, claims bool) ([]string, error) {
 	if len(dead) == 0 {
 		return nil, nil
 	}
+	base := filepath.Base(l.abs)
 	// Judge first, then read the chain: a claim judged dead before the chain
 	// is read can only join a chain that already held it (see above).
 	chain, whole := l.chain()
 	var swept []string
 	var errs []error
-	for _, p := range dead {
-		if chain[p] || !whole && classify(base, filepath.Base(p)) == claimFile {
+	for _, h := range dead {
+		p := h.path
+		if chain[p] || (!whole || !claims) && classify(base, filepath.Base(p)) == claimFile {
 			continue
 		}
 		if !dryRun {

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/openlock/openlock/internal/fsx"
 )
 
 // Taking over a stale lock, by one-shot claims.
@@ -23,7 +25,12 @@ import (
 //
 // Holding the claim, we re-read the lock file. If it is still the incarnation
 // we judged stale, we replace it atomically (rename of a second link to our
-// token); if not, someone finished before us and we start over.
+// token); if not, someone finished before us and we start over. Where a
+// network client may answer from its cache, we first wait out the cache
+// (CacheTime, see network.go), and re-read the dead claims we passed as
+// well: a stale read may have shown us a stale file that another process
+// had already replaced and released its claim on, or a dead claim that its
+// live owner had already dropped and another taken anew.
 //
 // Why this is safe without any timing assumption: while a dead holder's file
 // sits at the lock path, nobody else can change it. A link(2) onto it fails,
@@ -45,39 +52,55 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
 		return l.fischer(ctx, h)
 	}
 	l.step(StepObserved)
-	claim, by, err := l.claim(h)
+	claim, passed, by, err := l.claim(h)
 	if err != nil || claim == "" {
 		if by != nil {
 			l.debug("stale lock is being taken over", "claimer", by)
 		}
 		return false, err
 	}
-	won, err := l.replaceClaimed(ctx, h)
+	// Where the cache must be waited out, the debris is judged now, so that
+	// the wait serves the sweep's claims too (see sweep.go).
+	var debris []*holder
+	if l.cacheTime() > 0 {
+		debris, _ = judgeDebris(l)
+	}
+	won, err := l.replaceClaimed(ctx, h, passed)
 	if rerr := os.Remove(claim); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
 		l.debug("cannot remove our claim", "claim", claim, "err", rerr)
 	}
-	if won {
+	switch {
+	case !won:
+	case debris != nil:
+		l.removeDebris(debris, true)
+	default:
 		l.sweep()
 	}
 	return won, err
 }
 
-// replaceClaimed, holding the claim on h, replaces the lock file if it is
-// still h.
-func (l *FileLock) replaceClaimed(ctx context.Context, h *holder) (bool, error) {
+// replaceClaimed, holding the claim on h (reached past the dead claims
+// passed), replaces the lock file if it and the claims passed are still as
+// they were read.
+func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, passed []*holder) (bool, error) {
 	l.step(StepClaimed)
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	cur, err := l.inspect(l.abs)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return false, nil // released or replaced since: start over
-	case err != nil:
+	if err := l.outwaitCache(ctx); err != nil {
 		return false, err
-	case !cur.sameAs(h):
-		l.debug("stale lock changed before we could replace it", "now", cur)
-		return false, nil
+	}
+	for _, f := range append([]*holder{h}, passed...) {
+		cur, err := l.inspect(f.path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return false, nil // released or replaced since: start over
+		case err != nil:
+			return false, err
+		case !cur.sameAs(f):
+			l.debug("stale lock or a claim passed changed before we could replace it", "now", cur)
+			return false, nil
+		}
 	}
 	l.step(StepValidated)
 	if err := l.replace(); err != nil {
@@ -88,45 +111,48 @@ func (l *FileLock) replaceClaimed(ctx context.Context, h *holder) (bool, error) 
 }
 
 // claim takes the one-shot claim on h's incarnation, following the chain
-// past claims whose owners are dead. It returns the claim's path, or "" and
-// the live claimer (nil if unknown) that holds the way.
-func (l *FileLock) claim(h *holder) (string, *holder, error) {
+// past claims whose owners are dead. It returns the claim's path and the
+// dead claims passed on the way, or "" and the live claimer (nil if
+// unknown) that holds the way.
+func (l *FileLock) claim(h *holder) (string, []*holder, *holder, error) {
 	id := h.id()
 	seen := make(map[string]bool)
+	var passed []*holder
 	for range 2 * maxChain {
 		if seen[id] || len(seen) >= maxChain {
-			return "", nil, nil // a cycle or an absurd chain: wait and look again
+			return "", nil, nil, nil // a cycle or an absurd chain: wait and look again
 		}
 		seen[id] = true
 		p := claimName(l.abs, id)
-		linkErr := os.Link(l.tok.path, p)
+		linkErr := fsx.Link(l.tok.path, p)
 		if linkErr == nil {
 			l.debug("claimed", "claim", p)
-			return p, nil, nil
+			return p, passed, nil, nil
 		}
 		c, err := l.look(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			if !errors.Is(linkErr, fs.ErrExist) {
-				return "", nil, l.linkFailed(linkErr)
+				return "", nil, nil, l.linkFailed(linkErr)
 			}
 			delete(seen, id) // its owner just dropped it: try the same name again
 			continue
 		case errors.Is(err, fs.ErrPermission):
-			return "", unreadable(p, err), nil
+			return "", nil, unreadable(p, err), nil
 		case err != nil:
-			return "", nil, err
+			return "", nil, nil, err
 		case os.SameFile(c.fi, l.tok.fi):
-			return p, nil, nil // ours already (a lost reply, or an earlier try)
+			return p, passed, nil, nil // ours already (a lost reply, or an earlier try)
 		case !errors.Is(linkErr, fs.ErrExist):
-			return "", nil, l.linkFailed(linkErr)
+			return "", nil, nil, l.linkFailed(linkErr)
 		case !c.stale():
-			return "", c, nil
+			return "", nil, c, nil
 		}
 		l.debug("claim owner is dead; authority passes on", "claim", p, "owner", c)
+		passed = append(passed, c)
 		id = c.id()
 	}
-	return "", nil, nil
+	return "", nil, nil, nil
 }
 
 // replace puts our token at the lock path atomically, over whatever is there:

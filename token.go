@@ -19,6 +19,9 @@ type token struct {
 	path  string      // <lock>.<nonce>.token
 	nonce string      // random, unique to this token
 	fi    fs.FileInfo // its identity: the lock file is ours iff it is this inode
+	// remote: the directory is not known to be local, so other machines'
+	// clients may change it while ours answers from its cache (fresh.go).
+	remote bool
 }
 
 const nonceBytes = 16
@@ -92,9 +95,9 @@ func (l *FileLock) token() (*token, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &token{path: tokenName(l.abs, nonce), nonce: nonce}
+	t := &token{path: tokenName(l.abs, nonce), nonce: nonce, remote: l.remote()}
 	tmp := tmpName(l.abs, nonce)
-	if err := writeNew(tmp, data, l.cfg.FileMode); err != nil {
+	if err := writeNew(tmp, data, l.cfg.FileMode, l.remote()); err != nil {
 		if _, serr := os.Stat(filepath.Dir(l.abs)); errors.Is(err, fs.ErrNotExist) && errors.Is(serr, fs.ErrNotExist) {
 			return nil, fmt.Errorf("lock directory %s does not exist: %w", filepath.Dir(l.abs), err)
 		}
@@ -115,8 +118,11 @@ func (l *FileLock) token() (*token, error) {
 }
 
 // writeNew creates path, which must not exist, with the given content and
-// exactly the given mode.
-func writeNew(path string, data []byte, mode fs.FileMode) error {
+// exactly the given mode. With sync, the content is on the file system's
+// server before writeNew returns: a network client may otherwise send it
+// after the file's next name is visible to other clients (GlusterFS's
+// write-behind and flush-behind do), who would read an empty file there.
+func writeNew(path string, data []byte, mode fs.FileMode, sync bool) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return err
@@ -124,6 +130,9 @@ func writeNew(path string, data []byte, mode fs.FileMode) error {
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Chmod(mode) // the umask must not hide the record from others
+	}
+	if err == nil && sync {
+		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
