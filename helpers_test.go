@@ -32,6 +32,13 @@ const roleEnv = "OPENLOCK_TEST_ROLE"
 const long = 60 * time.Second
 
 func TestMain(m *testing.M) {
+	// The cache time of the network file system OPENLOCK_TEST_DIRS names,
+	// when its mounts cache longer than DefaultCacheTime covers.
+	if d := envDuration("OPENLOCK_TEST_CACHE_TIME"); d > 0 {
+		if err := SetDefaults(WithCacheTime(d)); err != nil {
+			panic(err)
+		}
+	}
 	if role := os.Getenv(roleEnv); role != "" {
 		os.Exit(runRole(role))
 	}

@@ -399,6 +399,7 @@ func TestOptionsValidation(t *testing.T) {
 		"WithTries":       WithTries(0),
 		"WithTakeover":    WithTakeover(Takeover(9)),
 		"WithFileMode":    WithFileMode(0o400),
+		"WithCacheTime":   WithCacheTime(-time.Second),
 	}
 	for name, o := range bad {
 		_, err := New("x.lock", o)
@@ -419,7 +420,10 @@ func TestOptionsValidation(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	want := Defaults{RetryPeriod: 300 * time.Millisecond, RaceDelay: 200 * time.Millisecond, Tries: 2, FileMode: 0o644,
-		LeaseMargin: time.Second, CheckInterval: time.Second}
+		LeaseMargin: time.Second, CheckInterval: time.Second, CacheTime: DefaultCacheTime}
+	if d := envDuration("OPENLOCK_TEST_CACHE_TIME"); d > 0 { // set by TestMain
+		want.CacheTime = d
+	}
 	if diff := cmp.Diff(want, GetDefaults()); diff != "" {
 		t.Fatalf("GetDefaults() differs from the seed's (-want +got):\n%s", diff)
 	}

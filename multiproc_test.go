@@ -5,24 +5,45 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openlock/openlock/internal/testfs"
 )
+
+// The multi-process tests spread their processes over sharedDirs: one
+// temporary directory, or the paths OPENLOCK_TEST_DIRS names, such as two
+// mounts of one network volume, each a different client as two machines
+// would have. What referees the lock (the counter, the marker of the process
+// inside) stays in a local directory, out of reach of the caches under test.
+
+// lockPaths returns the lock file a.lock as seen through each shared path.
+func lockPaths(dirs []string) []string {
+	paths := make([]string, len(dirs))
+	for i, d := range dirs {
+		paths[i] = filepath.Join(d, "a.lock")
+	}
+	return paths
+}
 
 // Mutual exclusion across processes: workers increment a counter file with
 // a non-atomic read-sleep-write under the lock; the count must be exact and
 // no worker may find another live process inside.
 func TestMutualExclusionProcesses(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.lock")
-	counter := filepath.Join(dir, "counter")
-	const workers, cycles = 4, 150
-	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_COUNTER=" + counter,
-		"OPENLOCK_TEST_CYCLES=" + strconv.Itoa(cycles), "OPENLOCK_TEST_HOLD=100us"}
+	dirs := testfs.SharedDirs(t)
+	paths := lockPaths(dirs)
+	referee := t.TempDir()
+	counter := filepath.Join(referee, "counter")
+	cycles := envInt("OPENLOCK_TEST_MULTI_CYCLES", 150)
+	const workers = 4
 	var cs []*child
-	for range workers {
+	for i := range workers {
+		env := []string{"OPENLOCK_TEST_LOCK=" + paths[i%len(paths)], "OPENLOCK_TEST_COUNTER=" + counter,
+			"OPENLOCK_TEST_MARKER=" + filepath.Join(referee, "inside"),
+			"OPENLOCK_TEST_CYCLES=" + strconv.Itoa(cycles), "OPENLOCK_TEST_HOLD=100us"}
 		cs = append(cs, startChild(t, "worker", env))
 	}
 	for _, c := range cs {
@@ -38,19 +59,19 @@ func TestMutualExclusionProcesses(t *testing.T) {
 	if got := strings.TrimSpace(string(b)); got != strconv.Itoa(workers*cycles) {
 		t.Errorf("counter = %s, want %d: the lock let two processes in", got, workers*cycles)
 	}
-	// Clean runs leave nothing behind but the test's own files.
-	if names := dirNames(t, dir); strings.Join(names, " ") != "counter" {
-		t.Errorf("directory after clean runs holds %q; want only the counter", names)
+	// Clean runs leave nothing behind.
+	if names := dirNames(t, dirs[0]); len(names) != 0 {
+		t.Errorf("directory after clean runs holds %q; want nothing", names)
 	}
 }
 
 // A holder killed with SIGKILL is taken over at the next attempt, with no
 // sleep: a race delay of an hour would make a sleeping takeover time out.
 func TestCrashRecovery(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.lock")
-	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
+	paths := lockPaths(testfs.SharedDirs(t))
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + paths[0]})
 	h.expect("held")
+	path := paths[len(paths)-1]
 	l := mustNew(t, path, WithRaceDelay(time.Hour))
 	if ok, err := l.TryLock(); ok || err != nil {
 		t.Fatalf("TryLock while a live child holds = %v, %v; want false", ok, err)
@@ -71,19 +92,19 @@ func TestCrashRecovery(t *testing.T) {
 // Many processes race for one crashed holder's lock, round after round; each
 // round every racer gets in once, one at a time.
 func TestManyRacersOnStaleLock(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.lock")
+	dirs := testfs.SharedDirs(t)
+	paths := lockPaths(dirs)
+	marker := "OPENLOCK_TEST_MARKER=" + filepath.Join(t.TempDir(), "inside")
 	const racers, rounds = 6, 8
-	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_HOLD=2ms"}
 	var cs []*child
-	for range racers {
-		c := startChild(t, "racer", env)
+	for i := range racers {
+		c := startChild(t, "racer", []string{"OPENLOCK_TEST_LOCK=" + paths[i%len(paths)], "OPENLOCK_TEST_HOLD=2ms", marker})
 		c.expect("ready")
 		cs = append(cs, c)
 	}
 	for round := range rounds {
 		// A holder that crashes while holding.
-		h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
+		h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + paths[round%len(paths)]})
 		h.expect("held")
 		h.kill()
 		for _, c := range cs {
@@ -92,8 +113,8 @@ func TestManyRacersOnStaleLock(t *testing.T) {
 		for _, c := range cs {
 			c.expect("ok")
 		}
-		if _, err := os.Lstat(path); !isNotExist(err) {
-			t.Fatalf("round %d: lock file still there after every racer released: %v", round, err)
+		if ls := testfs.Names(t, dirs[0]); slices.Contains(ls, "a.lock") {
+			t.Fatalf("round %d: lock file still listed after every racer released: %q", round, ls)
 		}
 	}
 	for _, c := range cs {
@@ -102,7 +123,7 @@ func TestManyRacersOnStaleLock(t *testing.T) {
 			t.Fatalf("racer %d: %v; it printed %q", c.pid(), err, c.printed())
 		}
 	}
-	if names := dirNames(t, dir); len(names) != 0 {
+	if names := dirNames(t, dirs[0]); len(names) != 0 {
 		t.Errorf("directory after the racers closed holds %q; want nothing", names)
 	}
 }
@@ -114,14 +135,18 @@ func TestTortureKillsAndPauses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("torture test skipped in -short mode")
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.lock")
+	dirs := testfs.SharedDirs(t)
+	paths := lockPaths(dirs)
+	referee := t.TempDir()
 	const workers = 4
 	const after = 5 // cycles each survivor completes once the killing stops
-	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_JITTER=3ms", "OPENLOCK_TEST_MIN_CYCLES=" + strconv.Itoa(after),
-		"OPENLOCK_TEST_RACE_DELAY=1ms", "OPENLOCK_TEST_HOLD=200us"}
 	byPID := make(map[int]*child)
+	started := 0
 	start := func() {
+		env := []string{"OPENLOCK_TEST_LOCK=" + paths[started%len(paths)], "OPENLOCK_TEST_JITTER=3ms",
+			"OPENLOCK_TEST_MIN_CYCLES=" + strconv.Itoa(after), "OPENLOCK_TEST_MARKER=" + filepath.Join(referee, "inside"),
+			"OPENLOCK_TEST_RACE_DELAY=1ms", "OPENLOCK_TEST_HOLD=200us"}
+		started++
 		c := startChild(t, "worker", env)
 		c.expect("ready")
 		byPID[c.pid()] = c
@@ -133,7 +158,7 @@ func TestTortureKillsAndPauses(t *testing.T) {
 	deadline := time.Now().Add(6 * time.Second)
 	for time.Now().Before(deadline) {
 		time.Sleep(time.Duration(50+rand.IntN(150)) * time.Millisecond)
-		b, err := os.ReadFile(path)
+		b, err := os.ReadFile(paths[0])
 		if err != nil {
 			continue
 		}
@@ -167,15 +192,13 @@ func TestTortureKillsAndPauses(t *testing.T) {
 		t.Fatalf("survivors completed %d cycles, want at least %d", total, workers*after)
 	}
 	// Whatever the kills left is swept by the next token.
-	l := mustNew(t, path)
+	l := mustNew(t, paths[0])
 	if err := l.Lock(lockCtx(t)); err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
-	for _, n := range dirNames(t, dir) {
-		if n != "a.lock.inside" {
-			t.Errorf("debris left after the torture and a sweep: %s", n)
-		}
+	if names := dirNames(t, dirs[0]); len(names) != 0 {
+		t.Errorf("debris left after the torture and a sweep: %q", names)
 	}
 }
 

@@ -3,13 +3,17 @@ package openlock
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/openlock/openlock/internal/fsx"
+	"github.com/openlock/openlock/internal/testfs"
 	"github.com/openlock/openlock/procscan"
 )
 
@@ -25,8 +29,9 @@ func TestHolderInOtherPIDNamespace(t *testing.T) {
 		{"own hostname", "container-7", `host "container-7"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "a.lock")
-			env := []string{"OPENLOCK_TEST_LOCK=" + path}
+			paths := lockPaths(testfs.SharedDirs(t))
+			path := paths[len(paths)-1] // the holder's host reaches the lock through paths[0]
+			env := []string{"OPENLOCK_TEST_LOCK=" + paths[0]}
 			if tt.hostname != "" {
 				env = append(env, "OPENLOCK_TEST_HOSTNAME="+tt.hostname)
 			}
@@ -51,8 +56,10 @@ func TestHolderInOtherPIDNamespace(t *testing.T) {
 			}
 			h.send("release")
 			h.expect("released")
-			if ok, err := l.TryLock(); !ok || err != nil {
-				t.Errorf("TryLock after the other namespace released = %v, %v; want true", ok, err)
+			// Lock, not TryLock: through another client of a network file
+			// system, the release is seen once that client's cache expires.
+			if err := l.Lock(lockCtx(t)); err != nil {
+				t.Errorf("Lock after the other namespace released: %v", err)
 			}
 		})
 	}
@@ -62,11 +69,11 @@ func TestHolderInOtherPIDNamespace(t *testing.T) {
 // it stays held (leases are the cure). This documents the limit.
 func TestDeadHolderInOtherPIDNamespaceStaysHeld(t *testing.T) {
 	unshare := requireUnshare(t)
-	path := filepath.Join(t.TempDir(), "a.lock")
-	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path}, unshare, "--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL")
+	paths := lockPaths(testfs.SharedDirs(t))
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + paths[0]}, unshare, "--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL")
 	h.expect("held")
 	h.kill() // unshare dies, and with --kill-child the kernel kills the holder; h.kill waits for both
-	if ok, err := mustNew(t, path).TryLock(); ok || err != nil {
+	if ok, err := mustNew(t, paths[len(paths)-1]).TryLock(); ok || err != nil {
 		t.Errorf("TryLock on a dead holder from another namespace = %v, %v; want false (cannot be proven dead)", ok, err)
 	}
 }
@@ -76,9 +83,10 @@ func TestDeadHolderInOtherPIDNamespaceStaysHeld(t *testing.T) {
 // runs out, for a waiter that has no lease of its own (mixed use).
 func TestLeaseExpiresAfterNamespacedHolderDies(t *testing.T) {
 	unshare := requireUnshare(t)
-	path := filepath.Join(t.TempDir(), "a.lock")
+	paths := lockPaths(testfs.SharedDirs(t))
+	path := paths[len(paths)-1]
 	const lease = 3 * time.Second
-	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_LEASE=" + lease.String(),
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + paths[0], "OPENLOCK_TEST_LEASE=" + lease.String(),
 		"OPENLOCK_TEST_HOSTNAME=container-9"}, unshare, "--pid", "--uts", "--fork", "--mount-proc", "--kill-child=SIGKILL")
 	h.expect("held")
 	l := mustNew(t, path) // no lease of its own
@@ -105,6 +113,87 @@ func TestLeaseExpiresAfterNamespacedHolderDies(t *testing.T) {
 	}
 	if r := readRecord(t, path); r.PID != os.Getpid() {
 		t.Errorf("lock holds pid %d, want ours", r.PID)
+	}
+}
+
+// A host, simulated: a process tree in its own PID and UTS namespaces, on
+// its own mount of the volume where OPENLOCK_TEST_DIRS names two. Its leased
+// holder is stopped (SIGSTOP), as a machine that hangs: a waiter here takes
+// the lock only once the lease has run out since the holder's last refresh,
+// and the holder, resumed, learns the loss through LockContext and removes
+// nothing at Unlock.
+func TestPausedLeasedHolderOnOtherHost(t *testing.T) {
+	unshare := requireUnshare(t)
+	paths := lockPaths(testfs.SharedDirs(t))
+	const lease = 2 * time.Second
+	h := startChild(t, "leasehold", []string{"OPENLOCK_TEST_LOCK=" + paths[0], "OPENLOCK_TEST_LEASE=" + lease.String(),
+		"OPENLOCK_TEST_HOSTNAME=host-b"}, unshare, "--pid", "--uts", "--fork", "--mount-proc", "--kill-child=SIGKILL")
+	h.expect("held")
+	holder := onlyChild(t, h.pid()) // its PID here, outside its namespace
+	l := mustNew(t, paths[len(paths)-1])
+	if ok, err := l.TryLock(); ok || err != nil {
+		t.Fatalf("TryLock while the leased holder on the other host lives = %v, %v; want false", ok, err)
+	}
+	if err := syscall.Kill(holder, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, holder, 'T')
+	_, lastRefresh, err := fsx.FreshChangeTime(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Lock(lockCtx(t)); err != nil {
+		t.Fatalf("Lock while the leased holder is stopped: %v", err)
+	}
+	if took := time.Now(); took.Before(lastRefresh.Add(lease)) {
+		t.Errorf("took the lock %v after the stopped holder's last refresh, within its lease of %v",
+			took.Sub(lastRefresh), lease)
+	}
+	syscall.Kill(holder, syscall.SIGCONT)
+	if lost := h.expect("lost"); !strings.Contains(lost, ErrLockLost.Error()) {
+		t.Errorf("the resumed holder says %q; want its context to end with ErrLockLost", lost)
+	}
+	if un := h.expect("unlocked"); !strings.Contains(un, ErrLockLost.Error()) {
+		t.Errorf("the resumed holder's Unlock says %q; want ErrLockLost", un)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Errorf("Unlock of the lock taken from the stopped holder = %v; the former holder removed it", err)
+	}
+}
+
+// onlyChild returns the PID of the one child of pid (unshare's holder).
+func onlyChild(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) != 1 {
+		t.Fatalf("pid %d has children %q; want one", pid, fields)
+	}
+	child, err := strconv.Atoi(fields[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return child
+}
+
+// waitState waits until the process is in the given state (/proc/PID/stat
+// field 3), such as 'T' once a SIGSTOP has taken effect.
+func waitState(t *testing.T, pid int, state byte) {
+	t.Helper()
+	for deadline := time.Now().Add(long); ; time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) && b[i+2] == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d never reached state %c: %s", pid, state, b)
+		}
 	}
 }
 

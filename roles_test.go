@@ -2,10 +2,12 @@ package openlock
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -31,13 +33,17 @@ import (
 //	OPENLOCK_TEST_CYCLES      worker: how many cycles
 //	OPENLOCK_TEST_MIN_CYCLES  worker: at least this many, when CYCLES is 0
 //	OPENLOCK_TEST_COUNTER     worker: the shared counter file
+//	OPENLOCK_TEST_MARKER      worker, racer: the marker file of the process
+//	                          inside (default: <lock>.inside)
 //	OPENLOCK_TEST_HOLD        worker, racer: how long to hold each time
+//	OPENLOCK_TEST_DEBUG       non-empty: debug log records on stderr
 var roles = map[string]func() error{
-	"exit":     func() error { return nil },
-	"hold":     roleHold,
-	"worker":   roleWorker,
-	"racer":    roleRacer,
-	"procview": roleProcView,
+	"exit":      func() error { return nil },
+	"hold":      roleHold,
+	"leasehold": roleLeaseHold,
+	"worker":    roleWorker,
+	"racer":     roleRacer,
+	"procview":  roleProcView,
 }
 
 func runRole(name string) int {
@@ -73,6 +79,10 @@ func roleLock() (*FileLock, error) {
 	}
 	if d := envDuration("OPENLOCK_TEST_LEASE"); d > 0 {
 		opts = append(opts, WithLease(d))
+	}
+	if os.Getenv("OPENLOCK_TEST_DEBUG") != "" {
+		h := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
+		opts = append(opts, WithLogger(slog.New(h).With("pid", os.Getpid())))
 	}
 	return New(os.Getenv("OPENLOCK_TEST_LOCK"), opts...)
 }
@@ -121,19 +131,43 @@ func roleHold() error {
 	return l.Close()
 }
 
+// roleLeaseHold takes the lock with LockContext, prints "held", and once
+// the context ends prints "lost <cause>" and then "unlocked <Unlock's
+// error>": a holder that learns it lost its lock.
+func roleLeaseHold() error {
+	l, err := roleLock()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), long)
+	defer cancel()
+	held, err := l.LockContext(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("held %d\n", os.Getpid())
+	<-held.Done()
+	fmt.Printf("lost %v\n", context.Cause(held))
+	fmt.Printf("unlocked %v\n", l.Unlock())
+	return l.Close()
+}
+
 // inside is the critical section of workers and racers: it proves that no
 // other live process is inside, then does a non-atomic read-modify-write of
-// the counter (if any). The marker file <lock>.inside holds the record of the
-// process inside; one whose process is dead was left by a holder killed
-// inside, which is not an overlap.
+// the counter (if any). The marker file (OPENLOCK_TEST_MARKER, or
+// <lock>.inside) holds the record of the process inside; one whose process
+// is dead was left by a holder killed inside, which is not an overlap.
+// Tests across mounts of a network volume keep the marker and the counter
+// on a local disk: they referee the lock, and must not be fooled by the
+// caches the lock is tested against.
 func inside(l *FileLock, counter string, hold time.Duration) error {
-	marker := l.abs + ".inside"
+	marker := cmp.Or(os.Getenv("OPENLOCK_TEST_MARKER"), l.abs+".inside")
 	me, err := os.ReadFile(l.tok.path)
 	if err != nil {
 		return err
 	}
 	for {
-		err := writeNew(marker, me, 0o644)
+		err := writeNew(marker, me, 0o644, false)
 		if err == nil {
 			break
 		}
@@ -276,6 +310,16 @@ func withFirstPause(d time.Duration) Option {
 func withoutNotify() Option {
 	return Option{func(c *config) error {
 		c.noNotify = true
+		return nil
+	}}
+}
+
+// withRemote makes a FileLock on a local file system behave as on a network
+// one: takeovers wait out the cache time, claims are swept after it.
+func withRemote(cacheTime time.Duration) Option {
+	return Option{func(c *config) error {
+		c.assumeRemote = true
+		c.CacheTime = cacheTime
 		return nil
 	}}
 }

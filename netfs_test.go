@@ -1,0 +1,204 @@
+package openlock
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/internal/testfs"
+)
+
+// Tests of the cache model (fresh.go) against a real network file system:
+// two paths to one directory through two clients, each with its own caches,
+// as two machines mount a volume. They need OPENLOCK_TEST_DIRS naming two
+// such paths (.ci/gluster makes two GlusterFS mounts) and skip without.
+
+// twoClients returns the lock file a.lock as two clients see it.
+func twoClients(t *testing.T) (a, b string) {
+	t.Helper()
+	paths := lockPaths(testfs.SharedDirs(t))
+	if len(paths) < 2 {
+		t.Skipf("needs %s naming two mounts of one network volume (bash .ci/gluster up makes them)", testfs.DirsEnv)
+	}
+	return paths[0], paths[1]
+}
+
+// putRecord writes r at path whole and on the server before it returns, as
+// a token is written, so that the other client reads all of it.
+func putRecord(t *testing.T, path string, r fileformat.Record) {
+	t.Helper()
+	b, err := fileformat.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := path + ".put"
+	if err := writeNew(tmp, b, 0o644, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The example of the issue that asked for the cache model: B judges the
+// holder H dead; A claims, replaces H and drops its claim; B now wins the
+// claim on H and re-reads the lock path through a client that still caches
+// H's file and content. Without a fresh confirmation B would rename its
+// token over A's lock, and both would hold it.
+func TestStaleRevalidationDoesNotReplaceNewHolder(t *testing.T) {
+	pathA, pathB := twoClients(t)
+	dead := writeStaleSynced(t, pathA)
+	// A second name keeps H's file alive on the server after A replaces it,
+	// as the dead holder's token does until a sweep: B's client can then
+	// still read it through its cached name.
+	if err := os.Link(pathA, filepath.Join(filepath.Dir(pathA), "keep")); err != nil {
+		t.Fatal(err)
+	}
+	observed := make(chan struct{})
+	proceed := make(chan struct{})
+	b := mustNew(t, pathB, withHook(func(step string) {
+		if step == string(StepObserved) {
+			select {
+			case observed <- struct{}{}:
+				<-proceed
+			default: // later rounds go on at once
+			}
+		}
+	}))
+	done := make(chan error, 1)
+	var held bool
+	go func() {
+		var err error
+		held, err = b.TryLock()
+		done <- err
+	}()
+	select {
+	case <-observed:
+	case <-time.After(long):
+		t.Fatal("B never judged the dead holder's lock stale")
+	}
+	a := mustNew(t, pathA)
+	if ok, err := a.TryLock(); !ok || err != nil {
+		t.Fatalf("A's takeover of the dead holder's lock = %v, %v; want true", ok, err)
+	}
+	// A third lock on B's client shows whether that client still caches
+	// H: if not, this run proves nothing about stale reads.
+	view, _, err := mustNew(t, pathB).Owner()
+	stale := err == nil && view.Record.Nonce == dead.Nonce
+	close(proceed)
+	if err := <-done; err != nil {
+		t.Fatalf("B's TryLock: %v", err)
+	}
+	if held {
+		t.Fatal("B took the lock while A held it: a stale read replaced a live holder")
+	}
+	if err := a.Unlock(); err != nil {
+		t.Fatalf("A's Unlock = %v; A's lock was replaced", err)
+	}
+	if !stale {
+		t.Skip("B's client did not cache the dead holder's file long enough for this run to test stale reads")
+	}
+}
+
+// writeStaleSynced is writeStale for a lock path another client reads.
+func writeStaleSynced(t *testing.T, path string) fileformat.Record {
+	t.Helper()
+	r := hereRecord(deadPID(t), "12345")
+	putRecord(t, path, r)
+	return r
+}
+
+// A lock released through one client is taken through the other within
+// the other client's cache time, never an error: a name cached for a file
+// another client removed gives "stale file handle", which means "look
+// again".
+func TestReleaseSeenThroughOtherClient(t *testing.T) {
+	pathA, pathB := twoClients(t)
+	a, b := mustNew(t, pathA), mustNew(t, pathB)
+	for i := range 20 {
+		if err := a.Lock(lockCtx(t)); err != nil {
+			t.Fatalf("round %d: A's Lock: %v", i, err)
+		}
+		// B reads A's lock file, so that its client caches it.
+		if ok, err := b.TryLock(); ok || err != nil {
+			t.Fatalf("round %d: B's TryLock while A holds = %v, %v; want false", i, ok, err)
+		}
+		if err := a.Unlock(); err != nil {
+			t.Fatalf("round %d: A's Unlock: %v", i, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), long)
+		err := b.Lock(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("round %d: B's Lock after A released: %v", i, err)
+		}
+		if err := b.Unlock(); err != nil && !errors.Is(err, ErrNotHeld) {
+			t.Fatalf("round %d: B's Unlock: %v", i, err)
+		}
+	}
+}
+
+// On a network file system a takeover, holding its claim, waits out the
+// client's cache before it checks the lock file again: here on a local file
+// system told to behave so, with a cache time no takeover would otherwise
+// take.
+func TestTakeoverOutwaitsCache(t *testing.T) {
+	const cacheTime = 300 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "a.lock")
+	writeStale(t, path)
+	l := mustNew(t, path, withRemote(cacheTime))
+	start := time.Now()
+	if ok, err := l.TryLock(); !ok || err != nil {
+		t.Fatalf("TryLock on a dead holder's lock = %v, %v; want true", ok, err)
+	}
+	if took := time.Since(start); took < cacheTime {
+		t.Errorf("the takeover took %v; it must wait out the cache time, %v", took, cacheTime)
+	}
+}
+
+// What changed while the takeover waited out the cache is seen: the lock
+// file (taken over by another process meanwhile) or a dead claim it passed
+// (dropped, and taken anew by a live claimer). It starts over instead of
+// replacing.
+func TestTakeoverSeesChangeDuringCacheWait(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		change func(t *testing.T, path string) string // returns the path whose record must stay
+	}{
+		{"lock file replaced", func(t *testing.T, path string) string {
+			putRecord(t, path, liveRecord(t))
+			return path
+		}},
+		{"dead claim passed replaced", func(t *testing.T, path string) string {
+			claim := claimName(path, readRecord(t, path).Nonce)
+			putRecord(t, claim, liveRecord(t))
+			return claim
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "a.lock")
+			dead := writeStale(t, path)
+			// A claimer that died on the way: authority passes on past it.
+			writeRecord(t, claimName(path, dead.Nonce), hereRecord(deadPID(t), "1"))
+			var kept string
+			l := mustNew(t, path, withRemote(100*time.Millisecond), withHook(func(step string) {
+				if step == string(StepClaimed) && kept == "" {
+					kept = tt.change(t, path)
+				}
+			}))
+			if ok, err := l.TryLock(); ok || err != nil {
+				t.Fatalf("TryLock = %v, %v; want false: the change must be seen", ok, err)
+			}
+			if kept == "" {
+				t.Fatal("the takeover never claimed")
+			}
+			if r := readRecord(t, kept); r.PID == dead.PID || r.PID == os.Getpid() {
+				t.Errorf("%s holds pid %d; the live record was replaced", kept, r.PID)
+			}
+		})
+	}
+}
