@@ -26,6 +26,9 @@ func TestReadOnlyDirectory(t *testing.T) {
 	if !errors.Is(err, syscall.EROFS) && !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Lock in a read-only directory = %v; want EROFS or a permission error naming %s", err, path)
 	}
+	if msg := err.Error(); !strings.Contains(msg, "lock directory "+dir+" is") || strings.Contains(msg, ".tmp") {
+		t.Errorf("Lock in a read-only directory = %q; want it to say plainly that %s is read-only or not writable", msg, dir)
+	}
 	if names := dirNames(t, dir); len(names) != 0 {
 		t.Errorf("read-only directory now holds %q", names)
 	}
@@ -60,6 +63,10 @@ func TestNoPermission(t *testing.T) {
 	err := mustNew(t, path).Lock(lockCtx(t))
 	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Lock in a directory without write permission = %v; want fs.ErrPermission naming %s", err, path)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "lock directory "+dir+" is not writable by this user") ||
+		!strings.Contains(msg, "change the directory's permissions") || strings.Contains(msg, ".tmp") {
+		t.Errorf("Lock in a directory without write permission = %q; want it to say that %s is not writable and what to do", msg, dir)
 	}
 }
 

@@ -127,7 +127,8 @@ func (l *FileLock) release() error {
 	return nil
 }
 
-// The ways a lock file stops being ours, as owned reports them.
+// The ways a lock file stops being ours, as owned reports them. Their text
+// follows ErrLockLost's ("lock lost: the lock file was removed").
 var (
 	errRemoved  = fmt.Errorf("%w: the lock file was removed", ErrLockLost)
 	errReplaced = fmt.Errorf("%w: the lock file was replaced by another process's", ErrLockLost)
@@ -213,7 +214,7 @@ func (l *FileLock) Owner() (Owner, bool, error) {
 		return Owner{}, false, wrap("owner", l.path, err)
 	case h.bad != nil:
 		return Owner{}, false, wrap("owner", l.path, fmt.Errorf(
-			"%w: the lock file is empty and names no holder; it is stale, and the next Lock takes it over", ErrInvalidLockFile))
+			"%w: it is empty and names no holder; it is stale, and the next Lock takes it over", ErrInvalidLockFile))
 	}
 	return h.owner(), true, nil
 }
