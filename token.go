@@ -56,14 +56,22 @@ func validNonce(s string) bool {
 
 // selfRecord is the record of this process with the given nonce.
 func (l *FileLock) selfRecord(nonce string) (fileformat.Record, error) {
-	pid := os.Getpid()
-	p, err := l.cfg.table.Process(pid)
-	if err != nil {
-		return fileformat.Record{}, fmt.Errorf("reading this process's start time: %w", err)
-	}
 	argv0 := ""
 	if len(os.Args) > 0 {
 		argv0 = os.Args[0]
+	}
+	return l.record(os.Getpid(), argv0, nonce)
+}
+
+// record is the record of the process pid, whose argv[0] is argv0, with the
+// given nonce.
+func (l *FileLock) record(pid int, argv0, nonce string) (fileformat.Record, error) {
+	p, err := l.cfg.table.Process(pid)
+	if err != nil {
+		return fileformat.Record{}, fmt.Errorf("reading the start time of pid %d: %w", pid, err)
+	}
+	if p.Zombie {
+		return fileformat.Record{}, fmt.Errorf("pid %d has exited", pid)
 	}
 	id := l.cfg.table.Identity()
 	lease := ""
