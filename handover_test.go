@@ -15,7 +15,9 @@ import (
 // process has exited the lock is stale and taken over.
 func TestHandOver(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
-	c := startChild(t, "racer", nil)
+	// A live process of our own, with a lock of its own elsewhere (it is
+	// killed below: its token must not land in the package directory).
+	c := startChild(t, "racer", []string{"OPENLOCK_TEST_LOCK=" + filepath.Join(t.TempDir(), "its.lock")})
 	c.expect("ready")
 
 	l := mustNew(t, path)
