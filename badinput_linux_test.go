@@ -92,20 +92,7 @@ func TestUnreadableLockFileIsHeld(t *testing.T) {
 // copied where nobody may execute it.
 func runUnprivileged(t *testing.T, test string) {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "openlock-nobody-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	bin := filepath.Join(dir, "openlock.test")
-	src, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, src, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, bin := testfs.ForNobody(t, os.Args[0])
 	cmd := exec.Command(bin, "-test.run=^"+test+"$", "-test.v")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TMPDIR="+dir, "HOME="+dir)

@@ -37,6 +37,9 @@ type command struct {
 	summary  string   // one line, for the command list
 	help     string   // what it does, before the flags
 	examples string
+	// hints explain flags the command does not have but a user may expect,
+	// flock(1)'s: the flag's name -> what to do instead.
+	hints map[string]string
 	// main runs the command; f is the command's flag set, empty.
 	main func(c *cli, f *flagSet, args []string) int
 }

@@ -61,9 +61,18 @@ type result struct {
 // invoke runs the binary to the end and returns what it did.
 func invoke(t *testing.T, args ...string) result {
 	t.Helper()
+	return invokeWith(t, nil, args...)
+}
+
+// invokeWith is invoke with setup, if any, adjusting the command first.
+func invokeWith(t *testing.T, setup func(*exec.Cmd), args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), long)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	if setup != nil {
+		setup(cmd)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 10 * time.Second // a grandchild must not keep the output open for ever
