@@ -39,17 +39,6 @@ func (f *flagSet) alias(short string, longs ...string) {
 	}
 }
 
-// given reports whether the flag name, or an alias of it, was set.
-func (f *flagSet) given(name string) bool {
-	found := false
-	f.Visit(func(fl *flag.Flag) {
-		if fl.Name == name || f.aliases[fl.Name] == name {
-			found = true
-		}
-	})
-	return found
-}
-
 // dash spells a flag as it is typed: -w, --json.
 func dash(name string) string {
 	if len(name) == 1 {

@@ -84,7 +84,7 @@ func runMain(c *cli, f *flagSet, args []string) int {
 	if !ok {
 		return code
 	}
-	if f.given("c") {
+	if f.isSet("c") {
 		switch {
 		case len(command) > 0:
 			c.errorf("run: -c %q and COMMAND %q: give one or the other", *shell, command[0])
