@@ -49,7 +49,7 @@ func TestRunFlockHints(t *testing.T) {
 		"-F": "always forks", "--no-fork": "always forks",
 		"-V": "openlock version",
 	} {
-		for _, cmd := range []string{"run"} {
+		for _, cmd := range []string{"run", "lock"} {
 			r := invoke(t, cmd, flag, lock, "true")
 			r.expectCode(t, 2, cmd+" "+flag)
 			if !strings.Contains(r.stderr, flag+": ") || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "not defined") {
@@ -65,7 +65,7 @@ func TestEmptyPath(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"run", "", "--", "true"}, {"run", "", "-c", "true"}, {"status", ""}, {"status", "--json", ""},
-		{"clean", ""},
+		{"clean", ""}, {"lock", "--pid", "1", ""}, {"unlock", "--pid", "1", ""},
 	} {
 		r := invokeWith(t, inDir(dir), args...)
 		r.expectCode(t, 2, strings.Join(args, " "))

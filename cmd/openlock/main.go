@@ -2,6 +2,8 @@
 // and shows and tests the lock at work:
 //
 //	openlock run [flags] LOCKFILE -- COMMAND [ARGS...]   hold the lock while a command runs
+//	openlock lock --pid PID [flags] LOCKFILE             take the lock for a shell script
+//	openlock unlock --pid PID LOCKFILE                   release it
 //	openlock status [--json] LOCKFILE                    who holds the lock, since when, alive?
 //	openlock clean [--dry-run] DIR|LOCKFILE              remove what dead processes left
 //	openlock demo                                        watch processes contend, and one die
@@ -48,7 +50,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{runCommand, statusCommand, cleanCommand, demoCommand, selftestCommand, versionCommand, helpCommand}
+	commands = []*command{runCommand, lockCommand, unlockCommand, statusCommand, cleanCommand, demoCommand, selftestCommand, versionCommand, helpCommand}
 }
 
 // A cli is where a command writes.
