@@ -26,6 +26,9 @@ func TestReadOnlyDirectory(t *testing.T) {
 	if !errors.Is(err, syscall.EROFS) && !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Lock in a read-only directory = %v; want EROFS or a permission error naming %s", err, path)
 	}
+	if msg := err.Error(); !strings.Contains(msg, "lock directory "+dir+" is") || strings.Contains(msg, ".tmp") {
+		t.Errorf("Lock in a read-only directory = %q; want it to say plainly that %s is read-only or not writable", msg, dir)
+	}
 	if names := dirNames(t, dir); len(names) != 0 {
 		t.Errorf("read-only directory now holds %q", names)
 	}
@@ -61,6 +64,10 @@ func TestNoPermission(t *testing.T) {
 	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Lock in a directory without write permission = %v; want fs.ErrPermission naming %s", err, path)
 	}
+	if msg := err.Error(); !strings.Contains(msg, "lock directory "+dir+" is not writable by this user") ||
+		!strings.Contains(msg, "change the directory's permissions") || strings.Contains(msg, ".tmp") {
+		t.Errorf("Lock in a directory without write permission = %q; want it to say that %s is not writable and what to do", msg, dir)
+	}
 }
 
 func TestUnreadableLockFileIsHeld(t *testing.T) {
@@ -85,20 +92,7 @@ func TestUnreadableLockFileIsHeld(t *testing.T) {
 // copied where nobody may execute it.
 func runUnprivileged(t *testing.T, test string) {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "openlock-nobody-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	bin := filepath.Join(dir, "openlock.test")
-	src, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, src, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, bin := testfs.ForNobody(t, os.Args[0])
 	cmd := exec.Command(bin, "-test.run=^"+test+"$", "-test.v")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TMPDIR="+dir, "HOME="+dir)

@@ -5,23 +5,28 @@ import "errors"
 // The sentinel errors. Every error a FileLock method returns is an *Error
 // naming the operation and the lock path; errors.Is finds these inside it.
 var (
-	// ErrTimeout: Lock gave up at its deadline. Such an error also satisfies
+	// ErrTimeout: Lock or LockContext gave up at its deadline (the context's,
+	// or the FileLock's Timeout). Such an error also satisfies
 	// errors.Is(err, context.DeadlineExceeded).
 	ErrTimeout = errors.New("timed out waiting for the lock")
-	// ErrNotHeld: Unlock of a lock this FileLock does not hold.
+	// ErrNotHeld: Unlock or Fence of a lock this FileLock does not hold.
 	ErrNotHeld = errors.New("lock not held")
-	// ErrLockLost: Unlock found that the lock file is no longer the one this
-	// FileLock put there (removed by hand, or taken over); nothing was deleted.
-	ErrLockLost = errors.New("lock lost: the lock file was removed or replaced")
+	// ErrLockLost: the lock file is no longer the one this FileLock put there:
+	// it was removed (by hand), or replaced by a process that judged this one
+	// dead or its lease expired. Unlock and Close return it, and then delete
+	// nothing; it is also the cause of the context LockContext returned
+	// (context.Cause), noticed while the lock was held.
+	ErrLockLost = errors.New("lock lost")
 	// ErrInvalidLockFile: the lock file names no holder. Owner returns it for
 	// an empty lock file (stale: the next Lock takes it over); in Fischer
-	// mode, Lock returns it when no valid lock file could be written within
-	// the configured number of tries.
-	ErrInvalidLockFile = errors.New("unable to obtain a valid lock file")
+	// mode, Lock and TryLock return it when the lock file was still empty
+	// after the configured number of tries (WithTries) to write it.
+	ErrInvalidLockFile = errors.New("invalid lock file")
 	// ErrSlowSystem: in Fischer mode with WithSlowSystemError(true), writing
 	// the lock file took more than 2/3 of the race delay.
 	ErrSlowSystem = errors.New("slow system: the race window exceeded 2/3 of the race delay")
-	// ErrInvalidOption: an option was given a value it cannot take.
+	// ErrInvalidOption: an option was given a value it cannot take (New,
+	// SetDefaults), or Fence was called without WithFencing.
 	ErrInvalidOption = errors.New("invalid option")
 	// ErrNotLockFile: the lock path (or a claim path) is a directory, a
 	// symlink, a device, a file larger than 4 KiB, or a file that holds
@@ -35,8 +40,12 @@ var (
 
 // Error records a failed lock operation, the lock path and the cause.
 type Error struct {
-	Op   string // "lock", "trylock", "unlock", "close", "locked", "owner", "new"
-	Path string // the lock file
+	// Op is the method that failed, in lower case: "new", "lock",
+	// "trylock", "unlock", "close", "locked", "owner", "fence", "clean";
+	// "lockcontext" for the cause of a LockContext's context when the lock
+	// was lost.
+	Op   string
+	Path string // the lock file, as given to New
 	Err  error  // the cause; it wraps the sentinels above and fs errors
 }
 
@@ -45,9 +54,15 @@ func (e *Error) Error() string { return "openlock: " + e.Op + " " + e.Path + ": 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// wrap makes err an *Error of op on path. An *Error already (a method that
+// calls another, as Clean calls TryLock) is returned as it is, so that no
+// message says "openlock:" twice.
 func wrap(op, path string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if e, ok := err.(*Error); ok {
+		return e
 	}
 	return &Error{Op: op, Path: path, Err: err}
 }

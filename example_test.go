@@ -38,6 +38,32 @@ func Example() {
 	// Output: holding the lock
 }
 
+// Held is this FileLock's own state, with no I/O; Locked reads the lock file
+// and sees any holder.
+func ExampleFileLock_Held() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "job.lock")
+
+	a, _ := openlock.New(path)
+	defer a.Close()
+	b, _ := openlock.New(path)
+	defer b.Close()
+
+	a.TryLock()
+	locked, _ := b.Locked()
+	fmt.Println("a holds it:", a.Held())
+	fmt.Println("b holds it:", b.Held())
+	fmt.Println("b sees it locked:", locked)
+	a.Unlock()
+	fmt.Println("a after Unlock:", a.Held())
+	// Output:
+	// a holds it: true
+	// b holds it: false
+	// b sees it locked: true
+	// a after Unlock: false
+}
+
 // TryLock never waits for another process.
 func ExampleFileLock_TryLock() {
 	dir, _ := os.MkdirTemp("", "example")

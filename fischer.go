@@ -50,7 +50,7 @@ func (l *FileLock) fischer(ctx context.Context, h *holder) (bool, error) {
 		}
 		h = cur // emptied again: write again
 	}
-	return false, fmt.Errorf("%w after %d tries", ErrInvalidLockFile, l.cfg.Tries)
+	return false, fmt.Errorf("%w: it was still empty after %d tries to write a record into it (WithTries)", ErrInvalidLockFile, l.cfg.Tries)
 }
 
 // checkWindow reports a race window longer than 2/3 of the race delay.

@@ -74,7 +74,7 @@ func (k *keeper) run(l *FileLock, tok *token, wt *watch) {
 		}
 		// An I/O error is not a loss: the next check may succeed.
 		if err := owned(l.abs, tok); errors.Is(err, ErrLockLost) {
-			k.lose(err)
+			k.lose(wrap("lockcontext", l.path, err))
 			l.debug("lock lost", "err", err)
 			return
 		}

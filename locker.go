@@ -127,7 +127,8 @@ func (l *FileLock) release() error {
 	return nil
 }
 
-// The ways a lock file stops being ours, as owned reports them.
+// The ways a lock file stops being ours, as owned reports them. Their text
+// follows ErrLockLost's ("lock lost: the lock file was removed").
 var (
 	errRemoved  = fmt.Errorf("%w: the lock file was removed", ErrLockLost)
 	errReplaced = fmt.Errorf("%w: the lock file was replaced by another process's", ErrLockLost)
@@ -199,6 +200,24 @@ func (l *FileLock) Locked() (bool, error) {
 	return !h.stale(), nil
 }
 
+// Held reports whether this FileLock holds the lock, as far as it knows: a
+// Lock, TryLock or LockContext of it succeeded, and no Unlock or Close has
+// released the lock since. It does no I/O (it may wait a moment for an
+// operation of this FileLock in progress in another goroutine), so it cannot
+// notice a lock lost behind its back, its lock file removed by hand or taken
+// over by a process that judged this one dead: Unlock then reports
+// ErrLockLost, and LockContext's context ends when it happens.
+//
+// Locked asks another question: it reads the lock file and reports whether
+// any live process, this one or another, holds the lock. The Locked method
+// of github.com/gofrs/flock reports that flock's own state, as Held does
+// here; code moving from gofrs/flock wants Held.
+func (l *FileLock) Held() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held
+}
+
 // Owner returns the process named in the lock file and true, or false when
 // there is no lock file. The owner may be dead (Owner.Verdict says so): a
 // stale lock file stays until the next Lock takes it over. An empty lock
@@ -213,7 +232,7 @@ func (l *FileLock) Owner() (Owner, bool, error) {
 		return Owner{}, false, wrap("owner", l.path, err)
 	case h.bad != nil:
 		return Owner{}, false, wrap("owner", l.path, fmt.Errorf(
-			"%w: the lock file is empty and names no holder; it is stale, and the next Lock takes it over", ErrInvalidLockFile))
+			"%w: it is empty and names no holder; it is stale, and the next Lock takes it over", ErrInvalidLockFile))
 	}
 	return h.owner(), true, nil
 }

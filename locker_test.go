@@ -477,3 +477,34 @@ func TestCloseWakesQueuedWaiter(t *testing.T) {
 		t.Fatal("Lock queued behind a holder did not return after Close")
 	}
 }
+
+// Held follows this FileLock's own acquisitions and releases, and reads no
+// file: a lock file removed behind its back still counts as held until
+// Unlock reports the loss.
+func TestHeld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	l := mustNew(t, path)
+	if l.Held() {
+		t.Fatal("Held() before any Lock")
+	}
+	if err := l.Lock(lockCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if !l.Held() {
+		t.Fatal("Held() false after Lock")
+	}
+	os.Remove(path)
+	if !l.Held() {
+		t.Error("Held() read the file system: false once the lock file was removed, before Unlock")
+	}
+	if err := l.Unlock(); !errors.Is(err, ErrLockLost) || l.Held() {
+		t.Errorf("Unlock after the removal = %v, Held() = %v; want ErrLockLost and false", err, l.Held())
+	}
+	if ok, err := l.TryLock(); !ok || err != nil || !l.Held() {
+		t.Fatalf("TryLock = %v, %v, Held() = %v; want true, nil, true", ok, err, l.Held())
+	}
+	l.Close()
+	if l.Held() {
+		t.Error("Held() true after Close")
+	}
+}

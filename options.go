@@ -128,7 +128,7 @@ func SetDefaults(opts ...Option) error {
 	defer defaults.Unlock()
 	c := config{Defaults: defaults.d}
 	if err := c.apply(opts); err != nil {
-		return err
+		return fmt.Errorf("openlock: SetDefaults: %w", err)
 	}
 	defaults.d = c.Defaults
 	return nil
@@ -157,7 +157,7 @@ type config struct {
 func (c *config) apply(opts []Option) error {
 	for _, o := range opts {
 		if o.f == nil {
-			return fmt.Errorf("openlock: zero Option: %w", ErrInvalidOption)
+			return fmt.Errorf("zero Option: %w", ErrInvalidOption)
 		}
 		if err := o.f(c); err != nil {
 			return err
@@ -166,8 +166,10 @@ func (c *config) apply(opts []Option) error {
 	return nil
 }
 
+// invalid is the error of a bad option value. It has no "openlock: " prefix:
+// New wraps it in an *Error, and SetDefaults adds the prefix itself.
 func invalid(format string, a ...any) error {
-	return fmt.Errorf("openlock: "+format+": %w", append(a, ErrInvalidOption)...)
+	return fmt.Errorf(format+": %w", append(a, ErrInvalidOption)...)
 }
 
 // WithTimeout sets the default timeout of Lock, used when its context has no

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/openlock/openlock/fileformat"
 )
@@ -58,14 +59,22 @@ func validNonce(s string) bool {
 
 // selfRecord is the record of this process with the given nonce.
 func (l *FileLock) selfRecord(nonce string) (fileformat.Record, error) {
-	pid := os.Getpid()
-	p, err := l.cfg.table.Process(pid)
-	if err != nil {
-		return fileformat.Record{}, fmt.Errorf("reading this process's start time: %w", err)
-	}
 	argv0 := ""
 	if len(os.Args) > 0 {
 		argv0 = os.Args[0]
+	}
+	return l.record(os.Getpid(), argv0, nonce)
+}
+
+// record is the record of the process pid, whose argv[0] is argv0, with the
+// given nonce.
+func (l *FileLock) record(pid int, argv0, nonce string) (fileformat.Record, error) {
+	p, err := l.cfg.table.Process(pid)
+	if err != nil {
+		return fileformat.Record{}, fmt.Errorf("reading the start time of pid %d: %w", pid, err)
+	}
+	if p.Zombie {
+		return fileformat.Record{}, fmt.Errorf("pid %d has exited", pid)
 	}
 	id := l.cfg.table.Identity()
 	lease := ""
@@ -98,10 +107,7 @@ func (l *FileLock) token() (*token, error) {
 	t := &token{path: tokenName(l.abs, nonce), nonce: nonce, remote: l.remote()}
 	tmp := tmpName(l.abs, nonce)
 	if err := writeNew(tmp, data, l.cfg.FileMode, l.remote()); err != nil {
-		if _, serr := os.Stat(filepath.Dir(l.abs)); errors.Is(err, fs.ErrNotExist) && errors.Is(serr, fs.ErrNotExist) {
-			return nil, fmt.Errorf("lock directory %s does not exist: %w", filepath.Dir(l.abs), err)
-		}
-		return nil, fmt.Errorf("creating token: %w", err)
+		return nil, dirError(filepath.Dir(l.abs), err)
 	}
 	if err := os.Rename(tmp, t.path); err != nil {
 		os.Remove(tmp)
@@ -115,6 +121,31 @@ func (l *FileLock) token() (*token, error) {
 	l.debug("token created", "token", t.path)
 	l.sweep()
 	return t, nil
+}
+
+// dirError explains why the first file of this FileLock could not be created
+// in the lock directory dir: it does not exist, this user may not write
+// there, or its file system is read-only. The cause is wrapped (errors.Is
+// finds fs.ErrNotExist, fs.ErrPermission, syscall.EROFS); the name of the
+// file that failed, ours and not the user's, is left out.
+func dirError(dir string, err error) error {
+	cause := err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		cause = pe.Err
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
+			return fmt.Errorf("lock directory %s does not exist (%w): create it, or lock a path in a directory that exists", dir, cause)
+		}
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("lock directory %s is not writable by this user (%w): the lock file and its helper files are created there; "+
+			"lock a path in a directory this user may write to, or change the directory's permissions", dir, cause)
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("lock directory %s is on a read-only file system (%w): lock a path on a writable file system", dir, cause)
+	}
+	return fmt.Errorf("creating a file in the lock directory %s: %w", dir, err)
 }
 
 // writeNew creates path, which must not exist, with the given content and

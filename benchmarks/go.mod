@@ -1,14 +1,14 @@
 module github.com/openlock/openlock/benchmarks
 
-go 1.26.8
+go 1.26
 
 replace github.com/openlock/openlock => ../
 
 require (
-	github.com/gofrs/flock v0.13.2
+	github.com/gofrs/flock v0.13.1
 	github.com/nightlyone/lockfile v1.0.0
 	github.com/openlock/openlock v0.0.0-00010101000000-000000000000
-	golang.org/x/sys v0.50.0
+	golang.org/x/sys v0.47.0
 	gonum.org/v1/plot v0.17.0
 )
 
@@ -29,6 +29,6 @@ require (
 	github.com/tklauser/numcpus v0.6.1 // indirect
 	github.com/yusufpapurcu/wmi v1.2.4 // indirect
 	golang.org/x/image v0.30.0 // indirect
-	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
 )

@@ -3,7 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 
 	"github.com/openlock/openlock"
 )
@@ -26,7 +29,9 @@ alone. A stale lock file is removed by taking it over and releasing it, so
 clean never races a process that takes it over at the same moment.
 
 Locks clean up after themselves as they are used; clean is for directories
-no lock visits any more. Exit status: 0, or 2 on error.`,
+no lock visits any more. Exit status: 0, or 2 on error; a DIR or LOCKFILE
+that does not exist is an error (unless helper files of a lock of that name
+are there to clean).`,
 	examples: `  openlock clean --dry-run /var/lock/myapp     # list what would go
   openlock clean /var/lock/myapp
   openlock clean /tmp/backup.lock`,
@@ -41,12 +46,10 @@ func cleanMain(c *cli, f *flagSet, args []string) int {
 		return code
 	}
 	target := pos[0]
-	locks := []string{target}
-	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
-		if locks, err = openlock.LockFiles(target); err != nil {
-			c.errorf("clean: %v", err)
-			return exitError
-		}
+	locks, err := cleanTargets(target)
+	if err != nil {
+		c.errorf("clean: %v", err)
+		return exitError
 	}
 	verb := "removed"
 	if *dry {
@@ -68,6 +71,31 @@ func cleanMain(c *cli, f *flagSet, args []string) int {
 		fmt.Fprintf(c.stdout, "nothing to clean in %s\n", target)
 	}
 	return code
+}
+
+// cleanTargets returns the lock paths to clean for target: those in it, if
+// it is a directory; else target itself, if it is a lock file or helper
+// files of a lock of that name are beside it. Anything else is an error: a
+// directory that does not exist (mistyped, perhaps) is not "clean".
+func cleanTargets(target string) ([]string, error) {
+	fi, err := os.Stat(target)
+	switch {
+	case err == nil && fi.IsDir():
+		return openlock.LockFiles(target)
+	case err == nil || !errors.Is(err, fs.ErrNotExist):
+		return []string{target}, nil // a lock file, or the library's error to report
+	}
+	if err := dirExists(target); err != nil {
+		return nil, err
+	}
+	known, err := openlock.LockFiles(filepath.Dir(target))
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(known, filepath.Join(filepath.Dir(target), filepath.Base(target))) {
+		return []string{target}, nil
+	}
+	return nil, fmt.Errorf("%s: no such directory or lock file", target)
 }
 
 // cleanLock cleans one lock path.

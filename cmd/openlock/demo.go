@@ -78,12 +78,11 @@ func demoMain(c *cli, f *flagSet, args []string) int {
 // A demo is one run of "openlock demo".
 type demo struct {
 	*cli
-	lock              string
-	workers, kills    int
-	duration, retry   time.Duration
-	view              *demoView
-	pool              *stress.Pool
-	killed, recovered int
+	lock            string
+	workers, kills  int
+	duration, retry time.Duration
+	view            *demoView
+	pool            *stress.Pool
 }
 
 // Each worker holds the lock for a time drawn from demoHold, then pauses for

@@ -2,6 +2,8 @@
 // and shows and tests the lock at work:
 //
 //	openlock run [flags] LOCKFILE -- COMMAND [ARGS...]   hold the lock while a command runs
+//	openlock lock --pid PID [flags] LOCKFILE             take the lock for a shell script
+//	openlock unlock --pid PID LOCKFILE                   release it
 //	openlock status [--json] LOCKFILE                    who holds the lock, since when, alive?
 //	openlock clean [--dry-run] DIR|LOCKFILE              remove what dead processes left
 //	openlock demo                                        watch processes contend, and one die
@@ -37,6 +39,9 @@ type command struct {
 	summary  string   // one line, for the command list
 	help     string   // what it does, before the flags
 	examples string
+	// hints explain flags the command does not have but a user may expect,
+	// flock(1)'s: the flag's name -> what to do instead.
+	hints map[string]string
 	// main runs the command; f is the command's flag set, empty.
 	main func(c *cli, f *flagSet, args []string) int
 }
@@ -45,7 +50,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{runCommand, statusCommand, cleanCommand, demoCommand, selftestCommand, versionCommand, helpCommand}
+	commands = []*command{runCommand, lockCommand, unlockCommand, statusCommand, cleanCommand, demoCommand, selftestCommand, versionCommand, helpCommand}
 }
 
 // A cli is where a command writes.

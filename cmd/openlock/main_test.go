@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -41,11 +40,9 @@ func TestMain(m *testing.M) {
 		// Without this, a race-enabled program sleeps a second at exit.
 		os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	if out, err := exec.Command(goTool, append(args, ".")...).CombinedOutput(); err != nil {
+	// The go command that runs the tests puts its own bin directory first in
+	// PATH, so this is the go of the test run.
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building openlock: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(2)
@@ -64,9 +61,18 @@ type result struct {
 // invoke runs the binary to the end and returns what it did.
 func invoke(t *testing.T, args ...string) result {
 	t.Helper()
+	return invokeWith(t, nil, args...)
+}
+
+// invokeWith is invoke with setup, if any, adjusting the command first.
+func invokeWith(t *testing.T, setup func(*exec.Cmd), args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), long)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	if setup != nil {
+		setup(cmd)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 10 * time.Second // a grandchild must not keep the output open for ever

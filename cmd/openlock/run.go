@@ -18,18 +18,26 @@ import (
 
 var runCommand = &command{
 	name:     "run",
-	synopsis: "[flags] LOCKFILE -- COMMAND [ARGS...]",
+	synopsis: "[flags] LOCKFILE {-- COMMAND [ARGS...] | -c 'SHELL COMMAND'}",
 	params:   []string{"LOCKFILE"},
 	rest:     true,
 	summary:  "hold the lock while a command runs (like flock(1))",
 	help: `
 Run takes the lock LOCKFILE (the file is created; its directory must exist),
 runs COMMAND with ARGS, waits for it to exit and releases the lock. Flags may
-also come after LOCKFILE; "--" before COMMAND is optional.
+also come after LOCKFILE; "--" before COMMAND is optional. With -c, run
+starts "sh -c 'SHELL COMMAND'" instead, as flock -c does (flock uses $SHELL).
 
-By default run waits as long as it takes; -w sets a limit (-w 0: try once).
-While it waits on a terminal, a status line says who holds the lock: pid,
-name, host, and for how long. Elsewhere it says nothing unless -v.
+By default run waits as long as it takes; -w sets a limit, and -n (or -w 0)
+tries once. While it waits on a terminal, a status line says who holds the
+lock: pid, name, host, and for how long. Elsewhere it says nothing unless -v.
+
+For flock(1) users: -n/--nonblock, -w/--wait/--timeout (seconds, as flock
+takes them, or 1m30s), -E/--conflict-exit-code and -c/--command mean what
+they mean there. Every lock is exclusive (no -s), nothing needs closing
+(-o: COMMAND and its children never hold the lock, openlock does), and
+openlock always stays to release the lock (-F). To hold a lock across
+several commands of a script, see "openlock lock --help".
 
 Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to openlock are passed on
 to COMMAND, and the lock is released once COMMAND has exited. (Ctrl-C on a
@@ -44,31 +52,51 @@ waiting, was ended by signal N; 2 when openlock fails (bad arguments, or the
 lock cannot be taken: a missing or read-only directory, a LOCKFILE that is
 not a lock file). Nothing is left behind in any of these cases.`,
 	examples: `  openlock run /tmp/backup.lock -- rsync -a /src/ /dst/
-  openlock run -w 0 /tmp/cron.lock -- ./nightly.sh     # busy? exit 1 at once
+  openlock run -n /tmp/cron.lock -- ./nightly.sh       # busy? exit 1 at once
   openlock run -w 30s -E 75 /tmp/deploy.lock -- make deploy
-  openlock run /var/lock/db.lock -w 1m -v -- sh -c 'pg_dump db > db.sql'`,
-	main: runMain,
+  openlock run /var/lock/db.lock -w 1m -v -c 'pg_dump db > db.sql'`,
+	hints: flockHints,
+	main:  runMain,
+}
+
+// flockHints answer the flags of flock(1) that run and lock do not have.
+var flockHints = map[string]string{
+	"s":         "flock's shared lock: openlock has no shared locks, every lock is exclusive",
+	"shared":    "flock's shared lock: openlock has no shared locks, every lock is exclusive",
+	"x":         "every openlock lock is exclusive already: leave -x out",
+	"e":         "every openlock lock is exclusive already: leave -e out",
+	"exclusive": "every openlock lock is exclusive already: leave --exclusive out",
+	"u":         "run releases the lock when COMMAND exits; a lock taken with openlock lock is released with openlock unlock",
+	"unlock":    "run releases the lock when COMMAND exits; a lock taken with openlock lock is released with openlock unlock",
+	"o":         "openlock holds the lock itself, COMMAND holds no descriptor of it: nothing to close, leave -o out",
+	"close":     "openlock holds the lock itself, COMMAND holds no descriptor of it: nothing to close, leave --close out",
+	"F":         "openlock must outlive COMMAND to release the lock, so it always forks: leave -F out",
+	"no-fork":   "openlock must outlive COMMAND to release the lock, so it always forks: leave --no-fork out",
+	"V":         "see openlock version",
 }
 
 func runMain(c *cli, f *flagSet, args []string) int {
-	wait := waitFlag(-1)
-	f.Var(&wait, "w", "wait at most `DURATION` for the lock (10s, 1m30s, or seconds as in flock: 2.5); 0 tries once")
-	f.alias("w", "wait")
-	conflict := f.Int("E", exitNo, "exit with `CODE` when the lock could not be taken in time")
-	f.alias("E", "conflict-exit-code")
-	quiet := f.Bool("q", false, "say nothing while waiting or when giving up (errors are still reported)")
-	f.alias("q", "quiet")
-	verbose := f.Bool("v", false, "report waiting and taking the lock on stderr, even when it is not a terminal")
-	f.alias("v", "verbose")
+	var w waitFlags
+	w.define(f)
+	shell := f.String("c", "", "run `'SHELL COMMAND'` with sh -c, instead of a COMMAND after LOCKFILE")
+	f.alias("c", "command")
 	pos, command, code, ok := f.parse(c, args)
-	switch {
-	case !ok:
+	if !ok {
 		return code
-	case len(command) == 0:
+	}
+	if f.isSet("c") {
+		switch {
+		case len(command) > 0:
+			c.errorf("run: -c %q and COMMAND %q: give one or the other", *shell, command[0])
+			return exitError
+		case *shell == "":
+			c.errorf("run: -c needs a shell command; usage: openlock run LOCKFILE -c 'SHELL COMMAND'")
+			return exitError
+		}
+		command = []string{"sh", "-c", *shell}
+	}
+	if len(command) == 0 {
 		c.errorf("run: missing COMMAND after %s; usage: openlock run [flags] LOCKFILE -- COMMAND [ARGS...]", pos[0])
-		return exitError
-	case *conflict < 0 || *conflict > 255:
-		c.errorf("run: -E %d: an exit status is 0 to 255", *conflict)
 		return exitError
 	}
 	// A command that cannot run fails before the lock is taken.
@@ -76,24 +104,62 @@ func runMain(c *cli, f *flagSet, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	l, err := openlock.New(pos[0])
-	if err != nil {
-		c.errorf("run: %s", describe(err))
-		return exitError
-	}
-	defer l.Close()
-	r := &runner{cli: c, lock: l, wait: time.Duration(wait), conflict: *conflict, quiet: *quiet, verbose: *verbose && !*quiet}
-	r.signals = make(chan os.Signal, 4)
-	signal.Notify(r.signals, forwarded...)
-	defer signal.Stop(r.signals)
-	if code, ok := r.take(); !ok {
+	r, code := w.take(c, "run", pos[0])
+	if r == nil {
 		return code
 	}
+	defer r.close()
 	code = r.runCommand(path, command)
-	if err := l.Unlock(); err != nil {
+	if err := r.lock.Unlock(); err != nil {
 		c.errorf("run: releasing the lock after %s: %s", command[0], describe(err))
 	}
 	return code
+}
+
+// waitFlags are the flags of run and lock that say how to wait for the lock.
+type waitFlags struct {
+	wait           waitFlag
+	nonblock       bool
+	conflict       exitCodeFlag
+	quiet, verbose bool
+}
+
+// define adds the flags to f.
+func (w *waitFlags) define(f *flagSet) {
+	w.wait, w.conflict = -1, exitNo
+	f.Var(&w.wait, "w", "wait at most `DURATION` for the lock (10s, 1m30s, or seconds as in flock: 2.5); 0 tries once")
+	f.alias("w", "wait", "timeout")
+	f.BoolVar(&w.nonblock, "n", false, "do not wait: give up at once when the lock is busy (-w 0)")
+	f.alias("n", "nonblock", "nb")
+	f.Var(&w.conflict, "E", "exit with `CODE` when the lock could not be taken in time")
+	f.alias("E", "conflict-exit-code")
+	f.BoolVar(&w.quiet, "q", false, "say nothing while waiting or when giving up (errors are still reported)")
+	f.alias("q", "quiet")
+	f.BoolVar(&w.verbose, "v", false, "report waiting and taking the lock on stderr, even when it is not a terminal")
+	f.alias("v", "verbose")
+}
+
+// take takes the lock at path, as the flags say, for the command name. It
+// returns the runner holding it, which the caller must close, or nil and the
+// exit status.
+func (w *waitFlags) take(c *cli, name, path string, opts ...openlock.Option) (*runner, int) {
+	l, err := openlock.New(path, opts...)
+	if err != nil {
+		c.errorf("%s: %s", name, describe(err))
+		return nil, exitError
+	}
+	wait := time.Duration(w.wait)
+	if w.nonblock {
+		wait = 0 // as in flock(1), -n wins over -w
+	}
+	r := &runner{cli: c, name: name, lock: l, wait: wait, conflict: int(w.conflict), quiet: w.quiet, verbose: w.verbose && !w.quiet}
+	r.signals = make(chan os.Signal, 4)
+	signal.Notify(r.signals, forwarded...)
+	if code, ok := r.take(); !ok {
+		r.close()
+		return nil, code
+	}
+	return r, exitOK
 }
 
 // resolve finds the command as a shell would; it returns 127 when it is not
@@ -114,11 +180,18 @@ func (c *cli) resolve(name string) (string, int) {
 // A runner takes the lock and runs the command.
 type runner struct {
 	*cli
+	name           string // the command's, for messages: run, lock
 	lock           *openlock.FileLock
 	wait           time.Duration // < 0: no limit
 	conflict       int
 	quiet, verbose bool
 	signals        chan os.Signal
+}
+
+// close stops catching signals and closes the lock (releasing it if held).
+func (r *runner) close() {
+	signal.Stop(r.signals)
+	r.lock.Close()
 }
 
 // take takes the lock, waiting as the flags say. It returns false with the
@@ -129,7 +202,7 @@ func (r *runner) take() (int, bool) {
 		ok, err := r.lock.TryLock()
 		switch {
 		case err != nil:
-			r.errorf("run: %s", describe(err))
+			r.errorf("%s: %s", r.name, describe(err))
 			return exitError, false
 		case !ok:
 			r.gaveUp(start)
@@ -174,19 +247,19 @@ func (r *runner) take() (int, bool) {
 			r.lock.Unlock()
 		}
 		if !r.quiet {
-			r.errorf("run: %v while waiting for %s; gave up", caught, r.lock.Path())
+			r.errorf("%s: %v while waiting for %s; gave up", r.name, caught, r.lock.Path())
 		}
 		return signalStatus(caught), false
 	case err == nil:
 		if r.verbose {
-			r.errorf("run: took %s after %v", r.lock.Path(), time.Since(start).Round(time.Millisecond))
+			r.errorf("%s: took %s after %v", r.name, r.lock.Path(), time.Since(start).Round(time.Millisecond))
 		}
 		return exitOK, true
 	case errors.Is(err, openlock.ErrTimeout):
 		r.gaveUp(start)
 		return r.conflict, false
 	}
-	r.errorf("run: %s", describe(err))
+	r.errorf("%s: %s", r.name, describe(err))
 	return exitError, false
 }
 
@@ -195,15 +268,16 @@ func (r *runner) gaveUp(start time.Time) {
 	if r.quiet {
 		return
 	}
-	holder := "it is busy"
-	if o, held, err := r.lock.Owner(); err == nil && held {
-		holder = "it is held by " + ownerLine(o)
-	}
 	waited := ""
 	if r.wait > 0 {
 		waited = fmt.Sprintf(" after %v", time.Since(start).Round(time.Millisecond))
 	}
-	r.errorf("run: gave up on %s%s: %s", r.lock.Path(), waited, holder)
+	o, held, err := r.lock.Owner()
+	holder := holderOf(o, held, err)
+	if err == nil && !held {
+		holder = "released just now"
+	}
+	r.errorf("%s: gave up on %s%s: %s", r.name, r.lock.Path(), waited, holder)
 }
 
 // runCommand runs the command holding the lock, passing signals on, and

@@ -27,6 +27,10 @@ func TestRunReadOnlyDirectory(t *testing.T) {
 	if !strings.Contains(r.stderr, lock) || strings.Contains(r.stdout, "never") {
 		t.Errorf("run in a read-only directory wrote %q, %q; want an error naming %s and no command", r.stdout, r.stderr, lock)
 	}
+	// Said plainly: the directory, and what is wrong with it.
+	if !strings.Contains(r.stderr, "lock directory "+dir+" is ") || strings.Contains(r.stderr, ".tmp") {
+		t.Errorf("run in a read-only directory wrote %q; want it to say that %s is read-only or not writable", r.stderr, dir)
+	}
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("the read-only directory holds %q", names)
 	}

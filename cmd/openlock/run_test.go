@@ -112,12 +112,17 @@ func TestRunBadUsage(t *testing.T) {
 		{[]string{"run", "-w", "5"}, "missing LOCKFILE"},
 		{[]string{"run", lock}, "missing COMMAND"},
 		{[]string{"run", lock, "--"}, "missing COMMAND"},
-		{[]string{"run", "-w", "soon", lock, "true"}, `invalid value "soon" for flag -w`},
-		{[]string{"run", "-w", "-1", lock, "true"}, "want a duration of 0 or more"},
-		{[]string{"run", "-E", "300", lock, "true"}, "0 to 255"},
-		{[]string{"run", "--frob", lock, "true"}, "flag provided but not defined: -frob"},
+		{[]string{"run", "-w", "soon", lock, "true"}, "-w soon: want a duration"},
+		{[]string{"run", "-w", "-1", lock, "true"}, "-w -1: want a duration of 0 or more"},
+		{[]string{"run", "-E", "300", lock, "true"}, "-E 300: want an exit status, 0 to 255"},
+		{[]string{"run", "-E", "abc", lock, "true"}, "-E abc: want an exit status, 0 to 255"},
+		{[]string{"run", "--conflict-exit-code=abc", lock, "true"}, "--conflict-exit-code abc: want an exit status"},
+		{[]string{"run", lock, "-w"}, "-w needs a value"},
+		{[]string{"run", "--frob", lock, "true"}, "unknown flag --frob"},
 		{[]string{"run", filepath.Join(dir, "missing", "a.lock"), "true"}, "does not exist"},
 		{[]string{"run", dir, "true"}, "not a lock file"},
+		{[]string{"run", lock, "-c", "true", "false"}, "give one or the other"},
+		{[]string{"run", lock, "-c", ""}, "-c needs a shell command"},
 	} {
 		r := invoke(t, tt.args...)
 		r.expectCode(t, 2, strings.Join(tt.args, " "))

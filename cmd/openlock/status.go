@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/openlock/openlock"
@@ -26,9 +29,13 @@ the reason:
   dead     the holder is gone: the lock is stale, and the next lock takes it
            over at once
 
-Status changes nothing. Exit status: 0 when the lock is held, 1 when it is
-free (no lock file, or a stale one), 2 on error (for instance LOCKFILE is a
-directory, or cannot be read).`,
+A lock file this user may not read is reported as unreadable: its holder
+cannot be seen, and it counts as held (a lock waits for it).
+
+Status changes nothing. Exit status: 0 when the lock is held or counts as
+held (unreadable), 1 when it is free (no lock file, or a stale one), 2 on
+error (for instance LOCKFILE is a directory, its directory does not exist,
+or LOCKFILE is "").`,
 	examples: `  openlock status /tmp/backup.lock
   if openlock status /tmp/backup.lock >/dev/null; then echo busy; fi
   openlock status --json /tmp/backup.lock | jq .owner.pid`,
@@ -38,13 +45,15 @@ directory, or cannot be read).`,
 // statusJSON is the output of "status --json".
 type statusJSON struct {
 	Path  string     `json:"path"`
-	State string     `json:"state"` // "held", "free", "stale" or "error"
+	State string     `json:"state"` // "held", "unreadable", "free", "stale" or "error"
 	Held  bool       `json:"held"`
 	Owner *ownerJSON `json:"owner,omitempty"`
 	// Invalid says why the lock file names no holder: it is empty (state
 	// "stale"). A file that is not a lock file at all is state "error".
 	Invalid string `json:"invalid,omitempty"`
-	Error   string `json:"error,omitempty"`
+	// Error says what went wrong (state "error"), or why the lock file
+	// could not be read (state "unreadable").
+	Error string `json:"error,omitempty"`
 }
 
 type ownerJSON struct {
@@ -74,7 +83,7 @@ func statusMain(c *cli, f *flagSet, args []string) int {
 		c.printStatus(s)
 	}
 	switch s.State {
-	case "held":
+	case "held", "unreadable":
 		return exitOK
 	case "error":
 		return exitError
@@ -94,9 +103,14 @@ func inspect(path string) statusJSON {
 	switch {
 	case errors.Is(err, openlock.ErrInvalidLockFile):
 		s.State, s.Invalid = "stale", describe(err)
+	case errors.Is(err, fs.ErrPermission):
+		s.State, s.Held, s.Error = "unreadable", true, describe(err)
 	case err != nil:
 		s.State, s.Error = "error", describe(err)
 	case !held:
+		if err := dirExists(path); err != nil {
+			return statusJSON{Path: path, State: "error", Error: err.Error()}
+		}
 		s.State = "free"
 	default:
 		s.Owner = &ownerJSON{PID: o.PID, Name: o.Name, Host: o.Host, Since: o.Since,
@@ -112,11 +126,30 @@ func inspect(path string) statusJSON {
 	return s
 }
 
+// dirExists returns an error saying so when the directory of the lock path
+// does not exist: then the lock is not merely free, the path is wrong.
+func dirExists(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: the directory %s does not exist", path, dir)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s: %s is not a directory", path, dir)
+	}
+	return nil
+}
+
 func (c *cli) printStatus(s statusJSON) {
 	w := c.stdout
 	switch {
 	case s.State == "free":
 		fmt.Fprintf(w, "%s: free (no lock file)\n", s.Path)
+		return
+	case s.State == "unreadable":
+		fmt.Fprintf(w, "%s: unreadable: this user may not read it, so it counts as held (%s)\n", s.Path, s.Error)
 		return
 	case s.Invalid != "":
 		fmt.Fprintf(w, "%s: stale: the lock file is empty; the next lock replaces it\n", s.Path)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/openlock/openlock"
@@ -43,12 +45,9 @@ func (d *waitDisplay) run(done <-chan struct{}) {
 		case <-timer.C:
 		}
 		o, held, err := d.lock.Owner()
-		holder := "free; taking it"
-		switch {
-		case err != nil:
-			holder = describe(err)
-		case held:
-			holder = "held by " + ownerLine(o)
+		holder := holderOf(o, held, err)
+		if err == nil && !held {
+			holder += "; taking it"
 		}
 		if d.live {
 			line := fmt.Sprintf("openlock: waiting %v for %s: %s", time.Since(d.start).Round(time.Second), d.lock.Path(), holder)
@@ -60,6 +59,21 @@ func (d *waitDisplay) run(done <-chan struct{}) {
 		}
 		timer.Reset(redrawEvery)
 	}
+}
+
+// holderOf describes who holds a lock, from what Owner returned: "held by
+// pid 4242 (backup) ...", "free", or why that cannot be told. A lock file
+// this user may not read counts as held, and is said to be unreadable.
+func holderOf(o openlock.Owner, held bool, err error) string {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return "the lock file is unreadable: this user may not read it, so it counts as held"
+	case err != nil:
+		return describe(err)
+	case held:
+		return "held by " + ownerLine(o)
+	}
+	return "free"
 }
 
 // ownerLine describes a lock's holder in one line: "pid 4242 (backup) on

@@ -61,3 +61,26 @@ func mount(t testing.TB, prog, src, mnt string) (string, error) {
 	t.Cleanup(func() { unmount(mnt) })
 	return mnt, nil
 }
+
+// ForNobody returns a new directory that any user may enter, removed when
+// the test ends, and a copy of the executable exe in it that any user may
+// run: for running a test's binary as an unprivileged user (nobody), who may
+// not enter the test's own temporary directories.
+func ForNobody(t testing.TB, exe string) (dir, exeCopy string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "openlock-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exeCopy = filepath.Join(dir, filepath.Base(exe))
+	if err := os.WriteFile(exeCopy, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, exeCopy
+}
