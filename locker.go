@@ -298,8 +298,9 @@ func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
 // is given back and the error returned. l.mu must be held.
 func (l *FileLock) acquired(how string) (bool, error) {
 	if l.cfg.Fencing {
+		tok := l.tok // Close may drop l.tok while bumpFence waits; undo needs it
 		if err := l.bumpFence(); err != nil {
-			return false, errors.Join(fmt.Errorf("updating the fence: %w", err), undo(l.abs, l.tok))
+			return false, errors.Join(fmt.Errorf("updating the fence: %w", err), undo(l.abs, tok))
 		}
 	}
 	l.held = true

@@ -202,3 +202,32 @@ func TestTakeoverSeesChangeDuringCacheWait(t *testing.T) {
 		})
 	}
 }
+
+// Fencing across two clients: each holder's fence is higher than the one
+// before, though the other client last read the fence file while it was
+// lower (its cache would give the old value back).
+func TestFenceAcrossClients(t *testing.T) {
+	pathA, pathB := twoClients(t)
+	a, b := mustNew(t, pathA, WithFencing(true)), mustNew(t, pathB, WithFencing(true))
+	var last uint64
+	for i := range 4 {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		if err := l.Lock(lockCtx(t)); err != nil {
+			t.Fatalf("round %d: Lock: %v", i, err)
+		}
+		f, err := l.Fence()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f <= last {
+			t.Errorf("round %d: fence %d after %d; fences must increase", i, f, last)
+		}
+		last = f
+		if err := l.Unlock(); err != nil {
+			t.Fatalf("round %d: Unlock: %v", i, err)
+		}
+	}
+}

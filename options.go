@@ -346,7 +346,9 @@ func WithCheckInterval(d time.Duration) Option {
 // remembers the highest value it has seen can refuse work from a holder
 // whose lock was taken over (a lease expired, a live holder judged dead by
 // an operator's hand): its value is lower. It costs a file write per
-// acquisition.
+// acquisition, and on a network file system a wait of CacheTime too (see
+// WithCacheTime): a client may otherwise read the counter as it was before
+// a holder on another machine raised it.
 func WithFencing(on bool) Option {
 	return Option{func(c *config) error {
 		c.Fencing = on
