@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -151,7 +152,12 @@ func (p *Pool) Start(role string) (*Worker, error) {
 	ready := w.ready
 	p.mu.Unlock()
 	if err == nil && !ready {
-		err = fmt.Errorf("worker %v exited at start: %v", w, errors.Join(p.Err(), errors.New(w.stderr.String())))
+		// Its "fail" line, if it wrote one, is among the pool's errors
+		// (Err, Close): not repeated here, with everyone else's.
+		err = fmt.Errorf("worker %v exited at start", w)
+		if out := strings.TrimSpace(w.stderr.String()); out != "" {
+			err = fmt.Errorf("%w: %s", err, out)
+		}
 	}
 	return w, err
 }
