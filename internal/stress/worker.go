@@ -67,6 +67,7 @@ func newWorkerProc(args []string) (*workerProc, error) {
 	fs := flag.NewFlagSet(WorkerCommand, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	path := fs.String("lock", "", "the lock file")
+	marker := fs.String("marker", "", "the marker file of the overlap check (default: the lock file's name + "+MarkerSuffix+")")
 	fs.StringVar(&w.role, "role", RoleCycle, "cycle or racer")
 	fs.Var(&w.hold, "hold", "how long to stay inside: DURATION or MIN,MAX")
 	fs.Var(&w.pause, "pause", "cycle: how long to pause between turns: DURATION or MIN,MAX")
@@ -90,7 +91,10 @@ func newWorkerProc(args []string) (*workerProc, error) {
 	if w.lock, err = openlock.New(*path, opts...); err != nil {
 		return nil, err
 	}
-	if w.inside, err = newMarker(*path); err != nil {
+	if *marker == "" {
+		*marker = *path + MarkerSuffix
+	}
+	if w.inside, err = newMarker(*marker); err != nil {
 		return nil, err
 	}
 	return w, nil
