@@ -43,6 +43,9 @@ type FileLock struct {
 	held   bool       // this FileLock holds the lock, and q.sem
 	closed bool
 	keeper *keeper // refreshes the lease, watches for loss; while held
+	// sweepDue: the debris beside a new token is swept at the next
+	// acquisition (network file systems; see sweep.go).
+	sweepDue bool
 	fence  uint64  // the fence of the current hold (WithFencing)
 }
 
@@ -255,7 +258,7 @@ func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
 		if err != nil {
 			return false, nil, err
 		}
-		linkErr := fsx.Link(t.path, l.abs)
+		linkErr := l.link(l.abs)
 		if linkErr == nil {
 			held, err := l.acquired("link")
 			return held, nil, err
@@ -306,6 +309,10 @@ func (l *FileLock) acquired(how string) (bool, error) {
 	l.held = true
 	if l.cfg.Lease > 0 {
 		l.startKeeper()
+	}
+	if l.sweepDue {
+		l.sweepDue = false
+		l.sweep()
 	}
 	l.debug("acquired", "how", how)
 	l.step(StepAcquired)
