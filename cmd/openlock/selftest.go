@@ -44,10 +44,17 @@ Then it runs rounds of two phases:
 Every acquisition and release is reported on one clock all processes share;
 inside, each process creates a marker file exclusively and checks that no
 live process is inside. The verdict line gives cycles, kills, recoveries and
-their times (a kill to the next acquisition, p50 and max), overlaps (two
-processes holding the lock at once, found either way) and debris (files left
-once one more lock has swept what killed processes left). It passes when
+their times (a kill to the next acquisition, p50 and max), takeovers,
+handoffs (a release to the next acquisition by a process that was waiting:
+the max is the longest wait on a free lock), overlaps (two processes holding
+the lock at once, found either way) and debris (files left once one more
+lock has swept and cleaned what killed processes left). It passes when
 overlaps and debris are 0 and every killed holder's lock was recovered.
+
+On a network file system (NFS, SMB, FUSE), the lock waits --cache-time
+before it replaces a stale lock, for the clients' caches to expire (the
+library's WithCacheTime): give the mounts' own cache time, if longer than
+the default. A handoff between mounts takes up to the client's cache time.
 
 --soak DURATION repeats rounds for that long with 8 processes (unless -n is
 given), printing about ten progress lines on the way.
@@ -98,14 +105,16 @@ func selftestMain(c *cli, f *flagSet, args []string) int {
 	f.Var(&cfg.Hold, "hold", "how long a process stays inside: a `DURATION`, or MIN,MAX to draw from")
 	f.Var(&cfg.Pause, "pause", "churn: how long a process pauses between turns: a `DURATION`, or MIN,MAX")
 	f.DurationVar(&cfg.RetryPeriod, "retry-period", 10*time.Millisecond, "the processes' retry period: the longest pause between two looks at a busy lock")
+	f.DurationVar(&cfg.CacheTime, "cache-time", openlock.DefaultCacheTime,
+		"on a network file system: how long a client may answer from its caches (see the library's WithCacheTime); set it to what the mounts cache")
 	f.DurationVar(&cfg.Duration, "soak", 0, "repeat rounds for `DURATION` (minutes, say) with 8 processes unless -n is given")
 	f.DurationVar(&cfg.Patience, "patience", time.Minute, "fail when no process makes progress for this long")
 	pos, _, code, ok := f.parse(c, args)
 	switch {
 	case !ok:
 		return code
-	case cfg.Cycles < 1 || cfg.Kills < 0 || cfg.Races < 0 || cfg.RetryPeriod <= 0 || cfg.Duration < 0 || cfg.Patience <= 0:
-		c.errorf("selftest: --cycles must be at least 1; --kills, --races and --soak not negative; --retry-period and --patience positive")
+	case cfg.Cycles < 1 || cfg.Kills < 0 || cfg.Races < 0 || cfg.RetryPeriod <= 0 || cfg.Duration < 0 || cfg.Patience <= 0 || cfg.CacheTime <= 0:
+		c.errorf("selftest: --cycles must be at least 1; --kills, --races and --soak not negative; --retry-period, --patience and --cache-time positive")
 		return exitError
 	}
 	if cfg.Duration > 0 && !f.isSet("n") {
@@ -173,7 +182,7 @@ func (t *selftest) run() int {
 	var trace bytes.Buffer
 	t.cfg.Trace = &trace
 	r, runErr := stress.Torture(t.cfg)
-	left, after, leftErr := stress.Leftovers(locks[0], t.cfg.Patience)
+	left, after, leftErr := stress.Leftovers(locks[0], t.cfg.Patience, openlock.WithCacheTime(t.cfg.CacheTime))
 	took := time.Since(start).Round(100 * time.Millisecond)
 	pass := runErr == nil && leftErr == nil && len(r.Overlaps) == 0 && len(after) == 0 && r.Unrecovered == 0
 	verdict := "PASS"
@@ -311,10 +320,12 @@ func flatten(err error) []error {
 
 // figures formats the measures of a report for the verdict line.
 func figures(r stress.Report) string {
-	return fmt.Sprintf("%d cycles, %d kills (%d holding the lock, %d in Lock), %d recoveries (p50 %v, max %v), %d takeovers (p50 %v), overlaps %d",
+	return fmt.Sprintf("%d cycles, %d kills (%d holding the lock, %d in Lock), %d recoveries (p50 %v, max %v), "+
+		"%d takeovers (p50 %v), handoffs p50 %v max %v, overlaps %d",
 		r.Acquisitions, r.Kills, r.HolderKills, r.TakerKills, len(r.Recoveries),
 		stress.Round(stress.Quantile(r.Recoveries, 0.5)), stress.Round(stress.Quantile(r.Recoveries, 1)),
-		r.Takeovers, stress.Round(stress.Quantile(r.Windows, 0.5)), len(r.Overlaps))
+		r.Takeovers, stress.Round(stress.Quantile(r.Windows, 0.5)),
+		stress.Round(stress.Quantile(r.Handoffs, 0.5)), stress.Round(stress.Quantile(r.Handoffs, 1)), len(r.Overlaps))
 }
 
 // noHardLinks shows what the library does on a file system without hard

@@ -42,6 +42,9 @@ type Options struct {
 	Hold, Pause Range
 	// RetryPeriod is the workers' retry period (0: the library's default).
 	RetryPeriod time.Duration
+	// CacheTime is the workers' cache time (openlock.WithCacheTime; 0: the
+	// library's default), for network file systems that cache longer.
+	CacheTime time.Duration
 	// Patience bounds every wait for a worker (0: one minute): a worker
 	// that makes no progress for this long fails the run.
 	Patience time.Duration
@@ -122,6 +125,9 @@ func (p *Pool) Start(role string) (*Worker, error) {
 		"-timeout", (2 * p.o.Patience).String()}
 	if p.o.RetryPeriod > 0 {
 		args = append(args, "-retry", p.o.RetryPeriod.String())
+	}
+	if p.o.CacheTime > 0 {
+		args = append(args, "-cache-time", p.o.CacheTime.String())
 	}
 	cmd := exec.Command(p.exe, args...)
 	w := &Worker{Role: role, Lock: lock, Path: path, cmd: cmd, exited: make(chan struct{})}
