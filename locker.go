@@ -43,10 +43,10 @@ type FileLock struct {
 	held   bool       // this FileLock holds the lock, and q.sem
 	closed bool
 	keeper *keeper // refreshes the lease, watches for loss; while held
+	fence  uint64  // the fence of the current hold (WithFencing)
 	// sweepDue: the debris beside a new token is swept at the next
 	// acquisition (network file systems; see sweep.go).
 	sweepDue bool
-	fence  uint64  // the fence of the current hold (WithFencing)
 }
 
 // New returns a FileLock for the lock file at path ("" means DefaultPath in
