@@ -81,7 +81,10 @@ func TestStaleRevalidationDoesNotReplaceNewHolder(t *testing.T) {
 	case <-time.After(long):
 		t.Fatal("B never judged the dead holder's lock stale")
 	}
-	a := mustNew(t, pathA)
+	// A trusts its lookups (no cache time): its client wrote the dead
+	// holder's file, and A's takeover must end while B's client still
+	// caches that file, for B to be put to the test.
+	a := mustNew(t, pathA, WithCacheTime(0))
 	if ok, err := a.TryLock(); !ok || err != nil {
 		t.Fatalf("A's takeover of the dead holder's lock = %v, %v; want true", ok, err)
 	}
