@@ -13,7 +13,7 @@ func TestSelftest(t *testing.T) {
 	dir := t.TempDir()
 	r := invoke(t, "selftest", "-n", "3", "--cycles", "40", "--kills", "4", "--races", "4", dir)
 	r.expectCode(t, 0, "selftest")
-	for _, want := range []string{"hard link yes", "rename over a file yes", "selftest PASS", "overlaps 0", "debris 0"} {
+	for _, want := range []string{"hard link yes", "rename over a file yes", "selftest PASS", "handoffs p50", "overlaps 0", "debris 0"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("the selftest's output lacks %q:\n%s", want, r.stdout)
 		}
@@ -34,6 +34,7 @@ func TestSelftestBadUsage(t *testing.T) {
 		{[]string{"selftest", "-n", "1", dir}, "2 to 64"},
 		{[]string{"selftest", "--hold", "2ms,1ms", dir}, "MIN <= MAX"},
 		{[]string{"selftest", dir, dir + "/missing"}, "no such file"},
+		{[]string{"selftest", "--cache-time", "0", dir}, "--cache-time"},
 	} {
 		r := invoke(t, tt.args...)
 		r.expectCode(t, 2, strings.Join(tt.args, " "))
