@@ -104,18 +104,3 @@ func LockFiles(dir string) ([]string, error) {
 	slices.Sort(paths)
 	return slices.Compact(paths), nil
 }
-
-// helperBase returns the lock file's base name for the name of a helper
-// file (<base>.<nonce>.token, <base>.<nonce>.tmp, <base>.break.<id>).
-func helperBase(name string) (string, bool) {
-	if i := strings.LastIndex(name, ".break."); i > 0 && classify(name[:i], name) == claimFile {
-		return name[:i], true
-	}
-	for _, suffix := range []string{".token", ".tmp"} {
-		rest, ok := strings.CutSuffix(name, suffix)
-		if i := strings.LastIndexByte(rest, '.'); ok && i > 0 && classify(rest[:i], name) != notOurs {
-			return rest[:i], true
-		}
-	}
-	return "", false
-}

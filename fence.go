@@ -25,8 +25,6 @@ import (
 // the cache time, which makes fencing across machines cost CacheTime per
 // acquisition.
 
-func fenceName(lock string) string { return lock + ".fence" }
-
 const fenceKey = "fence="
 
 // bumpFence increments the counter and remembers the new value for Fence.

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/openlock/openlock/procscan"
 )
@@ -24,39 +23,7 @@ import (
 // chain of the current lock file are kept; every other dead claim concerns an
 // incarnation that is gone for good (its holder is dead and cannot link it
 // again) and may go.
-
-// debrisKind says what a helper file beside the lock file is.
-type debrisKind int
-
-const (
-	notOurs debrisKind = iota
-	tokenFile
-	tmpFile
-	claimFile
-)
-
-// classify tells a helper file of the lock whose base name is base from the
-// name of a directory entry.
-func classify(base, name string) debrisKind {
-	rest, ok := strings.CutPrefix(name, base+".")
-	if !ok {
-		return notOurs
-	}
-	if id, ok := strings.CutPrefix(rest, "break."); ok && validNonce(id) {
-		return claimFile
-	}
-	nonce, suffix, ok := strings.Cut(rest, ".")
-	switch {
-	case !ok || !validNonce(nonce):
-		return notOurs
-	case suffix == "token":
-		return tokenFile
-	case suffix == "tmp":
-		return tmpFile
-	}
-	return notOurs
-}
-
+//
 // On a file system whose clients cache (see network.go), the chain must be
 // read as the server holds it after the claims were judged, so a sweep
 // removes no claims there: a takeover removes the dead claims it passed,

@@ -1,8 +1,6 @@
 package openlock
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,38 +22,6 @@ type token struct {
 	// remote: the directory is not known to be local, so other machines'
 	// clients may change it while ours answers from its cache (fresh.go).
 	remote bool
-}
-
-const nonceBytes = 16
-
-// The names of the helper files beside the lock file <lock>:
-//
-//	<lock>.<nonce>.token   a FileLock's token
-//	<lock>.<nonce>.tmp     a token being written, or a second link of it
-//	                       about to be renamed over a stale lock file
-//	<lock>.break.<id>      a one-shot claim on the incarnation <id>
-func tokenName(lock, nonce string) string { return lock + "." + nonce + ".token" }
-func tmpName(lock, nonce string) string   { return lock + "." + nonce + ".tmp" }
-func claimName(lock, id string) string    { return lock + ".break." + id }
-
-func newNonce() string {
-	b := make([]byte, nonceBytes)
-	rand.Read(b) // never fails (crypto/rand)
-	return hex.EncodeToString(b)
-}
-
-// validNonce accepts exactly what newNonce makes: a nonce from a file is
-// used in a file name, so nothing else may pass.
-func validNonce(s string) bool {
-	if len(s) != 2*nonceBytes {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // selfRecord is the record of this process with the given nonce.
