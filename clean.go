@@ -27,7 +27,7 @@ import (
 // removes dead claims, whose names other processes reuse.
 func (l *FileLock) Clean(dryRun bool) ([]string, error) {
 	var removed []string
-	h, err := l.lookLocked(l.abs)
+	h, err := l.lookUnlocked(l.abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -72,8 +72,7 @@ func (l *FileLock) cleanDebris(dryRun bool) ([]string, error) {
 // LockFiles returns the lock files in dir that openlock knows of: files
 // holding a complete openlock record, and the lock paths named by tokens,
 // temporary links, claims and fence files beside them (which may no longer
-// exist). It is
-// how "openlock clean DIR" finds what to clean.
+// exist). It is how "openlock clean DIR" finds what to clean.
 func LockFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -42,6 +42,36 @@ func (l *FileLock) Lock(ctx context.Context) error {
 	return l.poll(ctx, start)
 }
 
+// LockContext takes the lock like Lock, and returns a context that is
+// cancelled when the lock ends: released by Unlock or Close (its cause is
+// then context.Canceled), or lost (its cause wraps ErrLockLost): the lock
+// file was removed, or replaced by a process that judged this one dead or
+// its lease expired. Give it to the work done under the lock, for instance
+// errgroup.WithContext, so that the work stops when the lock is gone.
+//
+// ctx bounds the wait for the lock only; the returned context carries ctx's
+// values but not its deadline or cancellation.
+//
+// The check costs one stat per CheckInterval (WithCheckInterval), and on
+// local file systems a removal or replacement is noticed at once through
+// file-change notification. It tells you after the fact; it is not a fence:
+// between the loss and the notice the work may go on. Use WithFencing for
+// downstream systems that must refuse a former holder.
+func (l *FileLock) LockContext(ctx context.Context) (context.Context, error) {
+	if err := l.Lock(ctx); err != nil {
+		return nil, err
+	}
+	held, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.held { // released in between by another goroutine
+		cancel(nil)
+		return held, nil
+	}
+	l.startKeeper().attach(cancel)
+	return held, nil
+}
+
 // queue waits for the goroutines of this process ahead of us on this lock
 // path; it returns holding q.sem.
 func (l *FileLock) queue(ctx context.Context, start time.Time) error {
@@ -200,7 +230,7 @@ func (l *FileLock) failed(ctx context.Context, start time.Time, h *holder, err e
 func (l *FileLock) gaveUp(ctx context.Context, start time.Time, h *holder) error {
 	waited := time.Since(start).Round(time.Millisecond)
 	if h != nil { // name the holder as it is now, not as last judged
-		if cur, err := l.lookLocked(l.abs); err == nil {
+		if cur, err := l.lookUnlocked(l.abs); err == nil {
 			h = cur
 		}
 	}

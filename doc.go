@@ -49,7 +49,9 @@
 // hard link of the token to the lock path, which the file system grants to
 // one process only; releasing it is removing the link. A stale lock file is
 // replaced by the one process that exclusively creates the claim
-// <lock>.break.<id> for that incarnation of the file (see takeover.go).
+// <lock>.break.<id> for that incarnation of the file; the argument that this
+// is safe without any timing assumption is in the README's "How it works",
+// with the one bound on time that network file systems add (WithCacheTime).
 //
 // # Beyond the seed
 //

@@ -84,15 +84,3 @@ func (l *FileLock) sleepUnlocked(ctx context.Context, d time.Duration) error {
 	}
 	return ctx.Err()
 }
-
-// undo removes the lock file at path if it is tok's, so that a failed or
-// cancelled takeover leaves nothing behind.
-func undo(path string, tok *token) error {
-	if owned(path, tok) != nil {
-		return nil
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
-}

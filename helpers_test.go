@@ -288,7 +288,8 @@ func (c *child) wait() error {
 // pid returns the child's PID.
 func (c *child) pid() int { return c.cmd.Process.Pid }
 
-// envOf reads the role's settings.
+// envDuration and envInt read a role's or a test's settings from the
+// environment; what is unset or malformed gives 0 or def.
 func envDuration(name string) time.Duration {
 	d, _ := time.ParseDuration(os.Getenv(name))
 	return d
@@ -301,7 +302,7 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// checkNotExist fails unless err wraps fs.ErrNotExist.
+// isNotExist reports whether err wraps fs.ErrNotExist.
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
 var _ = fmt.Sprint

@@ -92,8 +92,8 @@ func (l *FileLock) look(path string) (*holder, error) {
 	return h, err
 }
 
-// lookLocked is look for callers that do not hold l.mu.
-func (l *FileLock) lookLocked(path string) (*holder, error) {
+// lookUnlocked is look for callers that do not hold l.mu.
+func (l *FileLock) lookUnlocked(path string) (*holder, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.look(path)

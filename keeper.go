@@ -108,33 +108,3 @@ func (k *keeper) attach(cancel context.CancelCauseFunc) {
 		cancel(k.lost)
 	}
 }
-
-// LockContext takes the lock like Lock, and returns a context that is
-// cancelled when the lock ends: released by Unlock or Close (its cause is
-// then context.Canceled), or lost (its cause wraps ErrLockLost): the lock
-// file was removed, or replaced by a process that judged this one dead or
-// its lease expired. Give it to the work done under the lock, for instance
-// errgroup.WithContext, so that the work stops when the lock is gone.
-//
-// ctx bounds the wait for the lock only; the returned context carries ctx's
-// values but not its deadline or cancellation.
-//
-// The check costs one stat per CheckInterval (WithCheckInterval), and on
-// local file systems a removal or replacement is noticed at once through
-// file-change notification. It tells you after the fact; it is not a fence:
-// between the loss and the notice the work may go on. Use WithFencing for
-// downstream systems that must refuse a former holder.
-func (l *FileLock) LockContext(ctx context.Context) (context.Context, error) {
-	if err := l.Lock(ctx); err != nil {
-		return nil, err
-	}
-	held, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.held { // released in between by another goroutine
-		cancel(nil)
-		return held, nil
-	}
-	l.startKeeper().attach(cancel)
-	return held, nil
-}

@@ -153,6 +153,18 @@ func owned(lock string, tok *token) error {
 	return nil
 }
 
+// undo removes the lock file at path if it is tok's, so that a failed or
+// cancelled takeover leaves nothing behind.
+func undo(path string, tok *token) error {
+	if owned(path, tok) != nil {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
 // Close releases the lock if this FileLock holds it and removes its token.
 // Methods called after Close return errors wrapping fs.ErrClosed, and so does
 // a Lock waiting in another goroutine, at once.
@@ -191,7 +203,7 @@ func (l *FileLock) closedError(op string) error {
 // file at the lock path that is not a lock file (see ErrNotLockFile) is an
 // error.
 func (l *FileLock) Locked() (bool, error) {
-	h, err := l.lookLocked(l.abs)
+	h, err := l.lookUnlocked(l.abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
@@ -227,7 +239,7 @@ func (l *FileLock) Held() bool {
 // file names no owner: an error wrapping ErrInvalidLockFile. A file that is
 // not a lock file is an error wrapping ErrNotLockFile.
 func (l *FileLock) Owner() (Owner, bool, error) {
-	h, err := l.lookLocked(l.abs)
+	h, err := l.lookUnlocked(l.abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return Owner{}, false, nil

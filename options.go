@@ -106,8 +106,9 @@ var seedDefaults = Defaults{
 	CacheTime:     DefaultCacheTime,
 }
 
-// defaults holds the package defaults: the only mutable package state besides
-// the in-process registry of lock paths.
+// defaults holds the package defaults. The package's other mutable state is
+// the in-process registry of lock paths (queue.go) and the shared
+// file-change watcher (notify.go), both reference-counted.
 var defaults = struct {
 	sync.Mutex
 	d Defaults

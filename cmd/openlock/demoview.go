@@ -47,7 +47,9 @@ type demoRow struct {
 const liveNotes = 5
 
 func newDemoView(c *cli, path string, live bool, duration time.Duration) *demoView {
-	owner, _ := openlock.New(path) // cannot fail: no options
+	// New fails only on a bad option or when a relative path cannot be made
+	// absolute; the demo's path is absolute and there are no options.
+	owner, _ := openlock.New(path)
 	return &demoView{cli: c, path: path, live: live, duration: duration, owner: owner,
 		t0: stress.Now(), stopped: make(chan struct{})}
 }
