@@ -80,6 +80,7 @@ func (l *FileLock) queue(ctx context.Context, start time.Time) error {
 	qctx, stop := context.WithCancel(ctx)
 	defer stop()
 	defer context.AfterFunc(l.closing, stop)() // Close ends the wait at once
+	l.step(StepQueued)
 	if err := l.q.sem.Acquire(qctx, 1); err != nil {
 		if cerr := l.closedError("lock"); cerr != nil {
 			return cerr

@@ -204,15 +204,25 @@ func TestClose(t *testing.T) {
 
 func TestCloseWakesWaiter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
-	holder := mustNew(t, path)
-	if err := holder.Lock(lockCtx(t)); err != nil {
-		t.Fatal(err)
-	}
-	l := mustNew(t, path)
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path}) // another process: Lock polls
+	h.expect("held")
+	waiting := make(chan struct{}, 1)
+	l := mustNew(t, path, WithRetryPeriod(time.Hour), withHook(func(step string) {
+		if step == string(StepWaiting) {
+			select {
+			case waiting <- struct{}{}:
+			default:
+			}
+		}
+	}))
 	done := make(chan error)
 	go func() { done <- l.Lock(lockCtx(t)) }()
+	select {
+	case <-waiting: // Lock is between two looks at the held lock: Close must end that pause
+	case <-time.After(long):
+		t.Fatal("Lock never waited for the holder")
+	}
 	l.Close()
-	holder.Unlock()
 	select {
 	case err := <-done:
 		if !errors.Is(err, fs.ErrClosed) {
@@ -464,9 +474,20 @@ func TestCloseWakesQueuedWaiter(t *testing.T) {
 	if err := holder.Lock(lockCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	l := mustNew(t, path) // queues in-process behind holder, which keeps the lock
+	queued := make(chan struct{}, 1)
+	// queues in-process behind holder, which keeps the lock
+	l := mustNew(t, path, withHook(func(step string) {
+		if step == string(StepQueued) {
+			queued <- struct{}{}
+		}
+	}))
 	done := make(chan error)
 	go func() { done <- l.Lock(lockCtx(t)) }()
+	select {
+	case <-queued:
+	case <-time.After(long):
+		t.Fatal("Lock never queued behind the holder")
+	}
 	l.Close()
 	select {
 	case err := <-done:

@@ -7,6 +7,9 @@ type Step string
 
 // The steps a trace function sees (WithTrace), in the order they happen.
 const (
+	// StepQueued: Lock waits behind another goroutine of this process that
+	// holds or is taking the same lock path (it does not poll the file).
+	StepQueued Step = "queued"
 	// StepObserved: a lock file was read and judged stale; a takeover
 	// starts. In Fischer mode it is repeated before each write.
 	StepObserved Step = "observed"
