@@ -147,7 +147,7 @@ func measureHandoff(r *results, work string) error {
 		}
 		for range r.plan.Rounds {
 			for _, lib := range contendedLibs {
-				res, err := bench.Handoff(bench.HandoffConfig{Lib: lib, Dir: work, Procs: procs,
+				res, err := bench.Handoff(bench.HandoffConfig{Lib: lib, Dirs: []string{work}, Procs: procs,
 					Handoffs: r.plan.Handoffs, Hold: r.hold, Timeout: r.plan.ChildTimeout})
 				if err != nil {
 					return fmt.Errorf("%s, %d processes: %w", lib, procs, err)
@@ -170,7 +170,7 @@ func measureCrash(r *results, work string) error {
 	r.crashes = make(map[string][]time.Duration)
 	for range r.plan.CrashTrials {
 		for _, lib := range contendedLibs {
-			d, err := bench.Crash(bench.CrashConfig{Lib: lib, Dir: work, Trials: 1,
+			d, err := bench.Crash(bench.CrashConfig{Lib: lib, Dirs: []string{work}, Trials: 1,
 				MinWait: r.plan.CrashMinWait, MaxWait: r.plan.CrashMaxWait, Timeout: r.plan.ChildTimeout})
 			if err != nil {
 				return fmt.Errorf("%s: %w", lib, err)
