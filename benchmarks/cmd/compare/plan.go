@@ -48,6 +48,29 @@ var plans = map[string]plan{
 	},
 }
 
+// acrossPlans are the plans for several paths to one directory (-dir a,b):
+// between clients of a network file system a handoff can take a second (a
+// client answers from its cache) and a takeover waits openlock's
+// cache_time, so there are fewer samples. Handoff runs with one process per
+// mount (every handoff crosses clients) and two (where the acquisitions
+// fall tells how fair the lock is between clients).
+var acrossPlans = map[string]plan{
+	"quick": {
+		Name:              "quick",
+		UncontendedRounds: 4, UncontendedOps: 200,
+		Procs: []int{2, 4}, Handoffs: 20, Rounds: 1,
+		CrashTrials: 3, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
+		ChildTimeout: 5 * time.Minute,
+	},
+	"full": {
+		Name:              "full",
+		UncontendedRounds: 10, UncontendedOps: 1000,
+		Procs: []int{2, 4}, Handoffs: 100, Rounds: 2,
+		CrashTrials: 20, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
+		ChildTimeout: 5 * time.Minute,
+	},
+}
+
 // tiny shrinks every count of p to the least that still runs each part of
 // it once, for CI: the figures mean nothing then.
 func (p plan) tiny() plan {
@@ -60,8 +83,12 @@ func (p plan) tiny() plan {
 	return p
 }
 
-func planNamed(name string, tiny bool) (plan, error) {
+// planNamed returns the plan of mode name, across several mounts if across.
+func planNamed(name string, tiny, across bool) (plan, error) {
 	p, ok := plans[name]
+	if across {
+		p, ok = acrossPlans[name]
+	}
 	if !ok {
 		return plan{}, fmt.Errorf("unknown -mode %q (quick or full)", name)
 	}
