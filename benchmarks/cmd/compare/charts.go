@@ -86,7 +86,7 @@ func (r *results) handoffChart() *plot.Plot {
 	if r.across() {
 		what = fmt.Sprintf("Handoff between processes on %d mounts of one volume", len(r.mounts))
 	}
-	p := logPlot(fmt.Sprintf("%s (hold uniform in [0, %v])", what, 2*r.hold),
+	p := logPlot(fmt.Sprintf("%s (hold uniform in [0, %v])", what, 2*r.plan.Hold),
 		"release → acquire (ms)", "fraction of handoffs ≤ x", false)
 	i := 0
 	for _, procs := range sortedKeys(r.handoffs) {

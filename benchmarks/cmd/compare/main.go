@@ -52,7 +52,7 @@ func main() {
 	dir := flag.String("dir", "", "directory for the lock files (default: the system's temporary directory); or several paths to one directory, comma-separated (mounts of one network volume, each its own client), to measure across them")
 	only := flag.String("only", "", "comma-separated measurements to run (default: all: "+strings.Join(measures, ",")+
 		"; across several -dir paths: "+strings.Join(acrossMeasures, ",")+")")
-	hold := flag.Duration("hold", time.Millisecond, "handoff: mean time each holder stays in the critical section (uniform in [0, 2*hold])")
+	hold := flag.Duration("hold", 0, "handoff: mean time each holder stays in the critical section (uniform in [0, 2*hold]; default 1ms, across several -dir paths 50ms)")
 	flag.Parse()
 
 	dirs := strings.FieldsFunc(*dir, func(c rune) bool { return c == ',' })
@@ -83,7 +83,10 @@ func main() {
 	}
 	defer os.RemoveAll(work[0])
 
-	r := &results{plan: p, hold: *hold, started: time.Now(), loadBefore: loadAverage()}
+	if *hold > 0 {
+		p.Hold = *hold
+	}
+	r := &results{plan: p, started: time.Now(), loadBefore: loadAverage()}
 	if across {
 		r.mounts = dirs
 	}
@@ -124,7 +127,7 @@ func main() {
 func (r *results) caption() string {
 	s := fmt.Sprintf("compare -mode %s, %s, %s/%s, %d CPUs, %s; handoff hold uniform in [0, %v]; load average %s before, %s after",
 		r.plan.Name, r.started.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH,
-		runtime.NumCPU(), runtime.Version(), 2*r.hold, r.loadBefore, r.loadAfter)
+		runtime.NumCPU(), runtime.Version(), 2*r.plan.Hold, r.loadBefore, r.loadAfter)
 	if r.across() {
 		var m []string
 		for i, d := range r.mounts {

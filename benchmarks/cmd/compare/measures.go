@@ -13,7 +13,6 @@ import (
 // results gathers the samples of every measurement that ran.
 type results struct {
 	plan    plan
-	hold    time.Duration
 	started time.Time
 
 	loadBefore, loadAfter string // the machine's load average
@@ -153,7 +152,7 @@ func measureHandoff(r *results, work []string) error {
 		for range r.plan.Rounds {
 			for _, lib := range contendedLibs {
 				res, err := bench.Handoff(bench.HandoffConfig{Lib: lib, Dirs: work, Procs: procs,
-					Handoffs: r.plan.Handoffs, Hold: r.hold, Timeout: r.plan.ChildTimeout})
+					Handoffs: r.plan.Handoffs, Hold: r.plan.Hold, Timeout: r.plan.ChildTimeout})
 				if err != nil {
 					return fmt.Errorf("%s, %d processes: %w", lib, procs, err)
 				}
