@@ -35,8 +35,8 @@ type results struct {
 // handoffRuns pools the runs of one library at one number of processes.
 type handoffRuns struct {
 	latencies []time.Duration
-	crossed   []bool // for each latency: between processes on different mounts
-	acquired  []int  // per process (the same mount in every run)
+	crossed   []bool  // for each latency: between processes on different mounts
+	acquired  [][]int // per run, per process (process i on mount i mod the number of mounts)
 	handoffs  int
 	elapsed   time.Duration
 }
@@ -159,7 +159,7 @@ func measureHandoff(r *results, work []string) error {
 				h := r.handoffs[procs][lib]
 				h.latencies = append(h.latencies, res.Latencies...)
 				h.crossed = append(h.crossed, res.Crossed...)
-				h.acquired = addCounts(h.acquired, res.Acquired)
+				h.acquired = append(h.acquired, res.Acquired)
 				h.handoffs += r.plan.Handoffs
 				h.elapsed += res.Elapsed
 			}
@@ -168,17 +168,6 @@ func measureHandoff(r *results, work []string) error {
 			median(r.handoffs[procs][bench.Openlock].latencies), median(r.handoffs[procs][bench.Flock].latencies))
 	}
 	return nil
-}
-
-// addCounts adds b to a, element by element, growing a as needed.
-func addCounts(a, b []int) []int {
-	for i, n := range b {
-		if i == len(a) {
-			a = append(a, 0)
-		}
-		a[i] += n
-	}
-	return a
 }
 
 // measureCrash kills holders, trial by trial, openlock and flock taking

@@ -155,8 +155,8 @@ func (r *results) fairnessRows() []row {
 		}
 		o, f := r.handoffs[procs][bench.Openlock], r.handoffs[procs][bench.Flock]
 		rows = append(rows, row{
-			figure: fmt.Sprintf("fairness between clients, %d processes on %d mounts: acquisitions per mount (%s), fewest–most per process; handoffs that crossed mounts, their p50 (%d acquisitions)",
-				procs, len(r.mounts), r.mountNames(), o.handoffs),
+			figure: fmt.Sprintf("fairness between clients, %d processes on %d mounts: acquisitions per mount (%s) in each run, fewest–most per process in a run; handoffs that crossed mounts, their p50 (%d runs of %d acquisitions)",
+				procs, len(r.mounts), r.mountNames(), len(o.acquired), r.plan.Handoffs),
 			openlock: r.fairnessCell(o), flock: r.fairnessCell(f), ratio: none,
 		})
 	}
@@ -172,13 +172,19 @@ func (r *results) mountNames() string {
 }
 
 func (r *results) fairnessCell(h *handoffRuns) string {
-	perMount := make([]int, len(r.mounts))
-	for i, n := range h.acquired {
-		perMount[i%len(r.mounts)] += n // process i used mount i mod the number of mounts
-	}
-	var pm []string
-	for i, n := range perMount {
-		pm = append(pm, fmt.Sprintf("%s %d", mountName(i), n))
+	var runs []string
+	fewest, most := r.plan.Handoffs, 0
+	for _, acquired := range h.acquired {
+		perMount := make([]string, len(r.mounts))
+		for m := range r.mounts {
+			n := 0
+			for i := m; i < len(acquired); i += len(r.mounts) { // process i used mount i mod the number of mounts
+				n += acquired[i]
+			}
+			perMount[m] = fmt.Sprint(n)
+		}
+		runs = append(runs, strings.Join(perMount, " · "))
+		fewest, most = min(fewest, slices.Min(acquired)), max(most, slices.Max(acquired))
 	}
 	var cross []time.Duration
 	for i, c := range h.crossed {
@@ -186,8 +192,7 @@ func (r *results) fairnessCell(h *handoffRuns) string {
 			cross = append(cross, h.latencies[i])
 		}
 	}
-	s := fmt.Sprintf("%s; %d–%d; %d of %d crossed", strings.Join(pm, " · "),
-		slices.Min(h.acquired), slices.Max(h.acquired), len(cross), len(h.crossed))
+	s := fmt.Sprintf("%s; %d–%d; %d of %d crossed", strings.Join(runs, ", "), fewest, most, len(cross), len(h.crossed))
 	if len(cross) > 0 {
 		s += ", p50 " + dur(median(cross))
 	}
