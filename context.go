@@ -8,8 +8,6 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"time"
-
-	"github.com/openlock/openlock/internal/fsx"
 )
 
 // Lock takes the lock, waiting while a live process holds it.
@@ -162,7 +160,7 @@ func (l *FileLock) tryLink() (bool, error) {
 	if l.closed || l.tok == nil {
 		return false, errFullLook
 	}
-	switch err := fsx.Link(l.tok.path, l.abs); {
+	switch err := l.link(l.abs); {
 	case err == nil:
 		return l.acquired("link, woken by a release")
 	case errors.Is(err, fs.ErrExist):

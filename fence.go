@@ -1,6 +1,7 @@
 package openlock
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,6 +18,12 @@ import (
 // it torn and a crash never resets it. The file holds the last acquirer's
 // record with a "fence=N" line, so its temporary file is swept like any other
 // debris of a dead process.
+//
+// On a network file system this client may still read the fence file as it
+// was before the last holder, on another client, replaced it (see
+// network.go): the counter would repeat. So there the holder first waits out
+// the cache time, which makes fencing across machines cost CacheTime per
+// acquisition.
 
 func fenceName(lock string) string { return lock + ".fence" }
 
@@ -25,6 +32,9 @@ const fenceKey = "fence="
 // bumpFence increments the counter and remembers the new value for Fence.
 // l.mu must be held, and the lock with it.
 func (l *FileLock) bumpFence() error {
+	if err := l.outwaitCache(context.Background()); err != nil {
+		return err
+	}
 	n, err := readFence(fenceName(l.abs))
 	if err != nil {
 		return err

@@ -44,6 +44,9 @@ type FileLock struct {
 	closed bool
 	keeper *keeper // refreshes the lease, watches for loss; while held
 	fence  uint64  // the fence of the current hold (WithFencing)
+	// sweepDue: the debris beside a new token is swept at the next
+	// acquisition (network file systems; see sweep.go).
+	sweepDue bool
 }
 
 // New returns a FileLock for the lock file at path ("" means DefaultPath in
@@ -255,7 +258,7 @@ func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
 		if err != nil {
 			return false, nil, err
 		}
-		linkErr := fsx.Link(t.path, l.abs)
+		linkErr := l.link(l.abs)
 		if linkErr == nil {
 			held, err := l.acquired("link")
 			return held, nil, err
@@ -298,13 +301,18 @@ func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
 // is given back and the error returned. l.mu must be held.
 func (l *FileLock) acquired(how string) (bool, error) {
 	if l.cfg.Fencing {
+		tok := l.tok // Close may drop l.tok while bumpFence waits; undo needs it
 		if err := l.bumpFence(); err != nil {
-			return false, errors.Join(fmt.Errorf("updating the fence: %w", err), undo(l.abs, l.tok))
+			return false, errors.Join(fmt.Errorf("updating the fence: %w", err), undo(l.abs, tok))
 		}
 	}
 	l.held = true
 	if l.cfg.Lease > 0 {
 		l.startKeeper()
+	}
+	if l.sweepDue {
+		l.sweepDue = false
+		l.sweep()
 	}
 	l.debug("acquired", "how", how)
 	l.step(StepAcquired)

@@ -81,7 +81,10 @@ func TestStaleRevalidationDoesNotReplaceNewHolder(t *testing.T) {
 	case <-time.After(long):
 		t.Fatal("B never judged the dead holder's lock stale")
 	}
-	a := mustNew(t, pathA)
+	// A trusts its lookups (no cache time): its client wrote the dead
+	// holder's file, and A's takeover must end while B's client still
+	// caches that file, for B to be put to the test.
+	a := mustNew(t, pathA, WithCacheTime(0))
 	if ok, err := a.TryLock(); !ok || err != nil {
 		t.Fatalf("A's takeover of the dead holder's lock = %v, %v; want true", ok, err)
 	}
@@ -200,5 +203,34 @@ func TestTakeoverSeesChangeDuringCacheWait(t *testing.T) {
 				t.Errorf("%s holds pid %d; the live record was replaced", kept, r.PID)
 			}
 		})
+	}
+}
+
+// Fencing across two clients: each holder's fence is higher than the one
+// before, though the other client last read the fence file while it was
+// lower (its cache would give the old value back).
+func TestFenceAcrossClients(t *testing.T) {
+	pathA, pathB := twoClients(t)
+	a, b := mustNew(t, pathA, WithFencing(true)), mustNew(t, pathB, WithFencing(true))
+	var last uint64
+	for i := range 4 {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		if err := l.Lock(lockCtx(t)); err != nil {
+			t.Fatalf("round %d: Lock: %v", i, err)
+		}
+		f, err := l.Fence()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f <= last {
+			t.Errorf("round %d: fence %d after %d; fences must increase", i, f, last)
+		}
+		last = f
+		if err := l.Unlock(); err != nil {
+			t.Fatalf("round %d: Unlock: %v", i, err)
+		}
 	}
 }

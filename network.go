@@ -45,9 +45,17 @@ import (
 //     so that no client reads a live holder's lock file as empty, and so
 //     stale, because the content was still on its way.
 //   - A sweep removes a dead process's token or temporary link at once: such
-//     a name only ever held that process's files. It removes a dead claim,
-//     whose name other claimers reuse, only after a takeover's wait, from
-//     what it judged before the wait and confirms after it.
+//     a name only ever held that process's files. A dead claim, whose name
+//     other claimers reuse, is removed only by the takeover that passed it
+//     (and re-read it after its wait), or by Clean, which waits out the
+//     cache between judging and removing. A sweep lists the directory only
+//     while its FileLock holds the lock, when the lock path cannot change:
+//     a GlusterFS 10.3 server whose listing raced a rename of a name kept
+//     naming the replaced file there, for minutes, to every client that
+//     listed or looked it up (see sweep.go).
+//   - A link of our token is checked to have made our token's file: a
+//     GlusterFS client was seen to send the server a stale name of the
+//     token's file (another of its links) as the source (see token.go).
 //   - A lease's age is read from attributes asked of the server
 //     (fsx.FreshChangeTime), not from the attribute cache; LeaseMargin
 //     must cover what the server's own cache adds (1 s for GlusterFS).

@@ -92,8 +92,8 @@ type Defaults struct {
 
 // DefaultCacheTime is the default CacheTime: it covers a GlusterFS mount
 // with default settings (1 s of kernel entry and attribute cache, and 1 s
-// of the client's md-cache), and NFS mounted with lookupcache=positive
-// and actimeo=1 or less.
+// of the client's md-cache), with a second to spare, and NFS mounted with
+// lookupcache=positive and actimeo=2 or less.
 const DefaultCacheTime = 3 * time.Second
 
 var seedDefaults = Defaults{
@@ -310,9 +310,10 @@ func WithLeaseMargin(d time.Duration) Option {
 // tmpfs and the like, whose kernel cache is the truth): on NFS, SMB and
 // FUSE mounts, a takeover of a stale lock waits this long after it claimed
 // the lock, so that the file it checks before replacing it is the server's
-// and not a cached memory of it. Set it to at least the sum of the mount's
-// entry and attribute cache times and the client's own cache (GlusterFS:
-// entry-timeout + attribute-timeout + performance.md-cache-timeout; NFS:
+// and not a cached memory of it. Set it to at least the longer of the
+// mount's entry and attribute cache times plus the client's own cache
+// (GlusterFS: entry-timeout or attribute-timeout, plus
+// performance.md-cache-timeout; NFS:
 // acdirmax with the default lookupcache=all, or actimeo with
 // lookupcache=positive). 0 trusts every lookup, which is right only for a
 // file system whose clients never cache names (NFS with lookupcache=none
@@ -346,7 +347,9 @@ func WithCheckInterval(d time.Duration) Option {
 // remembers the highest value it has seen can refuse work from a holder
 // whose lock was taken over (a lease expired, a live holder judged dead by
 // an operator's hand): its value is lower. It costs a file write per
-// acquisition.
+// acquisition, and on a network file system a wait of CacheTime too (see
+// WithCacheTime): a client may otherwise read the counter as it was before
+// a holder on another machine raised it.
 func WithFencing(on bool) Option {
 	return Option{func(c *config) error {
 		c.Fencing = on

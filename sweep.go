@@ -58,27 +58,27 @@ func classify(base, name string) debrisKind {
 }
 
 // On a file system whose clients cache (see network.go), the chain must be
-// read as the server holds it after the claims were judged, so claims are
-// swept only once the cache time has passed since their judgement: by a
-// takeover, which waits that long anyway, and by Clean. A token's or
-// temporary link's name only ever holds its owner's files, so a dead one
-// goes at once, even on a stale read.
+// read as the server holds it after the claims were judged, so a sweep
+// removes no claims there: a takeover removes the dead claims it passed,
+// which it re-read after waiting out the cache, and Clean waits it out
+// between judging and removing. A token's or temporary link's name only
+// ever holds its owner's files, so a dead one goes at once, even on a stale
+// read. And there a sweep runs only while its FileLock holds the lock: a
+// GlusterFS 10.3 server whose listing of a directory raced a rename or an
+// unlink of a name in it was seen to answer with the old file for that name
+// for minutes, in listings and, through the client's cache, in lookups.
+// While a live holder holds the lock, the lock path does not change, so
+// our listings never race a change of it.
 
 // sweep removes the debris of dead processes beside the lock file: all of
 // it on a local file system, all but the claims elsewhere. It is best
 // effort: errors are logged, not returned. l.mu must be held.
 func (l *FileLock) sweep() {
 	dead, err := judgeDebris(l)
+	var n []string
 	if err == nil {
-		l.removeDebris(dead, l.cacheTime() == 0)
+		n, err = sweepDebris(l, dead, false, l.cacheTime() == 0)
 	}
-}
-
-// removeDebris removes the files judgeDebris found, the claims among them
-// only if claims is true (see above), and logs what it did. l.mu must be
-// held.
-func (l *FileLock) removeDebris(dead []*holder, claims bool) {
-	n, err := sweepDebris(l, dead, false, claims)
 	if err != nil {
 		l.debug("sweep failed", "err", err)
 	} else if len(n) > 0 {

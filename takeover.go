@@ -7,8 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"time"
-
-	"github.com/openlock/openlock/internal/fsx"
 )
 
 // Taking over a stale lock, by one-shot claims.
@@ -59,21 +57,17 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
 		}
 		return false, err
 	}
-	// Where the cache must be waited out, the debris is judged now, so that
-	// the wait serves the sweep's claims too (see sweep.go).
-	var debris []*holder
-	if l.cacheTime() > 0 {
-		debris, _ = judgeDebris(l)
-	}
 	won, err := l.replaceClaimed(ctx, h, passed)
 	if rerr := os.Remove(claim); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
 		l.debug("cannot remove our claim", "claim", claim, "err", rerr)
 	}
-	switch {
-	case !won:
-	case debris != nil:
-		l.removeDebris(debris, true)
-	default:
+	if won {
+		// The dead claims passed were links in the chain of the file just
+		// replaced, which is gone for good: debris now, checked unchanged
+		// after the wait (replaceClaimed). Then the rest.
+		for _, c := range passed {
+			os.Remove(c.path)
+		}
 		l.sweep()
 	}
 	return won, err
@@ -103,7 +97,9 @@ func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, passed []*hold
 		}
 	}
 	l.step(StepValidated)
-	if err := l.replace(); err != nil {
+	if err := l.replace(); errors.Is(err, errForeignLink) {
+		return false, nil // look again
+	} else if err != nil {
 		return false, err
 	}
 	l.stepWindow(StepReplaced, time.Since(h.at))
@@ -124,7 +120,7 @@ func (l *FileLock) claim(h *holder) (string, []*holder, *holder, error) {
 		}
 		seen[id] = true
 		p := claimName(l.abs, id)
-		linkErr := fsx.Link(l.tok.path, p)
+		linkErr := l.link(p)
 		if linkErr == nil {
 			l.debug("claimed", "claim", p)
 			return p, passed, nil, nil
@@ -160,7 +156,9 @@ func (l *FileLock) claim(h *holder) (string, []*holder, *holder, error) {
 func (l *FileLock) replace() error {
 	tmp := tmpName(l.abs, l.tok.nonce)
 	os.Remove(tmp) // left by an earlier failed replace of ours, if any
-	if err := os.Link(l.tok.path, tmp); err != nil {
+	if err := l.link(tmp); errors.Is(err, errForeignLink) {
+		return err
+	} else if err != nil {
 		if err := l.linkFailed(err); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/internal/fsx"
 )
 
 // A token is this FileLock's own file beside the lock file, holding its
@@ -119,7 +120,11 @@ func (l *FileLock) token() (*token, error) {
 	}
 	l.tok = t
 	l.debug("token created", "token", t.path)
-	l.sweep()
+	if t.remote {
+		l.sweepDue = true // once we hold the lock (see sweep.go)
+	} else {
+		l.sweep()
+	}
 	return t, nil
 }
 
@@ -146,6 +151,42 @@ func dirError(dir string, err error) error {
 		return fmt.Errorf("lock directory %s is on a read-only file system (%w): lock a path on a writable file system", dir, cause)
 	}
 	return fmt.Errorf("creating a file in the lock directory %s: %w", dir, err)
+}
+
+// errForeignLink: a link of our token made, on a network file system, a name
+// that is not our token's file, or failed as if our token were missing
+// while it is there (see link). It satisfies errors.Is(err, fs.ErrExist),
+// so that callers look at the name again.
+var errForeignLink = fmt.Errorf("%w: the file system linked another file than our token (a stale name in a network client's cache)", fs.ErrExist)
+
+// link makes name a hard link of our token. l.mu must be held.
+//
+// On a network file system the result is checked. A GlusterFS client that
+// keeps a stale name for our token's file (another of its hard links, such
+// as the lock path it held before) was seen to send that name to the server
+// as the link's source: the server then links whatever it holds under that
+// name, or fails with ENOENT. A name that is not our token's file is
+// removed again (we created it, so it is ours to remove), and either case
+// is errForeignLink: look again.
+func (l *FileLock) link(name string) error {
+	err := fsx.Link(l.tok.path, name)
+	if !l.tok.remote {
+		return err
+	}
+	switch {
+	case err == nil:
+		if fi, serr := os.Lstat(name); serr == nil && os.SameFile(fi, l.tok.fi) {
+			return nil
+		}
+		os.Remove(name)
+		l.debug("a link of our token made another file; removed", "name", name)
+		return errForeignLink
+	case errors.Is(err, fs.ErrNotExist):
+		if _, serr := os.Lstat(l.tok.path); serr == nil {
+			return errForeignLink
+		}
+	}
+	return err
 }
 
 // writeNew creates path, which must not exist, with the given content and

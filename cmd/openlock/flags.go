@@ -48,7 +48,8 @@ func dash(name string) string {
 }
 
 // parse reads flags from args wherever they are, and the command's
-// arguments (cmd.params). A command with a rest (run) gets whatever follows
+// arguments (cmd.params; a last one that ends in "..." takes any number of
+// arguments, selftest's DIRs). A command with a rest (run) gets whatever follows
 // its arguments, or "--", in rest. When help was asked for, a flag is wrong,
 // or an argument is missing or unexpected, parse writes help or the error
 // and returns false with the exit status.
@@ -71,7 +72,7 @@ func (f *flagSet) parse(c *cli, args []string) (pos, rest []string, code int, ok
 		if len(left) == 0 {
 			break
 		}
-		if len(pos) == len(cmd.params) {
+		if len(pos) >= len(cmd.params) && !cmd.variadic() {
 			rest = left
 			break
 		}
@@ -92,6 +93,11 @@ func (f *flagSet) parse(c *cli, args []string) (pos, rest []string, code int, ok
 		return nil, nil, exitError, false
 	}
 	return pos, rest, exitOK, true
+}
+
+// variadic reports whether the command's last argument may be repeated.
+func (cmd *command) variadic() bool {
+	return len(cmd.params) > 0 && strings.HasSuffix(strings.TrimSuffix(cmd.params[len(cmd.params)-1], "]"), "...")
 }
 
 // printHelp writes the command's help: usage, description, flags and

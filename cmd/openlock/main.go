@@ -7,7 +7,7 @@
 //	openlock status [--json] LOCKFILE                    who holds the lock, since when, alive?
 //	openlock clean [--dry-run] DIR|LOCKFILE              remove what dead processes left
 //	openlock demo                                        watch processes contend, and one die
-//	openlock selftest [flags] DIR                        torture the lock on a file system
+//	openlock selftest [flags] DIR [DIR...]               torture the lock on a file system
 //	openlock version
 //
 // "openlock help COMMAND" or "openlock COMMAND --help" explains a command,
@@ -34,7 +34,7 @@ const (
 type command struct {
 	name     string
 	synopsis string   // the arguments, after "openlock NAME"
-	params   []string // the arguments it takes ("[NAME]": optional)
+	params   []string // the arguments it takes ("[NAME]": optional; "[NAME...]": any number more)
 	rest     bool     // it takes more after them: run's command
 	summary  string   // one line, for the command list
 	help     string   // what it does, before the flags

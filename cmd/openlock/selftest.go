@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,8 +19,8 @@ import (
 
 var selftestCommand = &command{
 	name:     "selftest",
-	synopsis: "[flags] DIR",
-	params:   []string{"DIR"},
+	synopsis: "[flags] DIR [DIR...]",
+	params:   []string{"DIR", "[DIR...]"},
 	summary:  "torture the lock on a file system: kills, races, checks",
 	help: `
 Selftest proves the lock on the file system of DIR (a local disk, tmpfs, an
@@ -43,20 +44,49 @@ Then it runs rounds of two phases:
 Every acquisition and release is reported on one clock all processes share;
 inside, each process creates a marker file exclusively and checks that no
 live process is inside. The verdict line gives cycles, kills, recoveries and
-their times (a kill to the next acquisition, p50 and max), overlaps (two
-processes holding the lock at once, found either way) and debris (files left
-once one more lock has swept what killed processes left). It passes when
+their times (a kill to the next acquisition, p50 and max), takeovers,
+handoffs (a release to the next acquisition by a process that was waiting:
+the max is the longest wait on a free lock), overlaps (two processes holding
+the lock at once, found either way) and debris (files left once one more
+lock has swept and cleaned what killed processes left). It passes when
 overlaps and debris are 0 and every killed holder's lock was recovered.
+
+On a network file system (NFS, SMB, FUSE), the lock waits --cache-time
+before it replaces a stale lock, for the clients' caches to expire (the
+library's WithCacheTime): give the mounts' own cache time, if longer than
+the default. A handoff between mounts takes up to the client's cache time.
 
 --soak DURATION repeats rounds for that long with 8 processes (unless -n is
 given), printing about ten progress lines on the way.
 
-Exit status: 0 passed, 1 failed, 2 error (bad arguments, DIR not writable),
-3 the file system has no hard links.`,
+Several DIRs are paths to one directory, each through a mount of its own:
+two mounts of one network volume, say. The processes take them in turn
+(process i uses path i modulo their number; overlaps and errors name each
+process's path), so that every acquisition, release and takeover made
+through one mount must be seen through the others. All reach the marker
+file through the first path, whose view of it is coherent. The verdict
+says "across N paths". Before anything runs, selftest checks that the
+paths are one directory (a file created through the first must appear
+through each other within 30 s) and exits 2 if not.
+
+To check a cluster of machines that share a volume, mount the volume twice
+on one of them, each mount made the way the hosts mount it (same type,
+options, cache and attribute timeouts), and pass both mount points: each
+mount is a client with caches of its own, as each host is. (Two NFS mounts
+of one export share one cache unless mounted with nosharecache.) What it
+cannot check: all processes run on this machine, under one clock and one
+process table, so a killed holder is always seen dead here, whereas a
+holder on another host is respected until it releases the lock or its
+lease (WithLease) runs out, and leases depend on the hosts' clocks. The
+library's tests cover those, not a mount.
+
+Exit status: 0 passed, 1 failed, 2 error (bad arguments, DIR not writable,
+the DIRs not one directory), 3 the file system has no hard links.`,
 	examples: `  openlock selftest /tmp
   openlock selftest /mnt/nfs/shared            # a network file system
   openlock selftest -n 8 --cycles 500 --kills 40 /dev/shm
-  openlock selftest --soak 10m /mnt/nfs/shared # minutes, 8 processes`,
+  openlock selftest --soak 10m /mnt/nfs/shared # minutes, 8 processes
+  openlock selftest /mnt/vol-a /mnt/vol-b      # two mounts of one volume`,
 	main: selftestMain,
 }
 
@@ -75,14 +105,16 @@ func selftestMain(c *cli, f *flagSet, args []string) int {
 	f.Var(&cfg.Hold, "hold", "how long a process stays inside: a `DURATION`, or MIN,MAX to draw from")
 	f.Var(&cfg.Pause, "pause", "churn: how long a process pauses between turns: a `DURATION`, or MIN,MAX")
 	f.DurationVar(&cfg.RetryPeriod, "retry-period", 10*time.Millisecond, "the processes' retry period: the longest pause between two looks at a busy lock")
+	f.DurationVar(&cfg.CacheTime, "cache-time", openlock.DefaultCacheTime,
+		"on a network file system: how long a client may answer from its caches (see the library's WithCacheTime); set it to what the mounts cache")
 	f.DurationVar(&cfg.Duration, "soak", 0, "repeat rounds for `DURATION` (minutes, say) with 8 processes unless -n is given")
 	f.DurationVar(&cfg.Patience, "patience", time.Minute, "fail when no process makes progress for this long")
 	pos, _, code, ok := f.parse(c, args)
 	switch {
 	case !ok:
 		return code
-	case cfg.Cycles < 1 || cfg.Kills < 0 || cfg.Races < 0 || cfg.RetryPeriod <= 0 || cfg.Duration < 0 || cfg.Patience <= 0:
-		c.errorf("selftest: --cycles must be at least 1; --kills, --races and --soak not negative; --retry-period and --patience positive")
+	case cfg.Cycles < 1 || cfg.Kills < 0 || cfg.Races < 0 || cfg.RetryPeriod <= 0 || cfg.Duration < 0 || cfg.Patience <= 0 || cfg.CacheTime <= 0:
+		c.errorf("selftest: --cycles must be at least 1; --kills, --races and --soak not negative; --retry-period, --patience and --cache-time positive")
 		return exitError
 	}
 	if cfg.Duration > 0 && !f.isSet("n") {
@@ -92,8 +124,8 @@ func selftestMain(c *cli, f *flagSet, args []string) int {
 		c.errorf("selftest: -n %d: want 2 to 64 processes", cfg.Procs)
 		return exitError
 	}
-	t := &selftest{cli: c, cfg: cfg}
-	return t.run(pos[0])
+	t := &selftest{cli: c, cfg: cfg, dirs: pos}
+	return t.run()
 }
 
 // isSet reports whether the flag (or its alias) was given.
@@ -110,62 +142,64 @@ func (f *flagSet) isSet(name string) bool {
 // A selftest is one run of "openlock selftest".
 type selftest struct {
 	*cli
-	cfg stress.TortureConfig
-	fs  fsprobe.Result
+	cfg  stress.TortureConfig
+	dirs []string         // the paths to the directory under test
+	fs   []fsprobe.Result // what the probe found through each path
 }
 
-func (t *selftest) run(dir string) int {
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		if err == nil {
-			err = errors.New("not a directory")
-		}
-		t.errorf("selftest: %s: %v", dir, err)
-		return exitError
-	}
-	work, err := os.MkdirTemp(dir, "openlock-selftest-")
+// sameDirWait bounds how long a file created through the first of several
+// paths may take to appear through the others. A network file system's
+// client may answer from its cache for a while (GlusterFS's for 1 s by
+// default, or its mount's entry timeout), but a path that shows nothing for
+// this long does not lead to the directory.
+const sameDirWait = 30 * time.Second
+
+func (t *selftest) run() int {
+	work, err := t.workDir()
 	if err != nil {
-		t.errorf("selftest: cannot work in %s: %v", dir, err)
+		t.errorf("selftest: %v", err)
 		return exitError
 	}
-	if t.fs, err = fsprobe.Probe(work); err != nil {
+	// The work directory, and the lock in it, through each path.
+	works, locks := make([]string, len(t.dirs)), make([]string, len(t.dirs))
+	for k, dir := range t.dirs {
+		works[k] = filepath.Join(dir, filepath.Base(work))
+		locks[k] = filepath.Join(works[k], "selftest.lock")
+	}
+	if err := t.probe(works); err != nil {
 		os.Remove(work)
 		t.errorf("selftest: %v", err)
 		return exitError
 	}
-	fmt.Fprintf(t.stdout, "file system of %s: %s\n  %s\n", dir, t.fs.Where(), t.fs.Summary())
-	lock := filepath.Join(work, "selftest.lock")
-	if t.fs.Link != nil {
-		return t.noHardLinks(work, lock)
-	}
-	start := time.Now()
-	t.cfg.Lock = lock
-	if t.cfg.Duration > 0 {
-		// About ten progress lines, each 5 s to a minute apart.
-		every := min(max(t.cfg.Duration/10, 5*time.Second), time.Minute)
-		last := start
-		t.cfg.Progress = func(round int, r stress.Report) {
-			if time.Since(last) >= every {
-				last = time.Now()
-				fmt.Fprintf(t.stdout, "  %v: round %d, %s\n", time.Since(start).Round(time.Second), round, figures(r))
-			}
+	for k, fs := range t.fs {
+		if fs.Link != nil {
+			return t.noHardLinks(works[k], locks[k], fs)
 		}
 	}
+	start := time.Now()
+	t.cfg.Lock, t.cfg.Aliases = locks[0], locks[1:]
+	t.cfg.Progress = t.progress(start)
 	var trace bytes.Buffer
 	t.cfg.Trace = &trace
 	r, runErr := stress.Torture(t.cfg)
-	left, after, leftErr := stress.Leftovers(lock, t.cfg.Patience)
+	left, after, leftErr := stress.Leftovers(locks[0], t.cfg.Patience, openlock.WithCacheTime(t.cfg.CacheTime))
 	took := time.Since(start).Round(100 * time.Millisecond)
 	pass := runErr == nil && leftErr == nil && len(r.Overlaps) == 0 && len(after) == 0 && r.Unrecovered == 0
 	verdict := "PASS"
 	if !pass {
 		verdict = "FAIL"
 	}
-	swept := ""
+	notes := ""
 	if n := len(left) - len(after); n > 0 {
-		swept = fmt.Sprintf(" (%d left by killed processes, swept by the next lock)", n)
+		notes = fmt.Sprintf(" (%d left by killed processes, swept by the next lock)", n)
+	}
+	errs := append(flatten(runErr), flatten(leftErr)...)
+	if len(errs) > 0 {
+		// The verdict line alone (CI's summary) must say why it failed.
+		notes += fmt.Sprintf(", errors %d", len(errs))
 	}
 	fmt.Fprintf(t.stdout, "selftest %s on %s (%s): %d processes, %s, debris %d%s, %v\n",
-		verdict, dir, t.fs.Type, t.cfg.Procs, figures(r), len(after), swept, took)
+		verdict, strings.Join(t.dirs, " "), t.types(), t.cfg.Procs, figures(r), len(after), notes, took)
 	for _, o := range r.Overlaps {
 		fmt.Fprintf(t.stdout, "  overlap: %s\n", o)
 	}
@@ -175,10 +209,8 @@ func (t *selftest) run(dir string) int {
 	if r.Unrecovered > 0 {
 		fmt.Fprintf(t.stdout, "  %d killed holders' locks were never taken again\n", r.Unrecovered)
 	}
-	for _, err := range []error{runErr, leftErr} {
-		if err != nil {
-			fmt.Fprintf(t.stdout, "  error: %v\n", err)
-		}
+	for _, err := range errs {
+		fmt.Fprintf(t.stdout, "  error: %v\n", err)
 	}
 	if !pass {
 		fmt.Fprintf(t.stdout, "  the files are kept for inspection in %s\n", work)
@@ -193,17 +225,112 @@ func (t *selftest) run(dir string) int {
 	return exitOK
 }
 
+// workDir checks the DIRs, that several are one directory, and makes the
+// directory to work in inside the first.
+func (t *selftest) workDir() (string, error) {
+	for _, dir := range t.dirs {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			if err == nil {
+				err = errors.New("not a directory")
+			}
+			return "", fmt.Errorf("%s: %v", dir, err)
+		}
+	}
+	if len(t.dirs) > 1 {
+		if err := fsprobe.SameDir(t.dirs, sameDirWait); err != nil {
+			return "", err
+		}
+	}
+	work, err := os.MkdirTemp(t.dirs[0], "openlock-selftest-")
+	if err != nil {
+		return "", fmt.Errorf("cannot work in %s: %v", t.dirs[0], err)
+	}
+	return work, nil
+}
+
+// probe finds out what the file system does through each path (works[k] is
+// the work directory through t.dirs[k]), and reports it.
+func (t *selftest) probe(works []string) error {
+	for k, work := range works {
+		fs, err := fsprobe.Probe(work)
+		if err != nil {
+			return err
+		}
+		t.fs = append(t.fs, fs)
+		fmt.Fprintf(t.stdout, "file system of %s: %s\n  %s\n", t.dirs[k], fs.Where(), fs.Summary())
+	}
+	if len(works) > 1 {
+		// The numbers that name the paths in overlaps and errors.
+		var paths []string
+		for k, dir := range t.dirs {
+			paths = append(paths, fmt.Sprintf("path %d: %s", k+1, dir))
+		}
+		fmt.Fprintf(t.stdout, "the %d paths lead to one directory; the processes take them in turn (%s)\n", len(works), strings.Join(paths, ", "))
+	}
+	return nil
+}
+
+// types names the file system types for the verdict, and the number of
+// paths when there are several: "ext4", "fuse.glusterfs, across 2 paths".
+func (t *selftest) types() string {
+	var types []string
+	for _, fs := range t.fs {
+		if !slices.Contains(types, fs.Type) {
+			types = append(types, fs.Type)
+		}
+	}
+	if len(t.dirs) > 1 {
+		types = append(types, fmt.Sprintf("across %d paths", len(t.dirs)))
+	}
+	return strings.Join(types, ", ")
+}
+
+// progress returns the progress function of a soak (nil otherwise): about
+// ten progress lines, each 5 s to a minute apart.
+func (t *selftest) progress(start time.Time) func(int, stress.Report) {
+	if t.cfg.Duration <= 0 {
+		return nil
+	}
+	every := min(max(t.cfg.Duration/10, 5*time.Second), time.Minute)
+	last := start
+	return func(round int, r stress.Report) {
+		if time.Since(last) >= every {
+			last = time.Now()
+			fmt.Fprintf(t.stdout, "  %v: round %d, %s\n", time.Since(start).Round(time.Second), round, figures(r))
+		}
+	}
+}
+
+// flatten lists the errors that err joins (one per failed worker, say), or
+// err itself.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var errs []error
+	for _, e := range joined.Unwrap() {
+		errs = append(errs, flatten(e)...)
+	}
+	return errs
+}
+
 // figures formats the measures of a report for the verdict line.
 func figures(r stress.Report) string {
-	return fmt.Sprintf("%d cycles, %d kills (%d holding the lock, %d in Lock), %d recoveries (p50 %v, max %v), %d takeovers (p50 %v), overlaps %d",
+	return fmt.Sprintf("%d cycles, %d kills (%d holding the lock, %d in Lock), %d recoveries (p50 %v, max %v), "+
+		"%d takeovers (p50 %v), handoffs p50 %v max %v, overlaps %d",
 		r.Acquisitions, r.Kills, r.HolderKills, r.TakerKills, len(r.Recoveries),
 		stress.Round(stress.Quantile(r.Recoveries, 0.5)), stress.Round(stress.Quantile(r.Recoveries, 1)),
-		r.Takeovers, stress.Round(stress.Quantile(r.Windows, 0.5)), len(r.Overlaps))
+		r.Takeovers, stress.Round(stress.Quantile(r.Windows, 0.5)),
+		stress.Round(stress.Quantile(r.Handoffs, 0.5)), stress.Round(stress.Quantile(r.Handoffs, 1)), len(r.Overlaps))
 }
 
 // noHardLinks shows what the library does on a file system without hard
 // links: a clear error, and nothing left behind.
-func (t *selftest) noHardLinks(work, lock string) int {
+func (t *selftest) noHardLinks(work, lock string, fs fsprobe.Result) int {
 	l, err := openlock.New(lock)
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), t.cfg.Patience)
@@ -216,7 +343,7 @@ func (t *selftest) noHardLinks(work, lock string) int {
 	switch {
 	case errors.Is(err, openlock.ErrNoHardLinks) && len(left) == 0:
 		fmt.Fprintf(t.stdout, "selftest UNSUPPORTED on %s (%s): no hard links; the lock refuses with ErrNoHardLinks and leaves nothing behind\n  %s\n",
-			filepath.Dir(work), t.fs.Type, describe(err))
+			filepath.Dir(work), fs.Type, describe(err))
 		return exitUnsupported
 	case err == nil:
 		fmt.Fprintf(t.stdout, "selftest FAIL: the probe found no hard links, yet the lock was taken\n")

@@ -16,11 +16,13 @@ import (
 // Leftovers checks what a run left in the lock's directory, which must hold
 // nothing else, once every worker has exited. left lists the files there
 // (killed processes' tokens and claims, whose owners are dead; a stale lock
-// file); after lists what remains once one more FileLock has taken the lock,
-// which sweeps the debris of dead processes, and closed it. A correct lock
-// leaves nothing after. The marker file of the overlap check is not the
-// lock's: it is removed first and not counted.
-func Leftovers(lock string, patience time.Duration) (left, after []string, err error) {
+// file); after lists what remains once one more FileLock (with opts) has
+// taken the lock, which sweeps the debris of dead processes, cleaned (on a
+// network file system a sweep leaves dead claims to Clean, which waits out
+// the cache first) and closed it. A correct lock leaves nothing after. The
+// marker file of the overlap check is not the lock's: it is removed first
+// and not counted.
+func Leftovers(lock string, patience time.Duration, opts ...openlock.Option) (left, after []string, err error) {
 	dir := filepath.Dir(lock)
 	if err := os.Remove(lock + MarkerSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, err
@@ -28,7 +30,7 @@ func Leftovers(lock string, patience time.Duration) (left, after []string, err e
 	if left, err = names(dir); err != nil {
 		return nil, nil, err
 	}
-	l, err := openlock.New(lock)
+	l, err := openlock.New(lock, opts...)
 	if err != nil {
 		return left, nil, err
 	}
@@ -37,6 +39,10 @@ func Leftovers(lock string, patience time.Duration) (left, after []string, err e
 	if err := l.Lock(ctx); err != nil {
 		l.Close()
 		return left, nil, fmt.Errorf("taking the lock after the run: %w", err)
+	}
+	if _, err := l.Clean(false); err != nil {
+		l.Close()
+		return left, nil, fmt.Errorf("cleaning after the run: %w", err)
 	}
 	if err := l.Close(); err != nil {
 		return left, nil, err

@@ -27,13 +27,14 @@ type marker struct {
 // MarkerSuffix is appended to the lock path to name the marker file.
 const MarkerSuffix = ".inside"
 
-func newMarker(lock string) (*marker, error) {
+// newMarker returns the marker at path: the lock's name + MarkerSuffix.
+func newMarker(path string) (*marker, error) {
 	t := procscan.System()
 	p, err := t.Process(os.Getpid())
 	if err != nil {
 		return nil, fmt.Errorf("reading this process's start time: %w", err)
 	}
-	return &marker{path: lock + MarkerSuffix, me: strconv.Itoa(p.PID) + " " + p.Start + "\n", table: t}, nil
+	return &marker{path: path, me: strconv.Itoa(p.PID) + " " + p.Start + "\n", table: t}, nil
 }
 
 // enter creates the marker. It returns the pid of a live process found

@@ -11,7 +11,7 @@ import (
 // The marker finds a live process inside, and clears what a dead one left.
 func TestMarker(t *testing.T) {
 	lock := filepath.Join(t.TempDir(), "a.lock")
-	m, err := newMarker(lock)
+	m, err := newMarker(lock + MarkerSuffix)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,13 +28,23 @@ import (
 type Options struct {
 	// Exe is the program to start workers from; "" means this one.
 	Exe string
-	// Lock is the lock file the workers contend for.
+	// Lock is the lock file the workers contend for. The pool reads the
+	// lock's owner through it.
 	Lock string
+	// Aliases are more paths to the same lock file, through other mounts
+	// of its directory (two mounts of one network volume, as two hosts
+	// would mount it). The workers are spread over Lock and Aliases
+	// round-robin: worker i, counting from 0 in order of start, uses path
+	// i % (1+len(Aliases)), so that the lock is contended across mounts.
+	Aliases []string
 	// Hold is how long a worker stays inside; Pause how long a cycling
 	// worker waits between two turns.
 	Hold, Pause Range
 	// RetryPeriod is the workers' retry period (0: the library's default).
 	RetryPeriod time.Duration
+	// CacheTime is the workers' cache time (openlock.WithCacheTime; 0: the
+	// library's default), for network file systems that cache longer.
+	CacheTime time.Duration
 	// Patience bounds every wait for a worker (0: one minute): a worker
 	// that makes no progress for this long fails the run.
 	Patience time.Duration
@@ -62,6 +73,10 @@ type Worker struct {
 	ID   int // 1, 2, ... in order of start
 	PID  int
 	Role string
+	Lock string // its path to the lock file: Options.Lock or an alias
+	// Path numbers Lock among the pool's paths when it has aliases (1 for
+	// Options.Lock, 2 for the first alias, ...); 0 when it has none.
+	Path int
 
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
@@ -100,14 +115,22 @@ func NewPool(o Options) (*Pool, error) {
 // Start starts a worker in role (RoleCycle, RoleRacer) and waits until it is
 // ready.
 func (p *Pool) Start(role string) (*Worker, error) {
-	args := []string{WorkerCommand, "-lock", p.o.Lock, "-role", role,
+	lock, path := p.nextPath()
+	// Every worker reaches the marker through Options.Lock's path, whatever
+	// its path to the lock: the marker is the instrument, not the thing
+	// under test, and one mount's view of it is coherent, whereas another
+	// mount's cache could show a marker already removed (a false overlap).
+	args := []string{WorkerCommand, "-lock", lock, "-marker", p.o.Lock + MarkerSuffix, "-role", role,
 		"-hold", p.o.Hold.String(), "-pause", p.o.Pause.String(),
 		"-timeout", (2 * p.o.Patience).String()}
 	if p.o.RetryPeriod > 0 {
 		args = append(args, "-retry", p.o.RetryPeriod.String())
 	}
+	if p.o.CacheTime > 0 {
+		args = append(args, "-cache-time", p.o.CacheTime.String())
+	}
 	cmd := exec.Command(p.exe, args...)
-	w := &Worker{Role: role, cmd: cmd, exited: make(chan struct{})}
+	w := &Worker{Role: role, Lock: lock, Path: path, cmd: cmd, exited: make(chan struct{})}
 	cmd.Stderr = &w.stderr
 	var err error
 	if w.stdin, err = cmd.StdinPipe(); err != nil {
@@ -126,7 +149,7 @@ func (p *Pool) Start(role string) (*Worker, error) {
 	w.ID = len(p.workers)
 	p.mu.Unlock()
 	go p.read(w, out)
-	err = p.WaitFor(fmt.Sprintf("worker pid %d to start", w.PID), func() bool {
+	err = p.WaitFor(fmt.Sprintf("worker %v to start", w), func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		return w.ready || w.gone
@@ -135,9 +158,29 @@ func (p *Pool) Start(role string) (*Worker, error) {
 	ready := w.ready
 	p.mu.Unlock()
 	if err == nil && !ready {
-		err = fmt.Errorf("worker pid %d exited at start: %v", w.PID, errors.Join(p.Err(), errors.New(w.stderr.String())))
+		// Its "fail" line, if it wrote one, is among the pool's errors
+		// (Err, Close): not repeated here, with everyone else's.
+		err = fmt.Errorf("worker %v exited at start", w)
+		if out := strings.TrimSpace(w.stderr.String()); out != "" {
+			err = fmt.Errorf("%w: %s", err, out)
+		}
 	}
 	return w, err
+}
+
+// nextPath returns the path to the lock for the next worker to start, and
+// its number for Worker.Path.
+func (p *Pool) nextPath() (string, int) {
+	if len(p.o.Aliases) == 0 {
+		return p.o.Lock, 0
+	}
+	p.mu.Lock()
+	i := len(p.workers) % (1 + len(p.o.Aliases))
+	p.mu.Unlock()
+	if i == 0 {
+		return p.o.Lock, 1
+	}
+	return p.o.Aliases[i-1], i + 1
 }
 
 // read records the events of w until it exits.
@@ -193,10 +236,10 @@ func (p *Pool) record(e Event) {
 	case Released:
 		w.pending = max(w.pending-1, 0)
 	case Overlap:
-		p.tl.overlap(fmt.Sprintf("pid %d found live pid %d inside (marker file)", w.PID, e.N))
+		p.tl.overlap(fmt.Sprintf("%v found live pid %d inside (marker file)", w, e.N))
 	case Fail:
 		w.failed = true
-		p.errs = append(p.errs, fmt.Errorf("worker pid %d: %s", w.PID, e.Text))
+		p.errs = append(p.errs, fmt.Errorf("worker %v: %s", w, e.Text))
 	case Killed:
 		w.gone = true
 		p.tl.killed(*e.kill)
@@ -204,10 +247,10 @@ func (p *Pool) record(e Event) {
 	case Exited:
 		w.gone = true
 		if e.Text != "" && !w.failed {
-			p.errs = append(p.errs, fmt.Errorf("worker pid %d: %s: %s", w.PID, e.Text, w.stderr.String()))
+			p.errs = append(p.errs, fmt.Errorf("worker %v: %s: %s", w, e.Text, w.stderr.String()))
 		}
 		if w.holding {
-			p.errs = append(p.errs, fmt.Errorf("worker pid %d exited while holding the lock", w.PID))
+			p.errs = append(p.errs, fmt.Errorf("worker %v exited while holding the lock", w))
 		}
 	}
 	if p.o.Observe != nil {
@@ -259,7 +302,7 @@ func (p *Pool) Send(w *Worker, command string) error {
 	w.pending++
 	p.mu.Unlock()
 	if _, err := io.WriteString(w.stdin, command+"\n"); err != nil {
-		return fmt.Errorf("sending %q to worker pid %d: %w", command, w.PID, err)
+		return fmt.Errorf("sending %q to worker %v: %w", command, w, err)
 	}
 	return nil
 }
@@ -327,7 +370,7 @@ func (p *Pool) Stop(role string) error {
 		select {
 		case <-w.exited:
 		case <-deadline:
-			errs = append(errs, fmt.Errorf("worker pid %d did not stop within %v", w.PID, p.o.Patience))
+			errs = append(errs, fmt.Errorf("worker %v did not stop within %v", w, p.o.Patience))
 			p.Kill(w)
 		}
 	}
@@ -418,7 +461,15 @@ func (w *Worker) Holding() bool { return w.holding }
 // an Observe function.
 func (w *Worker) Turns() int { return w.turns }
 
-func (w *Worker) String() string { return "pid " + strconv.Itoa(w.PID) }
+// String names the worker by its pid and, when the pool has aliases, the
+// number of the path it uses ("pid 42 (path 2)"): which mount each side of
+// an overlap went through is the first thing to know.
+func (w *Worker) String() string {
+	if w.Path > 0 {
+		return "pid " + strconv.Itoa(w.PID) + " (path " + strconv.Itoa(w.Path) + ")"
+	}
+	return "pid " + strconv.Itoa(w.PID)
+}
 
 // tail keeps the last few KiB written to it: a worker's stderr.
 type tail struct {

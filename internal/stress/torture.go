@@ -30,7 +30,8 @@ type TortureConfig struct {
 	Trace io.Writer
 }
 
-// Torture runs rounds of a churn phase and a race phase on c.Lock, whose
+// Torture runs rounds of a churn phase and a race phase on c.Lock (and its
+// aliases, by which the workers reach it through other mounts), whose
 // directory must hold nothing else, and returns the report of all rounds.
 //
 // Churn: Procs workers take the lock Cycles times each, holding it for

@@ -67,10 +67,12 @@ func newWorkerProc(args []string) (*workerProc, error) {
 	fs := flag.NewFlagSet(WorkerCommand, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	path := fs.String("lock", "", "the lock file")
+	marker := fs.String("marker", "", "the marker file of the overlap check (default: the lock file's name + "+MarkerSuffix+")")
 	fs.StringVar(&w.role, "role", RoleCycle, "cycle or racer")
 	fs.Var(&w.hold, "hold", "how long to stay inside: DURATION or MIN,MAX")
 	fs.Var(&w.pause, "pause", "cycle: how long to pause between turns: DURATION or MIN,MAX")
 	retry := fs.Duration("retry", 0, "the lock's retry period (0: the default)")
+	cacheTime := fs.Duration("cache-time", 0, "the lock's cache time (0: the default)")
 	fs.DurationVar(&w.timeout, "timeout", 2*time.Minute, "give up a Lock after this long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -86,11 +88,17 @@ func newWorkerProc(args []string) (*workerProc, error) {
 	if *retry > 0 {
 		opts = append(opts, openlock.WithRetryPeriod(*retry))
 	}
+	if *cacheTime > 0 {
+		opts = append(opts, openlock.WithCacheTime(*cacheTime))
+	}
 	var err error
 	if w.lock, err = openlock.New(*path, opts...); err != nil {
 		return nil, err
 	}
-	if w.inside, err = newMarker(*path); err != nil {
+	if *marker == "" {
+		*marker = *path + MarkerSuffix
+	}
+	if w.inside, err = newMarker(*marker); err != nil {
 		return nil, err
 	}
 	return w, nil

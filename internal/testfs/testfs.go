@@ -39,12 +39,18 @@ func FuseZip(t testing.TB) (string, error) {
 // Bindfs mounts bindfs, a FUSE view of a new directory that has hard links,
 // and returns the view; as FuseZip otherwise.
 func Bindfs(t testing.TB) (string, error) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src")
+	src := filepath.Join(t.TempDir(), "src")
 	if err := os.Mkdir(src, 0o755); err != nil {
 		return "", err
 	}
-	return mount(t, "bindfs", src, filepath.Join(dir, "mnt"))
+	return BindfsOf(t, src)
+}
+
+// BindfsOf mounts a bindfs view of the directory src and returns it: a
+// second path to src through a file system of its own (another device), as
+// a second mount of a network volume is; as FuseZip otherwise.
+func BindfsOf(t testing.TB, src string) (string, error) {
+	return mount(t, "bindfs", src, filepath.Join(t.TempDir(), "mnt"))
 }
 
 func mount(t testing.TB, prog, src, mnt string) (string, error) {
@@ -83,4 +89,15 @@ func ForNobody(t testing.TB, exe string) (dir, exeCopy string) {
 		t.Fatal(err)
 	}
 	return dir, exeCopy
+}
+
+// SymlinkTo returns a second path to the directory dir, a symlink to it, for
+// tests of several paths to one directory that need no mount. The error says
+// why there is none (no symlinks here), for the caller to skip with.
+func SymlinkTo(t testing.TB, dir string) (string, error) {
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		return "", fmt.Errorf("cannot make a symlink to a directory: %w", err)
+	}
+	return link, nil
 }

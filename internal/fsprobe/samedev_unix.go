@@ -1,0 +1,16 @@
+//go:build unix
+
+package fsprobe
+
+import (
+	"io/fs"
+	"syscall"
+)
+
+// sameDevice reports whether two files are on one mounted file system (one
+// st_dev). Each mount of a network volume is a device of its own.
+func sameDevice(a, b fs.FileInfo) bool {
+	sa, ok1 := a.Sys().(*syscall.Stat_t)
+	sb, ok2 := b.Sys().(*syscall.Stat_t)
+	return ok1 && ok2 && sa.Dev == sb.Dev
+}
