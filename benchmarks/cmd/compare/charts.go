@@ -33,6 +33,10 @@ func writeCharts(r *results, dir, ext string) ([]string, error) {
 			return files, err
 		}
 	}
+	if r.handoffs != nil && r.across() {
+		// Beside the local charts, not over them.
+		return files, save(r.handoffChart(), "handoff-across-mounts")
+	}
 	if r.handoffs != nil {
 		if err := save(r.handoffChart(), "handoff"); err != nil {
 			return files, err
@@ -78,7 +82,11 @@ func (r *results) raceWindowChart() *plot.Plot {
 // handoffChart plots the distribution of release-to-acquire latencies of
 // openlock and flock, for the numbers of processes of issue 3 (2, 4, 8).
 func (r *results) handoffChart() *plot.Plot {
-	p := logPlot(fmt.Sprintf("Contended handoff between processes (hold uniform in [0, %v])", 2*r.hold),
+	what := "Contended handoff between processes"
+	if r.across() {
+		what = fmt.Sprintf("Handoff between processes on %d mounts of one volume", len(r.mounts))
+	}
+	p := logPlot(fmt.Sprintf("%s (hold uniform in [0, %v])", what, 2*r.plan.Hold),
 		"release → acquire (ms)", "fraction of handoffs ≤ x", false)
 	i := 0
 	for _, procs := range sortedKeys(r.handoffs) {

@@ -8,13 +8,20 @@
 //	go run ./cmd/compare                      # quick mode: about 30 seconds
 //	go run ./cmd/compare -mode full -charts charts
 //	go run ./cmd/compare -mode full -only handoff,crash
+//	go run ./cmd/compare -mode full -dir /mnt/a,/mnt/b   # across two mounts of one volume
 //
 // It measures the race window of openlock's takeovers, idle and under load
 // (a CPU hog per core plus an fsync-heavy writer); the uncontended
 // Lock+Unlock cycle; the release-to-acquire latency and throughput of
 // contended handoffs between processes; the time from a holder's SIGKILL to
-// the next acquisition; and the CPU a process uses while it waits. The
-// workers are this program, re-executed in a role.
+// the next acquisition; and the CPU a process uses while it waits. Given
+// several paths to one directory (-dir /mnt/a,/mnt/b: two mounts of one
+// network volume, each its own client, as two hosts would have), it
+// measures across them instead: the uncontended cycle through one mount,
+// handoffs between processes on different mounts (and how the acquisitions
+// fall between the clients), and the recovery of a waiter on one mount
+// from a holder killed on another. The workers are this program,
+// re-executed in a role.
 package main
 
 import (
@@ -26,11 +33,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openlock/openlock"
 	"github.com/openlock/openlock/benchmarks/internal/bench"
 )
 
 // The measurements, in the order they run and appear.
 var measures = []string{"racewindow", "uncontended", "handoff", "crash", "waitcost"}
+
+// acrossMeasures are those that run across several paths to one directory.
+var acrossMeasures = []string{"uncontended", "handoff", "crash"}
 
 func main() {
 	bench.RunRole()
@@ -38,32 +49,48 @@ func main() {
 	tiny := flag.Bool("tiny", false, "shrink every count to a token one (for CI: checks that everything runs; the figures mean nothing)")
 	charts := flag.String("charts", "", "write charts into this directory")
 	chartFormat := flag.String("chart-format", "svg", "format of the charts: svg or png")
-	dir := flag.String("dir", "", "directory for the lock files (default: the system's temporary directory)")
-	only := flag.String("only", strings.Join(measures, ","), "comma-separated measurements to run")
-	hold := flag.Duration("hold", time.Millisecond, "handoff: mean time each holder stays in the critical section (uniform in [0, 2*hold])")
+	dir := flag.String("dir", "", "directory for the lock files (default: the system's temporary directory); or several paths to one directory, comma-separated (mounts of one network volume, each its own client), to measure across them")
+	only := flag.String("only", "", "comma-separated measurements to run (default: all: "+strings.Join(measures, ",")+
+		"; across several -dir paths: "+strings.Join(acrossMeasures, ",")+")")
+	hold := flag.Duration("hold", 0, "handoff: mean time each holder stays in the critical section (uniform in [0, 2*hold]; default 1ms, across several -dir paths 50ms)")
 	flag.Parse()
 
-	p, err := planNamed(*mode, *tiny)
+	dirs := strings.FieldsFunc(*dir, func(c rune) bool { return c == ',' })
+	across := len(dirs) > 1
+	p, err := planNamed(*mode, *tiny, across)
 	if err != nil {
 		fatal(err)
 	}
 	if *chartFormat != "svg" && *chartFormat != "png" {
 		fatal(fmt.Errorf("unknown -chart-format %q (svg or png)", *chartFormat))
 	}
-	sel := strings.Split(*only, ",")
+	avail := measures
+	if across {
+		avail = acrossMeasures
+	}
+	sel := avail
+	if *only != "" {
+		sel = strings.Split(*only, ",")
+	}
 	for _, m := range sel {
-		if !slices.Contains(measures, m) {
-			fatal(fmt.Errorf("unknown measurement %q in -only (known: %s)", m, strings.Join(measures, ",")))
+		if !slices.Contains(avail, m) {
+			fatal(fmt.Errorf("unknown measurement %q in -only (known with %d -dir paths: %s)", m, max(len(dirs), 1), strings.Join(avail, ",")))
 		}
 	}
-	work, err := os.MkdirTemp(*dir, "openlock-compare-")
+	work, err := bench.SharedDir(dirs, "openlock-compare-")
 	if err != nil {
 		fatal(err)
 	}
-	defer os.RemoveAll(work)
+	defer os.RemoveAll(work[0])
 
-	r := &results{plan: p, hold: *hold, started: time.Now(), loadBefore: loadAverage()}
-	run := map[string]func(*results, string) error{
+	if *hold > 0 {
+		p.Hold = *hold
+	}
+	r := &results{plan: p, started: time.Now(), loadBefore: loadAverage()}
+	if across {
+		r.mounts = dirs
+	}
+	run := map[string]func(*results, []string) error{
 		"racewindow":  measureRaceWindow,
 		"uncontended": measureUncontended,
 		"handoff":     measureHandoff,
@@ -77,7 +104,7 @@ func main() {
 		t0 := time.Now()
 		progress("%s ...", m)
 		if err := run[m](r, work); err != nil {
-			os.RemoveAll(work)
+			os.RemoveAll(work[0])
 			fatal(fmt.Errorf("%s: %w", m, err))
 		}
 		progress("%s done in %v", m, time.Since(t0).Round(100*time.Millisecond))
@@ -88,7 +115,7 @@ func main() {
 	if *charts != "" {
 		files, err := writeCharts(r, *charts, *chartFormat)
 		if err != nil {
-			os.RemoveAll(work)
+			os.RemoveAll(work[0])
 			fatal(err)
 		}
 		for _, f := range files {
@@ -98,10 +125,25 @@ func main() {
 }
 
 func (r *results) caption() string {
-	return fmt.Sprintf("compare -mode %s, %s, %s/%s, %d CPUs, %s; handoff hold uniform in [0, %v]; load average %s before, %s after",
+	s := fmt.Sprintf("compare -mode %s, %s, %s/%s, %d CPUs, %s; handoff hold uniform in [0, %v]; load average %s before, %s after",
 		r.plan.Name, r.started.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH,
-		runtime.NumCPU(), runtime.Version(), 2*r.hold, r.loadBefore, r.loadAfter)
+		runtime.NumCPU(), runtime.Version(), 2*r.plan.Hold, r.loadBefore, r.loadAfter)
+	if r.across() {
+		var m []string
+		for i, d := range r.mounts {
+			m = append(m, mountName(i)+" = "+d)
+		}
+		s += fmt.Sprintf("; one directory through %d mounts (clients): %s; openlock's cache_time %s",
+			len(r.mounts), strings.Join(m, ", "), dur(openlock.GetDefaults().CacheTime))
+	}
+	return s
 }
+
+// across reports whether the lock directory is seen through several mounts.
+func (r *results) across() bool { return len(r.mounts) > 1 }
+
+// mountName names the i-th -dir path (from 0) in the table: A, B, ...
+func mountName(i int) string { return string(rune('A' + i)) }
 
 // loadAverage returns the 1-minute load average of the machine, which tells
 // how much else ran beside the benchmark.

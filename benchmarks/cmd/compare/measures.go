@@ -13,10 +13,12 @@ import (
 // results gathers the samples of every measurement that ran.
 type results struct {
 	plan    plan
-	hold    time.Duration
 	started time.Time
 
 	loadBefore, loadAfter string // the machine's load average
+
+	// mounts are the -dir paths to one directory, when there are several
+	mounts []string
 
 	// race window: by condition ("idle", "load"), then by mode
 	windows map[string]map[openlock.Takeover][]time.Duration
@@ -33,6 +35,8 @@ type results struct {
 // handoffRuns pools the runs of one library at one number of processes.
 type handoffRuns struct {
 	latencies []time.Duration
+	crossed   []bool  // for each latency: between processes on different mounts
+	acquired  [][]int // per run, per process (process i on mount i mod the number of mounts)
 	handoffs  int
 	elapsed   time.Duration
 }
@@ -50,12 +54,12 @@ var modes = []openlock.Takeover{openlock.Claims, openlock.Fischer}
 // in blocks that take turns: a block of each mode idle, then (the load
 // resumed) a block of each mode under load, and so on, so that whatever
 // else runs on the machine falls on all four alike.
-func measureRaceWindow(r *results, work string) error {
+func measureRaceWindow(r *results, work []string) error {
 	stale, err := bench.NewStale()
 	if err != nil {
 		return err
 	}
-	load, err := bench.StartLoad(work, time.Hour)
+	load, err := bench.StartLoad(work[0], time.Hour)
 	if err != nil {
 		return err
 	}
@@ -65,7 +69,7 @@ func measureRaceWindow(r *results, work string) error {
 	}
 	ts := make(map[string]map[openlock.Takeover]*bench.Takeovers)
 	for _, cond := range conditions {
-		dir := filepath.Join(work, "racewindow-"+cond)
+		dir := filepath.Join(work[0], "racewindow-"+cond)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return err
 		}
@@ -115,7 +119,7 @@ var uncontendedLibs = []string{bench.Openlock, bench.Flock, bench.Nightlyone}
 
 // measureUncontended times the uncontended cycle of each library in rounds,
 // the libraries taking turns (their order rotating) within each round.
-func measureUncontended(r *results, work string) error {
+func measureUncontended(r *results, work []string) error {
 	r.cycles = make(map[string][]time.Duration)
 	for round := range r.plan.UncontendedRounds {
 		for i := range uncontendedLibs {
@@ -124,7 +128,7 @@ func measureUncontended(r *results, work string) error {
 			if lib == bench.Nightlyone {
 				ops = max(ops/20, 10) // 30x slower: keep the round short
 			}
-			d, err := bench.Uncontended(lib, work, ops)
+			d, err := bench.Uncontended(lib, work[0], ops)
 			if err != nil {
 				return err
 			}
@@ -138,7 +142,7 @@ var contendedLibs = []string{bench.Openlock, bench.Flock}
 
 // measureHandoff runs the contended handoff for each number of processes,
 // openlock and flock taking turns, run by run.
-func measureHandoff(r *results, work string) error {
+func measureHandoff(r *results, work []string) error {
 	r.handoffs = make(map[int]map[string]*handoffRuns)
 	for _, procs := range r.plan.Procs {
 		r.handoffs[procs] = make(map[string]*handoffRuns)
@@ -147,13 +151,15 @@ func measureHandoff(r *results, work string) error {
 		}
 		for range r.plan.Rounds {
 			for _, lib := range contendedLibs {
-				res, err := bench.Handoff(bench.HandoffConfig{Lib: lib, Dir: work, Procs: procs,
-					Handoffs: r.plan.Handoffs, Hold: r.hold, Timeout: r.plan.ChildTimeout})
+				res, err := bench.Handoff(bench.HandoffConfig{Lib: lib, Dirs: work, Procs: procs,
+					Handoffs: r.plan.Handoffs, Hold: r.plan.Hold, Timeout: r.plan.ChildTimeout})
 				if err != nil {
 					return fmt.Errorf("%s, %d processes: %w", lib, procs, err)
 				}
 				h := r.handoffs[procs][lib]
 				h.latencies = append(h.latencies, res.Latencies...)
+				h.crossed = append(h.crossed, res.Crossed...)
+				h.acquired = append(h.acquired, res.Acquired)
 				h.handoffs += r.plan.Handoffs
 				h.elapsed += res.Elapsed
 			}
@@ -166,11 +172,11 @@ func measureHandoff(r *results, work string) error {
 
 // measureCrash kills holders, trial by trial, openlock and flock taking
 // turns.
-func measureCrash(r *results, work string) error {
+func measureCrash(r *results, work []string) error {
 	r.crashes = make(map[string][]time.Duration)
 	for range r.plan.CrashTrials {
 		for _, lib := range contendedLibs {
-			d, err := bench.Crash(bench.CrashConfig{Lib: lib, Dir: work, Trials: 1,
+			d, err := bench.Crash(bench.CrashConfig{Lib: lib, Dirs: work, Trials: 1,
 				MinWait: r.plan.CrashMinWait, MaxWait: r.plan.CrashMaxWait, Timeout: r.plan.ChildTimeout})
 			if err != nil {
 				return fmt.Errorf("%s: %w", lib, err)
@@ -183,12 +189,12 @@ func measureCrash(r *results, work string) error {
 
 // measureWaitCost has 1 to 32 processes wait on a held lock, openlock and
 // flock taking turns.
-func measureWaitCost(r *results, work string) error {
+func measureWaitCost(r *results, work []string) error {
 	r.waits = make(map[int]map[string][]bench.WaitUsage)
 	for _, n := range r.plan.Waiters {
 		r.waits[n] = make(map[string][]bench.WaitUsage)
 		for _, lib := range contendedLibs {
-			u, err := bench.WaitCost(bench.WaitConfig{Lib: lib, Dir: work, Waiters: n,
+			u, err := bench.WaitCost(bench.WaitConfig{Lib: lib, Dir: work[0], Waiters: n,
 				Wait: r.plan.WaitFor, Timeout: r.plan.ChildTimeout})
 			if err != nil {
 				return fmt.Errorf("%s, %d waiters: %w", lib, n, err)

@@ -17,7 +17,10 @@ type plan struct {
 	Procs       []int // handoff: numbers of processes (1 holder, the rest waiting)
 	FigureProcs int   // handoff: the number the target is stated for
 	Handoffs    int   // handoff: acquisitions per run
-	Rounds      int   // handoff: runs per library and number of processes
+	// Hold is the mean time in the critical section (uniform in [0,
+	// 2*Hold]) unless -hold says otherwise.
+	Hold   time.Duration
+	Rounds int // handoff: runs per library and number of processes
 
 	CrashTrials  int // per library
 	CrashMinWait time.Duration
@@ -32,7 +35,7 @@ var plans = map[string]plan{
 	"quick": {
 		Name: "quick", Takeovers: 1000, Block: 100,
 		UncontendedRounds: 6, UncontendedOps: 5000,
-		Procs: []int{2, 4, 8}, FigureProcs: 4, Handoffs: 300, Rounds: 2,
+		Procs: []int{2, 4, 8}, FigureProcs: 4, Handoffs: 300, Rounds: 2, Hold: time.Millisecond,
 		CrashTrials: 8, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
 		Waiters: []int{1, 4}, WaitFor: 2 * time.Second,
 		ChildTimeout: 2 * time.Minute,
@@ -41,9 +44,37 @@ var plans = map[string]plan{
 	"full": {
 		Name: "full", Takeovers: 10000, Block: 250,
 		UncontendedRounds: 20, UncontendedOps: 20000,
-		Procs: []int{2, 3, 4, 5, 8, 9, 17, 33}, FigureProcs: 4, Handoffs: 1000, Rounds: 3,
+		Procs: []int{2, 3, 4, 5, 8, 9, 17, 33}, FigureProcs: 4, Handoffs: 1000, Rounds: 3, Hold: time.Millisecond,
 		CrashTrials: 60, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
 		Waiters: []int{1, 2, 4, 8, 16, 32}, WaitFor: 10 * time.Second,
+		ChildTimeout: 5 * time.Minute,
+	},
+}
+
+// acrossPlans are the plans for several paths to one directory (-dir a,b):
+// between clients of a network file system a handoff can take a second (a
+// client answers from its cache) and a takeover waits openlock's
+// cache_time, so there are fewer samples. Handoff runs with one process per
+// mount (every handoff crosses clients) and two (where the acquisitions
+// fall tells how fair the lock is between clients). The hold is longer
+// (uniform in [0, 100 ms]), so that a waiter on the other mount has asked
+// the server and found the lock held before it is released, as a waiter
+// of a lock held for a while would have: with the local 0 to 2 ms, the
+// release often comes before the waiter's first link reaches the server,
+// which then succeeds at once.
+var acrossPlans = map[string]plan{
+	"quick": {
+		Name:              "quick",
+		UncontendedRounds: 4, UncontendedOps: 200,
+		Procs: []int{2, 4}, Handoffs: 20, Rounds: 1, Hold: 50 * time.Millisecond,
+		CrashTrials: 3, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
+		ChildTimeout: 5 * time.Minute,
+	},
+	"full": {
+		Name:              "full",
+		UncontendedRounds: 10, UncontendedOps: 1000,
+		Procs: []int{2, 4}, Handoffs: 50, Rounds: 2, Hold: 50 * time.Millisecond,
+		CrashTrials: 20, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
 		ChildTimeout: 5 * time.Minute,
 	},
 }
@@ -60,8 +91,12 @@ func (p plan) tiny() plan {
 	return p
 }
 
-func planNamed(name string, tiny bool) (plan, error) {
+// planNamed returns the plan of mode name, across several mounts if across.
+func planNamed(name string, tiny, across bool) (plan, error) {
 	p, ok := plans[name]
+	if across {
+		p, ok = acrossPlans[name]
+	}
 	if !ok {
 		return plan{}, fmt.Errorf("unknown -mode %q (quick or full)", name)
 	}

@@ -25,9 +25,14 @@ func (r *results) table(w io.Writer) {
 	rows = append(rows, r.raceWindowRows()...)
 	rows = append(rows, r.uncontendedRows()...)
 	rows = append(rows, r.handoffRows()...)
+	rows = append(rows, r.fairnessRows()...)
 	rows = append(rows, r.crashRows()...)
 	rows = append(rows, r.waitRows()...)
 	for _, x := range rows {
+		if r.across() {
+			// The targets are stated for a local file system.
+			x.target, x.met = "none across clients", none
+		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", x.figure, x.openlock, x.flock, x.ratio, x.target, x.met)
 	}
 }
@@ -79,11 +84,11 @@ func (r *results) uncontendedRows() []row {
 	}
 	rf, rn := medianOf(vsFlock), medianOf(vsNightly)
 	return []row{{
-		figure:   fmt.Sprintf("uncontended Lock+Unlock (median of %d rounds)", len(o)),
+		figure:   fmt.Sprintf("uncontended Lock+Unlock%s (median of %d rounds)", r.throughA(), len(o)),
 		openlock: dur(median(o)), flock: dur(median(f)), ratio: fmt.Sprintf("%.2fx", rf),
 		target: "≤ 2x flock", met: yesNo(rf <= 2),
 	}, {
-		figure:   "uncontended, against nightlyone/lockfile TryLock+Unlock",
+		figure:   "uncontended, against nightlyone/lockfile TryLock+Unlock" + r.throughA(),
 		openlock: dur(median(o)), flock: "nightlyone: " + dur(median(n)),
 		ratio:  fmt.Sprintf("nightlyone ÷ openlock = %.1fx", rn),
 		target: "nightlyone ≥ 5x slower", met: yesNo(rn >= 5),
@@ -95,9 +100,15 @@ func (r *results) handoffRows() []row {
 	for _, procs := range sortedKeys(r.handoffs) {
 		o, f := r.handoffs[procs][bench.Openlock], r.handoffs[procs][bench.Flock]
 		so, sf := summary(o.latencies), summary(f.latencies)
+		what := fmt.Sprintf("handoff, %d processes (%d waiting)", procs, procs-1)
+		if r.across() {
+			what = fmt.Sprintf("handoff, %d processes on %d mounts (%d waiting)", procs, len(r.mounts), procs-1)
+			if procs == len(r.mounts) {
+				what += ", each handoff to another mount"
+			}
+		}
 		x := row{
-			figure: fmt.Sprintf("handoff, %d processes (%d waiting): release → acquire p50 · p90 · p99; throughput (%d handoffs)",
-				procs, procs-1, so.N),
+			figure:   fmt.Sprintf("%s: release → acquire p50 · p90 · p99; throughput (%d handoffs)", what, so.N),
 			openlock: handoffCell(so, o.perSecond()),
 			flock:    handoffCell(sf, f.perSecond()),
 			ratio: fmt.Sprintf("p50 %.2fx · p90 %.2fx · p99 %.2fx; throughput %.2fx",
@@ -114,7 +125,78 @@ func (r *results) handoffRows() []row {
 }
 
 func handoffCell(s bench.Summary, perSecond float64) string {
-	return fmt.Sprintf("%s · %s · %s; %.0f/s", dur(s.P50), dur(s.P90), dur(s.P99), perSecond)
+	rate := fmt.Sprintf("%.0f/s", perSecond)
+	if perSecond < 10 {
+		rate = fmt.Sprintf("%.2f/s", perSecond)
+	}
+	return fmt.Sprintf("%s · %s · %s; %s", dur(s.P50), dur(s.P90), dur(s.P99), rate)
+}
+
+// throughA names the mount the uncontended cycle ran through, when there
+// are several.
+func (r *results) throughA() string {
+	if !r.across() {
+		return ""
+	}
+	return fmt.Sprintf(", through mount A of %d", len(r.mounts))
+}
+
+// fairnessRows tell, across mounts, how the acquisitions fell between the
+// clients where each had several processes (with one process per mount, the
+// harness makes them alternate).
+func (r *results) fairnessRows() []row {
+	if !r.across() {
+		return nil
+	}
+	var rows []row
+	for _, procs := range sortedKeys(r.handoffs) {
+		if procs <= len(r.mounts) {
+			continue
+		}
+		o, f := r.handoffs[procs][bench.Openlock], r.handoffs[procs][bench.Flock]
+		rows = append(rows, row{
+			figure: fmt.Sprintf("fairness between clients, %d processes on %d mounts: acquisitions per mount (%s) in each run, fewest–most per process in a run; handoffs that crossed mounts, their p50 (%d runs of %d acquisitions)",
+				procs, len(r.mounts), r.mountNames(), len(o.acquired), r.plan.Handoffs),
+			openlock: r.fairnessCell(o), flock: r.fairnessCell(f), ratio: none,
+		})
+	}
+	return rows
+}
+
+func (r *results) mountNames() string {
+	var n []string
+	for i := range r.mounts {
+		n = append(n, mountName(i))
+	}
+	return strings.Join(n, " · ")
+}
+
+func (r *results) fairnessCell(h *handoffRuns) string {
+	var runs []string
+	fewest, most := r.plan.Handoffs, 0
+	for _, acquired := range h.acquired {
+		perMount := make([]string, len(r.mounts))
+		for m := range r.mounts {
+			n := 0
+			for i := m; i < len(acquired); i += len(r.mounts) { // process i used mount i mod the number of mounts
+				n += acquired[i]
+			}
+			perMount[m] = fmt.Sprint(n)
+		}
+		runs = append(runs, strings.Join(perMount, " · "))
+		fewest, most = min(fewest, slices.Min(acquired)), max(most, slices.Max(acquired))
+	}
+	var cross []time.Duration
+	for i, c := range h.crossed {
+		if c {
+			cross = append(cross, h.latencies[i])
+		}
+	}
+	s := fmt.Sprintf("%s; %d–%d; %d of %d crossed", strings.Join(runs, ", "), fewest, most, len(cross), len(h.crossed))
+	if len(cross) > 0 {
+		s += ", p50 " + dur(median(cross))
+	}
+	return s
 }
 
 func (r *results) crashRows() []row {
@@ -124,9 +206,14 @@ func (r *results) crashRows() []row {
 	}
 	so, sf := summary(o), summary(f)
 	limit := openlock.GetDefaults().RetryPeriod + 10*time.Millisecond
+	what := "holder SIGKILLed → next acquisition by a waiter"
+	if r.across() {
+		what = fmt.Sprintf("holder on mount A SIGKILLed → next acquisition by a waiter on mount %s (same host; openlock's takeover waits cache_time, %s)",
+			mountName(len(r.mounts)-1), dur(openlock.GetDefaults().CacheTime))
+	}
 	return []row{{
-		figure: fmt.Sprintf("holder SIGKILLed → next acquisition by a waiter, p50 · max (%d trials; waited %s to %s before the kill)",
-			so.N, dur(r.plan.CrashMinWait), dur(r.plan.CrashMaxWait)),
+		figure: fmt.Sprintf("%s, p50 · max (%d trials; waited %s to %s before the kill)",
+			what, so.N, dur(r.plan.CrashMinWait), dur(r.plan.CrashMaxWait)),
 		openlock: dur(so.P50) + " · " + dur(so.Max), flock: dur(sf.P50) + " · " + dur(sf.Max),
 		ratio:  fmt.Sprintf("p50 %.0fx · max %.0fx", ratio(so.P50, sf.P50), ratio(so.Max, sf.Max)),
 		target: fmt.Sprintf("p50 ≤ 10 ms; max ≤ retry_period + 10 ms (%s)", dur(limit)),

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -74,21 +75,54 @@ func TestUncontended(t *testing.T) {
 	}
 }
 
+// twoPaths returns two paths to one new directory (the second through a
+// symbolic link), as two mounts of a network volume would be.
+func twoPaths(t *testing.T) []string {
+	dir := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	return []string{dir, link}
+}
+
 func TestHandoff(t *testing.T) {
 	for _, lib := range []string{Openlock, Flock} {
-		for _, procs := range []int{2, 3} {
-			r, err := Handoff(HandoffConfig{Lib: lib, Dir: t.TempDir(), Procs: procs, Handoffs: 12,
+		for _, c := range []struct{ procs, paths int }{{2, 1}, {3, 1}, {2, 2}, {4, 2}} {
+			dirs := []string{t.TempDir()}
+			if c.paths == 2 {
+				dirs = twoPaths(t)
+			}
+			r, err := Handoff(HandoffConfig{Lib: lib, Dirs: dirs, Procs: c.procs, Handoffs: 12,
 				Hold: time.Millisecond, Timeout: time.Minute})
 			if err != nil {
-				t.Fatalf("%s, %d procs: %v", lib, procs, err)
+				t.Fatalf("%s, %+v: %v", lib, c, err)
 			}
 			// Every acquisition but the first is a handoff to another process.
-			if len(r.Latencies) != 11 || r.Elapsed <= 0 {
-				t.Errorf("%s, %d procs: %d latencies, elapsed %v; want 11, > 0", lib, procs, len(r.Latencies), r.Elapsed)
+			if len(r.Latencies) != 11 || len(r.Crossed) != 11 || r.Elapsed <= 0 {
+				t.Errorf("%s, %+v: %d latencies, %d crossings, elapsed %v; want 11, 11, > 0",
+					lib, c, len(r.Latencies), len(r.Crossed), r.Elapsed)
 			}
 			for _, d := range r.Latencies {
 				if d <= 0 {
 					t.Errorf("%s: latency %v", lib, d)
+				}
+			}
+			sum := 0
+			for _, n := range r.Acquired {
+				sum += n
+			}
+			if len(r.Acquired) != c.procs || sum != 12 {
+				t.Errorf("%s, %+v: acquisitions %v, want %d processes, 12 in all", lib, c, r.Acquired, c.procs)
+			}
+			// With one path no handoff crosses; with one process per path,
+			// every one does.
+			if c.paths == 1 || c.paths == c.procs {
+				for _, x := range r.Crossed {
+					if x != (c.paths > 1) {
+						t.Errorf("%s, %+v: crossed %v", lib, c, r.Crossed)
+						break
+					}
 				}
 			}
 		}
@@ -97,13 +131,15 @@ func TestHandoff(t *testing.T) {
 
 func TestCrash(t *testing.T) {
 	for _, lib := range []string{Openlock, Flock} {
-		d, err := Crash(CrashConfig{Lib: lib, Dir: t.TempDir(), Trials: 2,
-			MinWait: time.Millisecond, MaxWait: 20 * time.Millisecond, Timeout: time.Minute})
-		if err != nil {
-			t.Fatalf("%s: %v", lib, err)
-		}
-		if len(d) != 2 || d[0] <= 0 || d[1] <= 0 {
-			t.Errorf("%s: recoveries %v", lib, d)
+		for _, dirs := range [][]string{{t.TempDir()}, twoPaths(t)} {
+			d, err := Crash(CrashConfig{Lib: lib, Dirs: dirs, Trials: 2,
+				MinWait: time.Millisecond, MaxWait: 20 * time.Millisecond, Timeout: time.Minute})
+			if err != nil {
+				t.Fatalf("%s, %d paths: %v", lib, len(dirs), err)
+			}
+			if len(d) != 2 || d[0] <= 0 || d[1] <= 0 {
+				t.Errorf("%s, %d paths: recoveries %v", lib, len(dirs), d)
+			}
 		}
 	}
 }

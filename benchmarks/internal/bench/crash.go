@@ -14,8 +14,10 @@ import (
 // CrashConfig describes the crash-recovery measurement: a holder is killed
 // with SIGKILL while a waiter waits, Trials times.
 type CrashConfig struct {
-	Lib    string
-	Dir    string
+	Lib string
+	// Dirs are paths to one directory (see HandoffConfig): the holder uses
+	// the first, the waiter the last.
+	Dirs   []string
 	Trials int
 	// The waiter has waited a random time in [MinWait, MaxWait] when the
 	// holder is killed: openlock's waiter polls with a backoff that grows
@@ -27,14 +29,15 @@ type CrashConfig struct {
 // Crash measures, per trial, the time from the SIGKILL of the holder to the
 // acquisition by the waiter (both on CLOCK_MONOTONIC).
 func Crash(cfg CrashConfig) ([]time.Duration, error) {
-	dir, err := os.MkdirTemp(cfg.Dir, "crash-")
+	dirs, err := SharedDir(cfg.Dirs, "crash-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer os.RemoveAll(dirs[0])
 	var out []time.Duration
 	for i := range cfg.Trials {
-		d, err := crashOnce(cfg, filepath.Join(dir, fmt.Sprintf("crash-%d.lock", i)))
+		name := fmt.Sprintf("crash-%d.lock", i)
+		d, err := crashOnce(cfg, filepath.Join(dirs[0], name), filepath.Join(dirs[len(dirs)-1], name))
 		if err != nil {
 			return out, err
 		}
@@ -43,8 +46,10 @@ func Crash(cfg CrashConfig) ([]time.Duration, error) {
 	return out, nil
 }
 
-func crashOnce(cfg CrashConfig, lock string) (time.Duration, error) {
-	s := Spec{Lib: cfg.Lib, Lock: lock, Limit: cfg.Timeout}
+// crashOnce kills a holder of the lock at path held while a waiter waits
+// for it at path waited (the same file, or the same through another path).
+func crashOnce(cfg CrashConfig, held, waited string) (time.Duration, error) {
+	s := Spec{Lib: cfg.Lib, Lock: held, Limit: cfg.Timeout}
 	holder, err := start("hold", s)
 	if err != nil {
 		return 0, err
@@ -54,6 +59,7 @@ func crashOnce(cfg CrashConfig, lock string) (time.Duration, error) {
 	if _, err := holder.expect("held", cfg.Timeout); err != nil {
 		return 0, err
 	}
+	s.Lock = waited
 	waiter, err := start("acquire", s)
 	if err != nil {
 		return 0, err

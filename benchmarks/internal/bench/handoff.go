@@ -22,8 +22,11 @@ import (
 // acquired before it calls Lock again, so it cannot take the lock straight
 // back. Each release thus has Procs-1 waiters.
 type HandoffConfig struct {
-	Lib      string
-	Dir      string
+	Lib string
+	// Dirs are paths to one directory: one path, or the mounts of one
+	// network volume (each its own client, as on different hosts). Worker
+	// i (from 0) uses Dirs[i % len(Dirs)].
+	Dirs     []string
 	Procs    int
 	Handoffs int
 	Hold     time.Duration // mean time in the critical section
@@ -36,6 +39,12 @@ type HandoffResult struct {
 	// begins to release to the moment a waiting process holds the lock,
 	// on CLOCK_MONOTONIC, which both processes read.
 	Latencies []time.Duration
+	// Crossed tells, for each latency, whether the releaser and the
+	// acquirer used different Dirs (different clients).
+	Crossed []bool
+	// Acquired counts the acquisitions of each worker, by index (worker i
+	// used Dirs[i % len(Dirs)]): Handoffs in all, the first one included.
+	Acquired []int
 	// Elapsed is the time from the start signal to the last counted
 	// acquisition; Handoffs/Elapsed is the throughput.
 	Elapsed time.Duration
@@ -52,26 +61,36 @@ func (r HandoffResult) PerSecond(handoffs int) float64 {
 // handoffReport is a worker's result line.
 type handoffReport struct {
 	Latencies []int64 // ns
+	From      []int64 // for each latency, the ID of the releaser
+	Acquired  int     // acquisitions counted (up to Spec.Handoffs in all)
 }
 
 // Handoff runs the contended measurement.
 func Handoff(cfg HandoffConfig) (HandoffResult, error) {
-	dir, err := os.MkdirTemp(cfg.Dir, "handoff-")
+	dirs, err := SharedDir(cfg.Dirs, "handoff-")
 	if err != nil {
 		return HandoffResult{}, err
 	}
-	defer os.RemoveAll(dir)
-	boardPath := filepath.Join(dir, "board")
+	defer os.RemoveAll(dirs[0])
+	// The board stays on a local disk, out of reach of the caches of the
+	// file system under test.
+	local, err := os.MkdirTemp("", "openlock-board-")
+	if err != nil {
+		return HandoffResult{}, err
+	}
+	defer os.RemoveAll(local)
+	boardPath := filepath.Join(local, "board")
 	b, err := MapBoard(boardPath, true)
 	if err != nil {
 		return HandoffResult{}, err
 	}
-	spec := Spec{Lib: cfg.Lib, Lock: filepath.Join(dir, "handoff.lock"), Board: boardPath,
+	spec := Spec{Lib: cfg.Lib, Board: boardPath,
 		Procs: cfg.Procs, Handoffs: cfg.Handoffs, Hold: cfg.Hold, Limit: cfg.Timeout}
 	var g group
 	defer func() { g.stop() }()
 	for i := range cfg.Procs {
 		spec.ID = int64(i + 1)
+		spec.Lock = filepath.Join(pathOf(dirs, i), "handoff.lock")
 		c, err := start("handoff", spec)
 		if err != nil {
 			return HandoffResult{}, err
@@ -93,6 +112,11 @@ func Handoff(cfg HandoffConfig) (HandoffResult, error) {
 			return HandoffResult{}, err
 		}
 		res.Latencies = append(res.Latencies, Nanos(r.Latencies)...)
+		res.Acquired = append(res.Acquired, r.Acquired)
+		for _, from := range r.From {
+			// IDs are 1 + the worker's index.
+			res.Crossed = append(res.Crossed, pathOf(dirs, int(from-1)) != pathOf(dirs, len(res.Acquired)-1))
+		}
 	}
 	for _, c := range g {
 		if err := c.wait(cfg.Timeout); err != nil {
@@ -120,7 +144,7 @@ func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
 		return fmt.Errorf("no start signal")
 	}
 	others := uint32(s.Procs - 1)
-	var lat []int64
+	var r handoffReport
 	for b.Run.Load() == runRunning {
 		b.Waiting.Add(1)
 		Wake(&b.Waiting)
@@ -133,8 +157,12 @@ func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
 		released := b.Released.Load()
 		g := b.Gen.Add(1)
 		Wake(&b.Gen)
-		if prev != 0 && prev != s.ID && int(g) <= s.Handoffs {
-			lat = append(lat, t-released)
+		if int(g) <= s.Handoffs {
+			r.Acquired++
+			if prev != 0 && prev != s.ID {
+				r.Latencies = append(r.Latencies, t-released)
+				r.From = append(r.From, prev)
+			}
 		}
 		if int(g) == s.Handoffs {
 			b.Stopped.Store(t)
@@ -160,7 +188,7 @@ func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
 			return fmt.Errorf("nobody took the lock after us")
 		}
 	}
-	return printResult(handoffReport{Latencies: lat})
+	return printResult(r)
 }
 
 // sleepPrecisely sleeps d in the kernel (nanosleep), blocking this thread:
