@@ -105,17 +105,22 @@ func selftestMain(c *cli, f *flagSet, args []string) int {
 	f.Var(&cfg.Hold, "hold", "how long a process stays inside: a `DURATION`, or MIN,MAX to draw from")
 	f.Var(&cfg.Pause, "pause", "churn: how long a process pauses between turns: a `DURATION`, or MIN,MAX")
 	f.DurationVar(&cfg.RetryPeriod, "retry-period", 10*time.Millisecond, "the processes' retry period: the longest pause between two looks at a busy lock")
-	f.DurationVar(&cfg.CacheTime, "cache-time", openlock.DefaultCacheTime,
-		"on a network file system: how long a client may answer from its caches (see the library's WithCacheTime); set it to what the mounts cache")
+	cacheTime := f.Duration("cache-time", openlock.DefaultCacheTime,
+		"on a network or FUSE file system: how long a client may answer from its caches (the library's WithCacheTime); "+
+			"set it to what the mounts cache, or 0 for one FUSE mount that nothing else changes")
 	f.DurationVar(&cfg.Duration, "soak", 0, "repeat rounds for `DURATION` (minutes, say) with 8 processes unless -n is given")
 	f.DurationVar(&cfg.Patience, "patience", time.Minute, "fail when no process makes progress for this long")
 	pos, _, code, ok := f.parse(c, args)
 	switch {
 	case !ok:
 		return code
-	case cfg.Cycles < 1 || cfg.Kills < 0 || cfg.Races < 0 || cfg.RetryPeriod <= 0 || cfg.Duration < 0 || cfg.Patience <= 0 || cfg.CacheTime <= 0:
-		c.errorf("selftest: --cycles must be at least 1; --kills, --races and --soak not negative; --retry-period, --patience and --cache-time positive")
+	case cfg.Cycles < 1 || cfg.Kills < 0 || cfg.Races < 0 || cfg.RetryPeriod <= 0 || cfg.Duration < 0 || cfg.Patience <= 0 || *cacheTime < 0:
+		c.errorf("selftest: --cycles must be at least 1; --kills, --races, --soak and --cache-time not negative; --retry-period and --patience positive")
 		return exitError
+	}
+	cfg.CacheTime = *cacheTime
+	if cfg.CacheTime == 0 {
+		cfg.CacheTime = -1 // none, for the pool (its 0 is the library's default)
 	}
 	if cfg.Duration > 0 && !f.isSet("n") {
 		cfg.Procs = 8
@@ -182,7 +187,7 @@ func (t *selftest) run() int {
 	var trace bytes.Buffer
 	t.cfg.Trace = &trace
 	r, runErr := stress.Torture(t.cfg)
-	left, after, leftErr := stress.Leftovers(locks[0], t.cfg.Patience, openlock.WithCacheTime(t.cfg.CacheTime))
+	left, after, leftErr := stress.Leftovers(locks[0], t.cfg.Patience, openlock.WithCacheTime(max(t.cfg.CacheTime, 0)))
 	took := time.Since(start).Round(100 * time.Millisecond)
 	pass := runErr == nil && leftErr == nil && len(r.Overlaps) == 0 && len(after) == 0 && r.Unrecovered == 0
 	verdict := "PASS"

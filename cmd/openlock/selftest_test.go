@@ -34,7 +34,7 @@ func TestSelftestBadUsage(t *testing.T) {
 		{[]string{"selftest", "-n", "1", dir}, "2 to 64"},
 		{[]string{"selftest", "--hold", "2ms,1ms", dir}, "MIN <= MAX"},
 		{[]string{"selftest", dir, dir + "/missing"}, "no such file"},
-		{[]string{"selftest", "--cache-time", "0", dir}, "--cache-time"},
+		{[]string{"selftest", "--cache-time", "-1s", dir}, "--cache-time"},
 	} {
 		r := invoke(t, tt.args...)
 		r.expectCode(t, 2, strings.Join(tt.args, " "))

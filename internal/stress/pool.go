@@ -42,8 +42,9 @@ type Options struct {
 	Hold, Pause Range
 	// RetryPeriod is the workers' retry period (0: the library's default).
 	RetryPeriod time.Duration
-	// CacheTime is the workers' cache time (openlock.WithCacheTime; 0: the
-	// library's default), for network file systems that cache longer.
+	// CacheTime is the workers' cache time (openlock.WithCacheTime), for
+	// network file systems that cache longer than the library's default: 0
+	// means that default, a negative value none (WithCacheTime(0)).
 	CacheTime time.Duration
 	// Patience bounds every wait for a worker (0: one minute): a worker
 	// that makes no progress for this long fails the run.
@@ -126,8 +127,8 @@ func (p *Pool) Start(role string) (*Worker, error) {
 	if p.o.RetryPeriod > 0 {
 		args = append(args, "-retry", p.o.RetryPeriod.String())
 	}
-	if p.o.CacheTime > 0 {
-		args = append(args, "-cache-time", p.o.CacheTime.String())
+	if p.o.CacheTime != 0 {
+		args = append(args, "-cache-time", max(p.o.CacheTime, 0).String())
 	}
 	cmd := exec.Command(p.exe, args...)
 	w := &Worker{Role: role, Lock: lock, Path: path, cmd: cmd, exited: make(chan struct{})}

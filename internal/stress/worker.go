@@ -72,7 +72,7 @@ func newWorkerProc(args []string) (*workerProc, error) {
 	fs.Var(&w.hold, "hold", "how long to stay inside: DURATION or MIN,MAX")
 	fs.Var(&w.pause, "pause", "cycle: how long to pause between turns: DURATION or MIN,MAX")
 	retry := fs.Duration("retry", 0, "the lock's retry period (0: the default)")
-	cacheTime := fs.Duration("cache-time", 0, "the lock's cache time (0: the default)")
+	cacheTime := fs.Duration("cache-time", -1, "the lock's cache time (negative: the default)")
 	fs.DurationVar(&w.timeout, "timeout", 2*time.Minute, "give up a Lock after this long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func newWorkerProc(args []string) (*workerProc, error) {
 	if *retry > 0 {
 		opts = append(opts, openlock.WithRetryPeriod(*retry))
 	}
-	if *cacheTime > 0 {
+	if *cacheTime >= 0 {
 		opts = append(opts, openlock.WithCacheTime(*cacheTime))
 	}
 	var err error
