@@ -71,8 +71,8 @@ func (l *FileLock) cleanDebris(dryRun bool) ([]string, error) {
 
 // LockFiles returns the lock files in dir that openlock knows of: files
 // holding a complete openlock record, and the lock paths named by tokens,
-// temporary links, claims and fence files beside them (which may no longer
-// exist). It is how "openlock clean DIR" finds what to clean.
+// temporary links, claims, reservations and fence files beside them (which
+// may no longer exist). It is how "openlock clean DIR" finds what to clean.
 func LockFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -96,6 +96,8 @@ func LockFiles(dir string) ([]string, error) {
 		case err != nil || !r.Complete():
 		case isFence(r) && strings.HasSuffix(e.Name(), ".fence"):
 			paths = append(paths, filepath.Join(dir, strings.TrimSuffix(e.Name(), ".fence")))
+		case strings.HasSuffix(e.Name(), ".next") && len(e.Name()) > len(".next"):
+			paths = append(paths, filepath.Join(dir, strings.TrimSuffix(e.Name(), ".next")))
 		default:
 			paths = append(paths, filepath.Join(dir, e.Name()))
 		}

@@ -115,6 +115,7 @@ func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 		judgeBy time.Time // a full look is due by then (after a lost race)
 	)
 	defer func() { wt.stop(); ew.stop() }()
+	defer l.dropTurnUnlocked() // a waiter that gives up leaves its turn
 	for {
 		held, seen, err := false, (*holder)(nil), errFullLook
 		if woken {
@@ -133,7 +134,9 @@ func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 			return l.failed(ctx, start, h, err)
 		case held:
 			return nil
-		case seen != nil:
+		}
+		l.waitedFor(start)
+		if seen != nil {
 			l.noteBusy(h, seen)
 			if !sameProcess(h, seen) {
 				ew.stop()
@@ -190,6 +193,9 @@ func (l *FileLock) tryLink() (bool, error) {
 	defer l.mu.Unlock()
 	if l.closed || l.tok == nil {
 		return false, errFullLook
+	}
+	if l.yieldTo() != nil {
+		return false, nil // a waiter on another machine has the next turn
 	}
 	switch err := l.link(l.abs); {
 	case err == nil:

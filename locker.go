@@ -47,6 +47,7 @@ type FileLock struct {
 	// sweepDue: the debris beside a new token is swept at the next
 	// acquisition (network file systems; see sweep.go).
 	sweepDue bool
+	turn     bool // we hold the reservation of the next turn (turn.go)
 }
 
 // New returns a FileLock for the lock file at path ("" means DefaultPath in
@@ -181,6 +182,7 @@ func (l *FileLock) Close() error {
 	if l.held {
 		errs = append(errs, l.release())
 	}
+	l.dropTurn()
 	errs = append(errs, l.dropToken())
 	l.mu.Unlock()
 	l.q.leave()
@@ -270,6 +272,9 @@ func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
 		if err != nil {
 			return false, nil, err
 		}
+		if by := l.yieldTo(); by != nil {
+			return false, by, nil // a waiter on another machine has the next turn
+		}
 		linkErr := l.link(l.abs)
 		if linkErr == nil {
 			held, err := l.acquired("link")
@@ -319,6 +324,7 @@ func (l *FileLock) acquired(how string) (bool, error) {
 		}
 	}
 	l.held = true
+	l.dropTurn()
 	if l.cfg.Lease > 0 {
 		l.startKeeper()
 	}

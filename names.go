@@ -19,7 +19,9 @@ const nonceBytes = 16
 //	                       file being written
 //	<lock>.break.<id>      a one-shot claim on the incarnation <id>
 //	<lock>.fence           the fence counter (WithFencing)
+//	<lock>.next            a waiter's reservation of the next turn (turn.go)
 func tokenName(lock, nonce string) string { return lock + "." + nonce + ".token" }
+func nextName(lock string) string         { return lock + ".next" }
 func tmpName(lock, nonce string) string   { return lock + "." + nonce + ".tmp" }
 func claimName(lock, id string) string    { return lock + ".break." + id }
 func fenceName(lock string) string        { return lock + ".fence" }
@@ -52,6 +54,7 @@ const (
 	tokenFile
 	tmpFile
 	claimFile
+	turnFile
 )
 
 // classify tells a helper file of the lock whose base name is base from the
@@ -63,6 +66,9 @@ func classify(base, name string) debrisKind {
 	}
 	if id, ok := strings.CutPrefix(rest, "break."); ok && validNonce(id) {
 		return claimFile
+	}
+	if rest == "next" {
+		return turnFile
 	}
 	nonce, suffix, ok := strings.Cut(rest, ".")
 	switch {
@@ -77,7 +83,9 @@ func classify(base, name string) debrisKind {
 }
 
 // helperBase returns the lock file's base name for the name of a helper
-// file (<base>.<nonce>.token, <base>.<nonce>.tmp, <base>.break.<id>).
+// file (<base>.<nonce>.token, <base>.<nonce>.tmp, <base>.break.<id>). A
+// reservation, <base>.next, has no nonce in its name to tell it from a
+// user's file: LockFiles knows it by its record.
 func helperBase(name string) (string, bool) {
 	if i := strings.LastIndex(name, ".break."); i > 0 && classify(name[:i], name) == claimFile {
 		return name[:i], true

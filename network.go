@@ -60,6 +60,9 @@ import (
 //     (fsx.FreshChangeTime), not from the attribute cache; LeaseMargin
 //     must cover what the server's own cache adds (1 s for GlusterFS).
 //   - ESTALE means the name changed under us: look again (fsx.Restale).
+//   - Waiters on other machines see a release a cache time late; a
+//     reservation of the next turn keeps the lock from staying with the
+//     releasing machine (turn.go). It is advice, never a safety step.
 //
 // What the cache time does not cover: a leased holder whose lease expired
 // while it was cut off may see its lock as its own for up to CacheTime

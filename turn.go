@@ -1,0 +1,130 @@
+package openlock
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/openlock/openlock/internal/fsx"
+	"github.com/openlock/openlock/procscan"
+)
+
+// Taking turns across machines.
+//
+// On a network file system a release through one client is seen at once by
+// the processes on that client, and by those on other clients only once
+// their client's cache has expired (about a second on GlusterFS). Without
+// more, a busy lock stays with one machine's processes while another
+// machine's wait: measured across two GlusterFS mounts, every acquisition of
+// a run went to one of them.
+//
+// So there a waiter that has waited turnAfter reserves the next turn: it
+// links its token to <lock>.next (exclusively: one reservation at a time)
+// and refreshes it at every look. Any other process that finds a free lock
+// and a reservation that is not its own, whose owner lives and which was
+// refreshed within turnTTL, leaves the lock to it: Lock waits, TryLock
+// reports false. The reserver takes the lock as anyone does (link) and then
+// drops its reservation; so does a waiter that gives up.
+//
+// A reservation is advice. Mutual exclusion never rests on it (the lock file
+// alone decides who holds the lock), and a stale read of it costs fairness
+// only. A reservation whose owner is dead, or that has not been refreshed for
+// turnTTL (its owner stopped, or cut off), binds nobody, so that a reserver
+// cannot stall the lock; a dead one is swept as debris. On a local file
+// system every waiter sees a release at once, and none of this is done.
+
+// turnAfter is how long a waiter waits before it reserves the next turn.
+func (l *FileLock) turnAfter() time.Duration { return 2 * l.cfg.RetryPeriod }
+
+// turnTTL is how long a reservation binds others after its last refresh:
+// several refreshes (one per look, at most a retry period apart) and the
+// time the others' caches may lag.
+func (l *FileLock) turnTTL() time.Duration { return 4*l.cfg.RetryPeriod + 2*l.cacheTime() }
+
+// yieldTo returns the reservation of another process that a free lock must
+// be left to, or nil. l.mu must be held, and l.tok made.
+func (l *FileLock) yieldTo() *holder {
+	if l.cacheTime() == 0 {
+		return nil
+	}
+	h, err := l.inspect(nextName(l.abs))
+	if err != nil || h.bad != nil || os.SameFile(h.fi, l.tok.fi) || h.res.Verdict == procscan.Dead {
+		return nil
+	}
+	if !l.turnFresh(h) {
+		return nil
+	}
+	return h
+}
+
+// turnFresh reports whether the reservation h was refreshed within turnTTL,
+// by the file system's clock and attributes asked of the server.
+func (l *FileLock) turnFresh(h *holder) bool {
+	now, err := l.fsNow()
+	if err != nil {
+		return false
+	}
+	ino, refreshed, err := fsx.FreshChangeTime(h.path)
+	if read, _ := fsx.Ino(h.fi); err != nil || ino != read {
+		return false
+	}
+	return now.Sub(refreshed) <= l.turnTTL()
+}
+
+// reserveTurn reserves the next turn for this FileLock, or refreshes its
+// reservation, once it has waited turnAfter since start; a reservation
+// that binds nobody any more is removed for the next look to take. l.mu
+// must be held.
+func (l *FileLock) reserveTurn(start time.Time) {
+	if l.cacheTime() == 0 || l.tok == nil || time.Since(start) < l.turnAfter() {
+		return
+	}
+	p := nextName(l.abs)
+	err := l.link(p)
+	if err == nil {
+		l.turn = true
+		l.debug("reserved the next turn", "reservation", p)
+		return
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return
+	}
+	h, err := l.inspect(p)
+	switch {
+	case err != nil || h.bad != nil:
+	case os.SameFile(h.fi, l.tok.fi):
+		l.turn = true
+		fsx.Touch(p) // refresh
+	case h.res.Verdict == procscan.Dead || !l.turnFresh(h):
+		l.debug("a reservation binds nobody any more; removed", "owner", h)
+		os.Remove(p)
+	}
+}
+
+// dropTurn removes this FileLock's reservation, if it has one. l.mu must be
+// held.
+func (l *FileLock) dropTurn() {
+	if !l.turn {
+		return
+	}
+	l.turn = false
+	p := nextName(l.abs)
+	if fi, err := os.Lstat(p); err == nil && l.tok != nil && os.SameFile(fi, l.tok.fi) {
+		os.Remove(p)
+	}
+}
+
+// waitedFor is reserveTurn for a waiter that does not hold l.mu.
+func (l *FileLock) waitedFor(start time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reserveTurn(start)
+}
+
+// dropTurnUnlocked is dropTurn for callers that do not hold l.mu.
+func (l *FileLock) dropTurnUnlocked() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.dropTurn()
+}
