@@ -50,6 +50,7 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
 		return l.fischer(ctx, h)
 	}
 	l.step(StepObserved)
+	l.dropTurn() // the lock is not free, as we see it: nobody need wait for us
 	claim, passed, by, err := l.claim(h)
 	if err != nil || claim == "" {
 		if by != nil {

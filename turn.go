@@ -25,7 +25,9 @@ import (
 // and a reservation that is not its own, whose owner lives and which was
 // refreshed within turnTTL, leaves the lock to it: Lock waits, TryLock
 // reports false. The reserver takes the lock as anyone does (link) and then
-// drops its reservation; so does a waiter that gives up.
+// drops its reservation; so does a waiter that gives up, and one that sets
+// out to take over a lock it judged stale: that may take a cache time (see
+// takeover.go), during which a free lock must not wait for it.
 //
 // A reservation is advice. Mutual exclusion never rests on it (the lock file
 // alone decides who holds the lock), and a stale read of it costs fairness
@@ -40,7 +42,7 @@ func (l *FileLock) turnAfter() time.Duration { return 2 * l.cfg.RetryPeriod }
 // turnTTL is how long a reservation binds others after its last refresh:
 // several refreshes (one per look, at most a retry period apart) and the
 // time the others' caches may lag.
-func (l *FileLock) turnTTL() time.Duration { return 4*l.cfg.RetryPeriod + 2*l.cacheTime() }
+func (l *FileLock) turnTTL() time.Duration { return 4*l.cfg.RetryPeriod + l.cacheTime() }
 
 // yieldTo returns the reservation of another process that a free lock must
 // be left to, or nil. l.mu must be held, and l.tok made.
