@@ -115,7 +115,6 @@ func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 		judgeBy time.Time // a full look is due by then (after a lost race)
 	)
 	defer func() { wt.stop(); ew.stop() }()
-	defer l.dropTurnUnlocked() // a waiter that gives up leaves its turn
 	for {
 		held, seen, err := false, (*holder)(nil), errFullLook
 		if woken {
@@ -130,6 +129,7 @@ func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 		}
 		switch {
 		case err != nil:
+			l.dropTurnUnlocked() // a waiter that gives up leaves its turn
 			l.q.sem.Release(1)
 			return l.failed(ctx, start, h, err)
 		case held:
@@ -169,6 +169,7 @@ func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 		case <-ew.exited():
 			l.step(StepWoken)
 		case <-ctx.Done():
+			l.dropTurnUnlocked()
 			l.q.sem.Release(1)
 			return l.gaveUp(ctx, start, h)
 		case <-l.closing.Done(): // the next attempt reports fs.ErrClosed

@@ -110,26 +110,35 @@ func (l *FileLock) judgeLease(h *holder) {
 	if err != nil || lease <= 0 {
 		return
 	}
-	now, err := l.fsNow()
-	if err != nil {
-		l.debug("cannot read the file system's clock; lease not judged", "err", err)
-		return
-	}
-	changed := fsx.ChangeTime(h.fi)
-	if l.remote() { // the attribute cache may be seconds old: ask the server
-		ino, fresh, err := fsx.FreshChangeTime(h.path)
-		if read, _ := fsx.Ino(h.fi); err != nil || ino != read {
-			return // replaced since, or unreadable: not judged this time
-		}
-		changed = fresh
-	}
-	age := now.Sub(changed)
-	if age <= lease+l.cfg.LeaseMargin {
+	age, ok := l.ageOf(h)
+	if !ok || age <= lease+l.cfg.LeaseMargin {
 		return
 	}
 	h.res = procscan.Result{Verdict: procscan.Dead, Reason: fmt.Sprintf(
 		"lease expired: not refreshed for %v (lease %v, margin %v), and %s",
 		age.Round(time.Millisecond), lease, l.cfg.LeaseMargin, h.res.Reason)}
+}
+
+// ageOf returns how long ago h's file last changed (its change time), by
+// the file system's clock; on a network file system with the change time
+// asked of the server, as the attribute cache may be seconds old. It
+// returns false when that cannot be told: no clock, or the file was
+// replaced since it was read.
+func (l *FileLock) ageOf(h *holder) (time.Duration, bool) {
+	now, err := l.fsNow()
+	if err != nil {
+		l.debug("cannot read the file system's clock; no age judged", "err", err)
+		return 0, false
+	}
+	changed := fsx.ChangeTime(h.fi)
+	if l.remote() {
+		ino, fresh, err := fsx.FreshChangeTime(h.path)
+		if read, _ := fsx.Ino(h.fi); err != nil || ino != read {
+			return 0, false
+		}
+		changed = fresh
+	}
+	return now.Sub(changed), true
 }
 
 // fsNow is the file system's current time, read by touching our token; a

@@ -12,7 +12,7 @@ import (
 	"github.com/openlock/openlock/internal/testfs"
 )
 
-// Tests of the cache model (fresh.go) against a real network file system:
+// Tests of the cache model (network.go) against a real network file system:
 // two paths to one directory through two clients, each with its own caches,
 // as two machines mount a volume. They need OPENLOCK_TEST_DIRS naming two
 // such paths (.ci/gluster makes two GlusterFS mounts) and skip without.

@@ -149,7 +149,7 @@ type config struct {
 
 	// For tests only: the first backoff pause (0: firstPause); no
 	// file-change notification, so that polling alone must serve; and the
-	// checks of a network file system (fresh.go) on a local one.
+	// checks of a network file system (network.go) on a local one.
 	firstPause   time.Duration
 	noNotify     bool
 	assumeRemote bool

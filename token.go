@@ -20,7 +20,7 @@ type token struct {
 	nonce string      // random, unique to this token
 	fi    fs.FileInfo // its identity: the lock file is ours iff it is this inode
 	// remote: the directory is not known to be local, so other machines'
-	// clients may change it while ours answers from its cache (fresh.go).
+	// clients may change it while ours answers from its cache (network.go).
 	remote bool
 }
 
@@ -73,7 +73,7 @@ func (l *FileLock) token() (*token, error) {
 	}
 	t := &token{path: tokenName(l.abs, nonce), nonce: nonce, remote: l.remote()}
 	tmp := tmpName(l.abs, nonce)
-	if err := writeNew(tmp, data, l.cfg.FileMode, l.remote()); err != nil {
+	if err := writeNew(tmp, data, l.cfg.FileMode, t.remote); err != nil {
 		return nil, dirError(filepath.Dir(l.abs), err)
 	}
 	if err := os.Rename(tmp, t.path); err != nil {

@@ -51,27 +51,20 @@ func (l *FileLock) yieldTo() *holder {
 		return nil
 	}
 	h, err := l.inspect(nextName(l.abs))
-	if err != nil || h.bad != nil || os.SameFile(h.fi, l.tok.fi) || h.res.Verdict == procscan.Dead {
-		return nil
-	}
-	if !l.turnFresh(h) {
+	if err != nil || h.bad != nil || os.SameFile(h.fi, l.tok.fi) || !l.binds(h) {
 		return nil
 	}
 	return h
 }
 
-// turnFresh reports whether the reservation h was refreshed within turnTTL,
-// by the file system's clock and attributes asked of the server.
-func (l *FileLock) turnFresh(h *holder) bool {
-	now, err := l.fsNow()
-	if err != nil {
+// binds reports whether the reservation h binds others: its owner lives
+// (or cannot be checked from here) and refreshed it within turnTTL.
+func (l *FileLock) binds(h *holder) bool {
+	if h.res.Verdict == procscan.Dead {
 		return false
 	}
-	ino, refreshed, err := fsx.FreshChangeTime(h.path)
-	if read, _ := fsx.Ino(h.fi); err != nil || ino != read {
-		return false
-	}
-	return now.Sub(refreshed) <= l.turnTTL()
+	age, ok := l.ageOf(h)
+	return ok && age <= l.turnTTL()
 }
 
 // reserveTurn reserves the next turn for this FileLock, or refreshes its
@@ -98,7 +91,7 @@ func (l *FileLock) reserveTurn(start time.Time) {
 	case os.SameFile(h.fi, l.tok.fi):
 		l.turn = true
 		fsx.Touch(p) // refresh
-	case h.res.Verdict == procscan.Dead || !l.turnFresh(h):
+	case !l.binds(h):
 		l.debug("a reservation binds nobody any more; removed", "owner", h)
 		os.Remove(p)
 	}
