@@ -71,7 +71,8 @@ func (l *FileLock) cleanDebris(dryRun bool) ([]string, error) {
 
 // LockFiles returns the lock files in dir that openlock knows of: files
 // holding a complete openlock record, and the lock paths named by tokens,
-// temporary links, claims, reservations and fence files beside them (which
+// temporary links, claims, reservations, fence files and readers'
+// directories beside them (which
 // may no longer exist). It is how "openlock clean DIR" finds what to clean.
 func LockFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
@@ -81,6 +82,10 @@ func LockFiles(dir string) ([]string, error) {
 	var paths []string
 	for _, e := range entries {
 		if base, ok := helperBase(e.Name()); ok {
+			paths = append(paths, filepath.Join(dir, base))
+			continue
+		}
+		if base, ok := readersBase(e.Name()); ok && e.IsDir() {
 			paths = append(paths, filepath.Join(dir, base))
 			continue
 		}

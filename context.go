@@ -29,8 +29,21 @@ import (
 //
 // Lock is not reentrant: a FileLock that holds the lock waits in Lock, like a
 // sync.Mutex, until someone calls Unlock or ctx ends.
+//
+// Lock also excludes the readers of the shared lock (RLock) on the same
+// path: having taken the lock file, it waits, holding it so that no new
+// reader comes in, until every reader has left or is judged dead.
 func (l *FileLock) Lock(ctx context.Context) error {
 	start := time.Now()
+	if err := l.lockGate(ctx, start); err != nil {
+		return err
+	}
+	return l.excludeReaders(ctx, start) // the shared lock's readers (readers.go)
+}
+
+// lockGate takes the lock file, as Lock does, but does not wait for the
+// shared lock's readers to leave: what RLock needs (rlock.go).
+func (l *FileLock) lockGate(ctx context.Context, start time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return l.gaveUp(ctx, start, nil)
 	}

@@ -47,7 +47,8 @@ type FileLock struct {
 	// sweepDue: the debris beside a new token is swept at the next
 	// acquisition (network file systems; see sweep.go).
 	sweepDue bool
-	turn     bool // we hold the reservation of the next turn (turn.go)
+	turn     bool    // we hold the reservation of the next turn (turn.go)
+	rd       reading // the shared lock held through this FileLock (rlock.go)
 }
 
 // New returns a FileLock for the lock file at path ("" means DefaultPath in
@@ -82,16 +83,27 @@ func (l *FileLock) Timeout() time.Duration { return l.cfg.Timeout }
 // never waits for another process: a live holder, or a stale lock that
 // another process is already taking over, means false. It does take over a
 // stale lock itself. It also returns false, at once, while another goroutine
-// of this process holds or is taking the same lock path.
+// of this process holds or is taking the same lock path, and while a live
+// reader holds the shared lock (RLock).
 func (l *FileLock) TryLock() (bool, error) {
+	held, err := l.tryGate("trylock")
+	if held {
+		held, err = l.tryExcludeReaders() // the shared lock's readers (readers.go)
+	}
+	return held, wrap("trylock", l.path, err)
+}
+
+// tryGate makes TryLock's one attempt at the lock file, without looking for
+// the shared lock's readers: what TryRLock needs (rlock.go).
+func (l *FileLock) tryGate(op string) (bool, error) {
 	if !l.q.sem.TryAcquire(1) {
-		return false, l.closedError("trylock")
+		return false, l.closedError(op)
 	}
 	held, _, err := l.attempt(context.Background())
 	if !held {
 		l.q.sem.Release(1)
 	}
-	return held, wrap("trylock", l.path, err)
+	return held, err
 }
 
 // Unlock releases the lock. It returns an error wrapping ErrNotHeld when this
@@ -166,7 +178,8 @@ func undo(path string, tok *token) error {
 	return nil
 }
 
-// Close releases the lock if this FileLock holds it and removes its token.
+// Close releases the lock if this FileLock holds it, leaves the shared lock
+// if it holds that (RLock), and removes its token.
 // Methods called after Close return errors wrapping fs.ErrClosed, and so does
 // a Lock waiting in another goroutine, at once.
 // Closing twice is not an error.
@@ -183,6 +196,9 @@ func (l *FileLock) Close() error {
 		errs = append(errs, l.release())
 	}
 	l.dropTurn()
+	if l.rd.n > 0 {
+		errs = append(errs, l.leaveReaders())
+	}
 	errs = append(errs, l.dropToken())
 	l.mu.Unlock()
 	l.q.leave()

@@ -3,6 +3,7 @@ package openlock
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"path/filepath"
 	"strings"
 )
 
@@ -20,11 +21,31 @@ const nonceBytes = 16
 //	<lock>.break.<id>      a one-shot claim on the incarnation <id>
 //	<lock>.fence           the fence counter (WithFencing)
 //	<lock>.next            a waiter's reservation of the next turn (turn.go)
+//	<lock>.readers/        the directory of the shared lock's readers
+//	                       (rlock.go); it exists while a reader is in
+//	<lock>.readers/<nonce>.reader
+//	                       a reader's registration: a link of its token
+//
+// The readers' directory is the one helper name that is not a file: it is
+// created by a reader and removed (rmdir, so only while empty) by the last
+// one out or by a writer, so that an exclusive Lock with no readers about
+// pays one lookup of an absent name (readers.go).
 func tokenName(lock, nonce string) string { return lock + "." + nonce + ".token" }
 func nextName(lock string) string         { return lock + ".next" }
 func tmpName(lock, nonce string) string   { return lock + "." + nonce + ".tmp" }
 func claimName(lock, id string) string    { return lock + ".break." + id }
 func fenceName(lock string) string        { return lock + ".fence" }
+func readersDir(lock string) string       { return lock + ".readers" }
+func readerName(lock, nonce string) string {
+	return readersDir(lock) + string(filepath.Separator) + nonce + ".reader"
+}
+
+// isReaderName reports whether name, an entry of the readers' directory,
+// is a reader's registration.
+func isReaderName(name string) bool {
+	nonce, ok := strings.CutSuffix(name, ".reader")
+	return ok && validNonce(nonce)
+}
 
 func newNonce() string {
 	b := make([]byte, nonceBytes)
@@ -97,4 +118,12 @@ func helperBase(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// readersBase returns the lock file's base name for a directory entry that
+// may be a readers' directory, <base>.readers (LockFiles checks that it is
+// a directory).
+func readersBase(name string) (string, bool) {
+	base, ok := strings.CutSuffix(name, ".readers")
+	return base, ok && base != ""
 }

@@ -10,7 +10,9 @@ import (
 )
 
 // Sweeping: removing the debris that crashed processes leave beside a lock
-// file (tokens, temporary links, claims), so that a directory never fills up.
+// file (tokens, temporary links, claims, readers' registrations and their
+// directory), so that a directory never fills up. A dead reader's
+// registration goes at once, as a token does (see rlock.go, step 4).
 //
 // Only files whose record parses whole and names a dead owner are removed:
 // a file being written has no complete record yet, so a sweep never races a
@@ -54,7 +56,8 @@ func (l *FileLock) sweep() {
 }
 
 // judgeDebris returns the helper files of l's lock path whose owners are
-// dead. Only files whose record parses whole count.
+// dead, the registrations of dead readers included. Only files whose record
+// parses whole count.
 func judgeDebris(l *FileLock) ([]*holder, error) {
 	dir, base := filepath.Split(l.abs)
 	entries, err := os.ReadDir(dir)
@@ -72,7 +75,7 @@ func judgeDebris(l *FileLock) ([]*holder, error) {
 		}
 		dead = append(dead, h)
 	}
-	return dead, nil
+	return append(dead, l.deadReaders()...), nil // readers.go
 }
 
 // sweepDebris removes (or, with dryRun, only lists) the files judged dead,
@@ -100,6 +103,9 @@ func sweepDebris(l *FileLock, dead []*holder, dryRun, claims bool) ([]string, er
 			}
 		}
 		swept = append(swept, p)
+	}
+	if !dryRun && len(swept) > 0 {
+		rmdir(readersDir(l.abs)) // empty now, if the last readers were dead
 	}
 	return swept, errors.Join(errs...)
 }

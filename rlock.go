@@ -1,0 +1,300 @@
+package openlock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/openlock/openlock/internal/fsx"
+)
+
+// The shared lock: any number of readers, or one writer, as sync.RWMutex.
+//
+// The lock file is the gate. A reader takes it (Lock's own machinery: the
+// link, the takeover of a dead holder, the waiting), registers a reader
+// file of its own, <lock>.readers/<nonce>.reader (a hard link of its
+// token, so it names the reader's process as a lock file does), and
+// releases the gate. A writer, an exclusive Lock, takes the gate and keeps
+// it: while it waits for the registered readers to leave (or to be judged
+// dead, and their files removed), no reader can register, so a stream of
+// readers never starves a writer. A reader leaves by removing its file, and
+// the last one out removes the directory, which exists only while a reader
+// is in.
+//
+// Why a reader never sees a writer inside, and a writer no reader:
+//
+//  1. A reader registers only while it holds the gate, and then checks that
+//     the gate is still its own before it releases it (release does). So
+//     every registration happens while its reader holds the gate, unless
+//     the gate was taken from it (a lease that ran out while it was
+//     stopped), which that check sees: it then removes its file and holds
+//     nothing.
+//  2. A writer holds the gate from before its "no readers" judgement until
+//     it unlocks. By 1, no registration can be made in between: the set of
+//     registered readers can only shrink while a writer is in or waiting.
+//  3. The judgement: the directory can only be removed while it is empty
+//     (rmdir), and a registration is a file in it. So "the directory does
+//     not exist", read after the gate was taken, means that no reader file
+//     exists, and by 2 none appears until the writer unlocks. On a local
+//     file system that read is one lstat, which is all an exclusive Lock
+//     pays when no reader is about. Where a client may answer from its
+//     cache (network.go), an lstat's "absent" may be stale, so the
+//     judgement rests on answers only the server can give: a mkdir that
+//     succeeds (the directory did not exist), removed again at once, or a
+//     rmdir that succeeds (it was empty). A failed mkdir or rmdir, or a
+//     listing, may come from a cache; they only send the writer to look
+//     again. So no CacheTime is waited, and no timing is assumed.
+//  4. A dead reader's file is removed by the writer (or a sweep) at once,
+//     even on a stale read: a reader file's name holds nothing but its
+//     token's inode, and a dead process never registers again. Its verdict
+//     is the lock file's: PID and start time, boot, PID namespace, and, for
+//     a reader that cannot be checked from here, its lease (a leased
+//     reader's token, and so its reader file, is refreshed while it reads).
+//  5. A dead writer is a dead holder of the gate, taken over as any stale
+//     lock (takeover.go); a reader that died holding the gate likewise, its
+//     registration (made or not) being judged as in 4.
+//
+// Within one process, a FileLock counts its read holds: the first RLock
+// registers, later ones (while it still reads) take and release the gate
+// only, so that a waiting writer of any process holds them off as well;
+// the last RUnlock removes the registration.
+
+// reading is the state of the shared lock held through one FileLock.
+type reading struct {
+	n    int           // read holds: RLock calls not yet matched by RUnlock
+	stop chan struct{} // closed to stop a leased reader's refresher; nil when none
+	done chan struct{} // closed when the refresher has stopped
+}
+
+// RLock takes the shared lock: it waits while a writer (an exclusive Lock of
+// any FileLock on the same path, in any process) holds the lock or waits
+// for it, then returns with this FileLock counted among the readers. Any
+// number of readers, in any processes, hold the shared lock together. It
+// returns as Lock does when ctx ends (ErrTimeout, context errors), and
+// takes over the lock of a dead writer as Lock does.
+//
+// The methods of the shared lock are on FileLock itself, as those of
+// sync.RWMutex are on one value: a writer and its readers then share one
+// token file, and one FileLock serves code that reads and code that writes.
+// As with sync.RWMutex, RLock is counted: each RLock must be matched by one
+// RUnlock; recursive read locking is prohibited, since a writer waiting
+// between the two RLocks holds off the second while the first holds it
+// off; and a FileLock that reads must not call Lock before its RUnlock.
+func (l *FileLock) RLock(ctx context.Context) error {
+	if err := l.lockGate(ctx, time.Now()); err != nil {
+		return asOp(err, "rlock")
+	}
+	return wrap("rlock", l.path, l.enterReading())
+}
+
+// TryRLock makes one attempt to take the shared lock and reports whether it
+// did. It never waits: a writer that holds the lock or waits for it, or
+// another goroutine of this process taking or holding the lock file for a
+// moment, means false.
+func (l *FileLock) TryRLock() (bool, error) {
+	held, err := l.tryGate("tryrlock")
+	if held {
+		err = l.enterReading()
+		held = err == nil
+	}
+	return held, wrap("tryrlock", l.path, err)
+}
+
+// RUnlock undoes one RLock. After the last, this FileLock is no longer a
+// reader, and its registration file is removed. It returns an error
+// wrapping ErrNotHeld when this FileLock holds no read lock, and ErrLockLost
+// when its registration was removed by another process (which judged this
+// one dead, or its lease expired): a writer may then have been inside.
+func (l *FileLock) RUnlock() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.rd.n == 0 && l.closed:
+		return wrap("runlock", l.path, fs.ErrClosed)
+	case l.rd.n == 0:
+		return wrap("runlock", l.path, ErrNotHeld)
+	case l.rd.n > 1:
+		l.rd.n--
+		return nil
+	}
+	return wrap("runlock", l.path, l.leaveReaders())
+}
+
+// RLocker returns a sync.Locker whose Lock calls l.RLock(context.Background())
+// and whose Unlock calls l.RUnlock, as sync.RWMutex's RLocker does. Like
+// Locker's, its methods panic with the error when the FileLock's fail.
+func (l *FileLock) RLocker() sync.Locker { return rlocker{l} }
+
+type rlocker struct{ l *FileLock }
+
+func (a rlocker) Lock() {
+	if err := a.l.RLock(context.Background()); err != nil {
+		panic(err)
+	}
+}
+
+func (a rlocker) Unlock() {
+	if err := a.l.RUnlock(); err != nil {
+		panic(err)
+	}
+}
+
+// asOp renames the operation of an *Error: RLock's errors come from the
+// machinery of Lock.
+func asOp(err error, op string) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return &Error{Op: op, Path: e.Path, Err: e.Err}
+	}
+	return err
+}
+
+// enterReading, with the gate just taken, counts this FileLock among the
+// readers (registering it, the first time) and releases the gate.
+func (l *FileLock) enterReading() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.held { // Close released the gate in between
+		return fs.ErrClosed
+	}
+	if l.rd.n > 0 {
+		if err := l.release(); err != nil {
+			return err
+		}
+		l.rd.n++
+		return nil
+	}
+	err := l.register()
+	// release checks that the gate is still ours (argument step 1).
+	if rerr := l.release(); rerr != nil {
+		if err == nil {
+			err = errors.Join(fmt.Errorf("the lock file was taken from this reader while it registered: %w", rerr), l.unregister())
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	l.rd.n = 1
+	l.startRefresher()
+	return nil
+}
+
+// register links our token into the readers' directory, creating the
+// directory if need be. l.mu and the gate must be held. Another reader
+// leaving may remove the directory between our mkdir and our link (it was
+// empty then), and a network client may believe for a while that it still
+// exists: both make the link fail as if the directory were missing, and we
+// try again, for up to the cache time plus a few seconds.
+func (l *FileLock) register() error {
+	dir, name := readersDir(l.abs), readerName(l.abs, l.tok.nonce)
+	deadline := time.Now().Add(l.cacheTime() + 5*time.Second)
+	b := backoff{max: 50 * time.Millisecond}
+	for {
+		if err := l.mkReadersDir(dir); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("creating the directory of the shared lock's readers: %w", err)
+		}
+		err := l.link(name)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, fs.ErrExist) && owned(name, l.tok) == nil:
+			return nil // ours already: a lost reply of a network file system
+		case errors.Is(err, fs.ErrNotExist):
+			if _, serr := os.Lstat(l.tok.path); errors.Is(serr, fs.ErrNotExist) {
+				return fmt.Errorf("our token %s was removed by another process: %w", l.tok.path, err)
+			}
+		case !errors.Is(err, fs.ErrExist):
+			if fsx.NoHardLinks(err) {
+				return fmt.Errorf("%w: %w", ErrNoHardLinks, err)
+			}
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cannot register as a reader in %s: %w", dir, err)
+		}
+		time.Sleep(b.next())
+	}
+}
+
+// mkReadersDir creates the readers' directory, with search and write
+// permission for everyone FileMode lets read the lock file, since those
+// must be able to register as readers. l.mu must be held.
+func (l *FileLock) mkReadersDir(dir string) error {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return err
+	}
+	m := l.cfg.FileMode.Perm()
+	r := m & 0o444
+	return os.Chmod(dir, r|r>>1|r>>2) // the umask must not lock others out
+}
+
+// unregister removes our reader file if it is still our token's, and the
+// readers' directory if that leaves it empty. l.mu must be held.
+func (l *FileLock) unregister() error {
+	name := readerName(l.abs, l.tok.nonce)
+	fi, err := os.Lstat(name)
+	switch {
+	case errors.Is(fsx.Restale(err), fs.ErrNotExist):
+		return errReaderRemoved
+	case err != nil:
+		return err
+	case !os.SameFile(fi, l.tok.fi):
+		return fmt.Errorf("%w: this reader's registration %s is another file", ErrLockLost, name)
+	}
+	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	rmdir(readersDir(l.abs)) // fails while other readers are in: theirs to remove
+	return nil
+}
+
+var errReaderRemoved = fmt.Errorf("%w: this reader's registration was removed by another process, "+
+	"which judged this one dead or its lease expired; a writer may have been inside", ErrLockLost)
+
+// leaveReaders ends this FileLock's reading. l.mu must be held.
+func (l *FileLock) leaveReaders() error {
+	l.rd.n = 0
+	l.stopRefresher()
+	return l.unregister()
+}
+
+// startRefresher keeps a leased reader's lease fresh: it touches the token,
+// whose inode the reader file is, every Lease/3. l.mu must be held.
+func (l *FileLock) startRefresher() {
+	if l.cfg.Lease <= 0 {
+		return
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	l.rd.stop, l.rd.done = stop, done
+	go func(path string, every time.Duration) {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if err := fsx.Touch(path); err != nil {
+					l.debug("cannot refresh the reader's lease", "err", err)
+				}
+			}
+		}
+	}(l.tok.path, l.cfg.Lease/3)
+}
+
+// stopRefresher stops the refresher, if any, and waits for it. l.mu must
+// be held.
+func (l *FileLock) stopRefresher() {
+	if l.rd.stop == nil {
+		return
+	}
+	close(l.rd.stop)
+	<-l.rd.done
+	l.rd.stop, l.rd.done = nil, nil
+}
