@@ -228,9 +228,12 @@ func (l *FileLock) mkReadersDir(dir string) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return err
 	}
-	m := l.cfg.FileMode.Perm()
-	r := m & 0o444
-	return os.Chmod(dir, r|r>>1|r>>2) // the umask must not lock others out
+	r := l.cfg.FileMode.Perm() & 0o444
+	err := os.Chmod(dir, r|r>>1|r>>2) // the umask must not lock others out
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // a reader leaving removed it, empty: the link tells
+	}
+	return err
 }
 
 // unregister removes our reader file if it is still our token's, and the
