@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -34,7 +35,10 @@ lock: pid, name, host, and for how long. Elsewhere it says nothing unless -v.
 
 For flock(1) users: -n/--nonblock, -w/--wait/--timeout (seconds, as flock
 takes them, or 1m30s), -E/--conflict-exit-code and -c/--command mean what
-they mean there. Every lock is exclusive (no -s), nothing needs closing
+they mean there, and so does -s/--shared: a shared lock, held together with
+other shared holders and never with an exclusive one (a writer waiting for
+the lock holds off new shared holders, so it is not starved; see "Shared
+locks" in the README). Nothing needs closing
 (-o: COMMAND and its children never hold the lock, openlock does), and
 openlock always stays to release the lock (-F). To hold a lock across
 several commands of a script, see "openlock lock --help".
@@ -54,15 +58,17 @@ not a lock file). Nothing is left behind in any of these cases.`,
 	examples: `  openlock run /tmp/backup.lock -- rsync -a /src/ /dst/
   openlock run -n /tmp/cron.lock -- ./nightly.sh       # busy? exit 1 at once
   openlock run -w 30s -E 75 /tmp/deploy.lock -- make deploy
-  openlock run /var/lock/db.lock -w 1m -v -c 'pg_dump db > db.sql'`,
-	hints: flockHints,
+  openlock run /var/lock/db.lock -w 1m -v -c 'pg_dump db > db.sql'
+  openlock run -s /var/lock/db.lock -- ./report.sh     # shared: many readers at once`,
+	hints: runHints,
 	main:  runMain,
 }
 
-// flockHints answer the flags of flock(1) that run and lock do not have.
+// flockHints answer the flags of flock(1) that lock does not have; run has
+// -s (runHints).
 var flockHints = map[string]string{
-	"s":         "flock's shared lock: openlock has no shared locks, every lock is exclusive",
-	"shared":    "flock's shared lock: openlock has no shared locks, every lock is exclusive",
+	"s":         "flock's shared lock: openlock lock takes exclusive locks only; run -s holds a shared lock while a command runs",
+	"shared":    "flock's shared lock: openlock lock takes exclusive locks only; run -s holds a shared lock while a command runs",
 	"x":         "every openlock lock is exclusive already: leave -x out",
 	"e":         "every openlock lock is exclusive already: leave -e out",
 	"exclusive": "every openlock lock is exclusive already: leave --exclusive out",
@@ -75,9 +81,19 @@ var flockHints = map[string]string{
 	"V":         "see openlock version",
 }
 
+// runHints are flockHints without -s, which run has.
+var runHints = func() map[string]string {
+	h := maps.Clone(flockHints)
+	delete(h, "s")
+	delete(h, "shared")
+	return h
+}()
+
 func runMain(c *cli, f *flagSet, args []string) int {
 	var w waitFlags
 	w.define(f)
+	f.BoolVar(&w.shared, "s", false, "take a shared lock (RLock): held with other shared holders, never with an exclusive one")
+	f.alias("s", "shared")
 	shell := f.String("c", "", "run `'SHELL COMMAND'` with sh -c, instead of a COMMAND after LOCKFILE")
 	f.alias("c", "command")
 	pos, command, code, ok := f.parse(c, args)
@@ -110,7 +126,7 @@ func runMain(c *cli, f *flagSet, args []string) int {
 	}
 	defer r.close()
 	code = r.runCommand(path, command)
-	if err := r.lock.Unlock(); err != nil {
+	if err := r.unlock(); err != nil {
 		c.errorf("run: releasing the lock after %s: %s", command[0], describe(err))
 	}
 	return code
@@ -122,6 +138,7 @@ type waitFlags struct {
 	nonblock       bool
 	conflict       exitCodeFlag
 	quiet, verbose bool
+	shared         bool // run -s: the shared lock
 }
 
 // define adds the flags to f.
@@ -152,7 +169,8 @@ func (w *waitFlags) take(c *cli, name, path string, opts ...openlock.Option) (*r
 	if w.nonblock {
 		wait = 0 // as in flock(1), -n wins over -w
 	}
-	r := &runner{cli: c, name: name, lock: l, wait: wait, conflict: int(w.conflict), quiet: w.quiet, verbose: w.verbose && !w.quiet}
+	r := &runner{cli: c, name: name, lock: l, wait: wait, conflict: int(w.conflict), quiet: w.quiet,
+		verbose: w.verbose && !w.quiet, shared: w.shared}
 	r.signals = make(chan os.Signal, 4)
 	signal.Notify(r.signals, forwarded...)
 	if code, ok := r.take(); !ok {
@@ -185,7 +203,30 @@ type runner struct {
 	wait           time.Duration // < 0: no limit
 	conflict       int
 	quiet, verbose bool
+	shared         bool // RLock rather than Lock
 	signals        chan os.Signal
+}
+
+// tryLock, lock and unlock take and release the lock, shared or not.
+func (r *runner) tryLock() (bool, error) {
+	if r.shared {
+		return r.lock.TryRLock()
+	}
+	return r.lock.TryLock()
+}
+
+func (r *runner) lockCtx(ctx context.Context) error {
+	if r.shared {
+		return r.lock.RLock(ctx)
+	}
+	return r.lock.Lock(ctx)
+}
+
+func (r *runner) unlock() error {
+	if r.shared {
+		return r.lock.RUnlock()
+	}
+	return r.lock.Unlock()
 }
 
 // close stops catching signals and closes the lock (releasing it if held).
@@ -199,7 +240,7 @@ func (r *runner) close() {
 func (r *runner) take() (int, bool) {
 	start := time.Now()
 	if r.wait == 0 {
-		ok, err := r.lock.TryLock()
+		ok, err := r.tryLock()
 		switch {
 		case err != nil:
 			r.errorf("%s: %s", r.name, describe(err))
@@ -238,13 +279,13 @@ func (r *runner) take() (int, bool) {
 		defer wg.Done()
 		d.run(done)
 	}()
-	err := r.lock.Lock(ctx)
+	err := r.lockCtx(ctx)
 	close(done)
 	wg.Wait()
 	switch {
 	case caught != nil:
 		if err == nil {
-			r.lock.Unlock()
+			r.unlock()
 		}
 		if !r.quiet {
 			r.errorf("%s: %v while waiting for %s; gave up", r.name, caught, r.lock.Path())
@@ -276,6 +317,9 @@ func (r *runner) gaveUp(start time.Time) {
 	holder := holderOf(o, held, err)
 	if err == nil && !held {
 		holder = "released just now"
+		if rs, rerr := r.lock.Readers(); rerr == nil && len(rs) > 0 {
+			holder = fmt.Sprintf("shared by %d reader(s), the first %s", len(rs), ownerLine(rs[0]))
+		}
 	}
 	r.errorf("%s: gave up on %s%s: %s", r.name, r.lock.Path(), waited, holder)
 }

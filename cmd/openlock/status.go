@@ -32,8 +32,12 @@ the reason:
 A lock file this user may not read is reported as unreadable: its holder
 cannot be seen, and it counts as held (a lock waits for it).
 
-Status changes nothing. Exit status: 0 when the lock is held or counts as
-held (unreadable), 1 when it is free (no lock file, or a stale one), 2 on
+Shared holders (run -s, the library's RLock) are listed too, each with its
+verdict: the lock is "shared" when they hold it and no exclusive holder
+does (an exclusive holder listed beside readers waits for them to leave).
+
+Status changes nothing. Exit status: 0 when the lock is held, shared or
+counts as held (unreadable), 1 when it is free (no lock file, or a stale one), 2 on
 error (for instance LOCKFILE is a directory, its directory does not exist,
 or LOCKFILE is "").`,
 	examples: `  openlock status /tmp/backup.lock
@@ -45,9 +49,11 @@ or LOCKFILE is "").`,
 // statusJSON is the output of "status --json".
 type statusJSON struct {
 	Path  string     `json:"path"`
-	State string     `json:"state"` // "held", "unreadable", "free", "stale" or "error"
+	State string     `json:"state"` // "held", "shared", "unreadable", "free", "stale" or "error"
 	Held  bool       `json:"held"`
 	Owner *ownerJSON `json:"owner,omitempty"`
+	// Readers are the shared holders (RLock), dead ones included.
+	Readers []*ownerJSON `json:"readers,omitempty"`
 	// Invalid says why the lock file names no holder: it is empty (state
 	// "stale"). A file that is not a lock file at all is state "error".
 	Invalid string `json:"invalid,omitempty"`
@@ -83,7 +89,7 @@ func statusMain(c *cli, f *flagSet, args []string) int {
 		c.printStatus(s)
 	}
 	switch s.State {
-	case "held", "unreadable":
+	case "held", "shared", "unreadable":
 		return exitOK
 	case "error":
 		return exitError
@@ -113,17 +119,36 @@ func inspect(path string) statusJSON {
 		}
 		s.State = "free"
 	default:
-		s.Owner = &ownerJSON{PID: o.PID, Name: o.Name, Host: o.Host, Since: o.Since,
-			HeldForSeconds: time.Since(o.Since).Seconds(), Verdict: o.Verdict.String(), Reason: o.Reason}
-		if !o.Started.IsZero() {
-			s.Owner.Started = &o.Started
-		}
+		s.Owner = ownerJSONOf(o)
 		s.State, s.Held = "held", true
 		if o.Verdict == procscan.Dead {
 			s.State, s.Held = "stale", false
 		}
 	}
+	if s.State == "error" || s.State == "unreadable" {
+		return s
+	}
+	readers, err := l.Readers()
+	if err != nil {
+		return statusJSON{Path: path, State: "error", Error: describe(err)}
+	}
+	for _, r := range readers {
+		s.Readers = append(s.Readers, ownerJSONOf(r))
+		if r.Verdict != procscan.Dead && !s.Held {
+			s.State, s.Held = "shared", true
+		}
+	}
 	return s
+}
+
+// ownerJSONOf is the JSON of a holder.
+func ownerJSONOf(o openlock.Owner) *ownerJSON {
+	j := &ownerJSON{PID: o.PID, Name: o.Name, Host: o.Host, Since: o.Since,
+		HeldForSeconds: time.Since(o.Since).Seconds(), Verdict: o.Verdict.String(), Reason: o.Reason}
+	if !o.Started.IsZero() {
+		j.Started = &o.Started
+	}
+	return j
 }
 
 // dirExists returns an error saying so when the directory of the lock path
@@ -144,7 +169,23 @@ func dirExists(path string) error {
 
 func (c *cli) printStatus(s statusJSON) {
 	w := c.stdout
+	defer func() {
+		for _, r := range s.Readers {
+			host := ""
+			if r.Host != "" {
+				host = " on host " + r.Host
+			}
+			fmt.Fprintf(w, "  reader   pid %d (%s)%s, for %s: %s: %s\n", r.PID, r.Name, host,
+				roughly(time.Since(r.Since)), r.Verdict, r.Reason)
+		}
+	}()
 	switch {
+	case s.State == "shared":
+		fmt.Fprintf(w, "%s: shared by %d reader(s), no exclusive holder\n", s.Path, len(s.Readers))
+		return
+	case s.State == "free" && len(s.Readers) > 0:
+		fmt.Fprintf(w, "%s: free (no lock file; the readers left below are dead, and the next lock removes them)\n", s.Path)
+		return
 	case s.State == "free":
 		fmt.Fprintf(w, "%s: free (no lock file)\n", s.Path)
 		return
