@@ -196,9 +196,7 @@ func (l *FileLock) Close() error {
 		errs = append(errs, l.release())
 	}
 	l.dropTurn()
-	if l.rd.n > 0 {
-		errs = append(errs, l.leaveReaders())
-	}
+	errs = append(errs, l.closeReading()) // rlock.go
 	errs = append(errs, l.dropToken())
 	l.mu.Unlock()
 	l.q.leave()

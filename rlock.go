@@ -23,7 +23,10 @@ import (
 // dead, and their files removed), no reader can register, so a stream of
 // readers never starves a writer. A reader leaves by removing its file, and
 // the last one out removes the directory, which exists only while a reader
-// is in.
+// is in. A reader leaving removes its file only: the directory stays for
+// the next reader (a mkdir and a rmdir cost more than the rest of a read
+// cycle together, a millisecond on ext4 here) until a writer judges it
+// empty and removes it, or the last FileLock that read closes.
 //
 // Why a reader never sees a writer inside, and a writer no reader:
 //
@@ -66,6 +69,7 @@ import (
 // reading is the state of the shared lock held through one FileLock.
 type reading struct {
 	n    int           // read holds: RLock calls not yet matched by RUnlock
+	used bool          // registered at least once: Close removes the readers' directory
 	stop chan struct{} // closed to stop a leased reader's refresher; nil when none
 	done chan struct{} // closed when the refresher has stopped
 }
@@ -179,34 +183,41 @@ func (l *FileLock) enterReading() error {
 	if err != nil {
 		return err
 	}
-	l.rd.n = 1
+	l.rd.n, l.rd.used = 1, true
 	l.startRefresher()
 	return nil
 }
 
 // register links our token into the readers' directory, creating the
-// directory if need be. l.mu and the gate must be held. Another reader
-// leaving may remove the directory between our mkdir and our link (it was
-// empty then), and a network client may believe for a while that it still
-// exists: both make the link fail as if the directory were missing, and we
-// try again, for up to the cache time plus a few seconds.
+// directory if need be. l.mu and the gate must be held. Another FileLock
+// closing, a writer or a sweep may remove the directory (it was empty
+// then) between our mkdir and our link, and a network client may believe
+// for a while that it still exists: both make the link fail as if the
+// directory were missing, and we try again, for up to the cache time plus a
+// few seconds.
 func (l *FileLock) register() error {
 	dir, name := readersDir(l.abs), readerName(l.abs, l.tok.nonce)
 	deadline := time.Now().Add(l.cacheTime() + 5*time.Second)
 	b := backoff{max: 50 * time.Millisecond}
 	for {
-		if err := l.mkReadersDir(dir); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("creating the directory of the shared lock's readers: %w", err)
-		}
 		err := l.link(name)
 		switch {
 		case err == nil:
 			return nil
 		case errors.Is(err, fs.ErrExist) && owned(name, l.tok) == nil:
 			return nil // ours already: a lost reply of a network file system
-		case errors.Is(err, fs.ErrNotExist):
+		case errors.Is(err, fs.ErrNotExist), errors.Is(err, errForeignLink):
+			// (On a network file system, link reports a missing directory
+			// as errForeignLink: see token.go.)
 			if _, serr := os.Lstat(l.tok.path); errors.Is(serr, fs.ErrNotExist) {
 				return fmt.Errorf("our token %s was removed by another process: %w", l.tok.path, err)
+			}
+			merr := l.mkReadersDir(dir)
+			if merr == nil && time.Now().Before(deadline) {
+				continue // made just now: link again at once
+			}
+			if merr != nil && !errors.Is(merr, fs.ErrExist) {
+				return fmt.Errorf("creating the directory of the shared lock's readers: %w", merr)
 			}
 		case !errors.Is(err, fs.ErrExist):
 			if fsx.NoHardLinks(err) {
@@ -236,8 +247,8 @@ func (l *FileLock) mkReadersDir(dir string) error {
 	return err
 }
 
-// unregister removes our reader file if it is still our token's, and the
-// readers' directory if that leaves it empty. l.mu must be held.
+// unregister removes our reader file if it is still our token's. l.mu must
+// be held.
 func (l *FileLock) unregister() error {
 	name := readerName(l.abs, l.tok.nonce)
 	fi, err := os.Lstat(name)
@@ -252,8 +263,22 @@ func (l *FileLock) unregister() error {
 	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	rmdir(readersDir(l.abs)) // fails while other readers are in: theirs to remove
 	return nil
+}
+
+// closeReading ends this FileLock's reading, if it reads, and removes the
+// readers' directory if it registered there and the directory is empty
+// (rmdir fails while other readers are in: it stays for them). l.mu must
+// be held.
+func (l *FileLock) closeReading() error {
+	var err error
+	if l.rd.n > 0 {
+		err = l.leaveReaders()
+	}
+	if l.rd.used {
+		rmdir(readersDir(l.abs))
+	}
+	return err
 }
 
 var errReaderRemoved = fmt.Errorf("%w: this reader's registration was removed by another process, "+

@@ -8,13 +8,16 @@
 //	go run ./cmd/compare                      # quick mode: about 30 seconds
 //	go run ./cmd/compare -mode full -charts charts
 //	go run ./cmd/compare -mode full -only handoff,crash
+//	go run ./cmd/compare -mode full -only uncontended,shared
 //	go run ./cmd/compare -mode full -dir /mnt/a,/mnt/b   # across two mounts of one volume
 //
 // It measures the race window of openlock's takeovers, idle and under load
 // (a CPU hog per core plus an fsync-heavy writer); the uncontended
 // Lock+Unlock cycle; the release-to-acquire latency and throughput of
 // contended handoffs between processes; the time from a holder's SIGKILL to
-// the next acquisition; and the CPU a process uses while it waits. Given
+// the next acquisition; the CPU a process uses while it waits; and the
+// shared lock (RLock, against flock's LOCK_SH): the uncontended
+// RLock+RUnlock and the throughput of 1, 4 and 16 reader processes. Given
 // several paths to one directory (-dir /mnt/a,/mnt/b: two mounts of one
 // network volume, each its own client, as two hosts would have), it
 // measures across them instead: the uncontended cycle through one mount,
@@ -38,7 +41,7 @@ import (
 )
 
 // The measurements, in the order they run and appear.
-var measures = []string{"racewindow", "uncontended", "handoff", "crash", "waitcost"}
+var measures = []string{"racewindow", "uncontended", "handoff", "crash", "waitcost", "shared"}
 
 // acrossMeasures are those that run across several paths to one directory.
 var acrossMeasures = []string{"uncontended", "handoff", "crash"}
@@ -96,6 +99,7 @@ func main() {
 		"handoff":     measureHandoff,
 		"crash":       measureCrash,
 		"waitcost":    measureWaitCost,
+		"shared":      measureShared,
 	}
 	for _, m := range measures {
 		if !slices.Contains(sel, m) {

@@ -30,6 +30,10 @@ type results struct {
 	crashes map[string][]time.Duration
 	// cost of waiting: by number of waiters, then library
 	waits map[int]map[string][]bench.WaitUsage
+	// shared lock: per-round mean RLock+RUnlock time, by library; reader
+	// acquisitions per second, by number of readers, then library, per run
+	rcycles map[string][]time.Duration
+	rrates  map[int]map[string][]float64
 }
 
 // handoffRuns pools the runs of one library at one number of processes.
@@ -209,4 +213,37 @@ func measureWaitCost(r *results, work []string) error {
 // median returns the median of d (sorting a copy).
 func median(d []time.Duration) time.Duration {
 	return bench.Summarize(append([]time.Duration(nil), d...)).P50
+}
+
+// measureShared times the uncontended RLock+RUnlock and the throughput of
+// reader processes, openlock and flock (LOCK_SH) taking turns.
+func measureShared(r *results, work []string) error {
+	r.rcycles = make(map[string][]time.Duration)
+	for round := range r.plan.SharedRounds {
+		for i := range contendedLibs {
+			lib := contendedLibs[(round+i)%len(contendedLibs)]
+			d, err := bench.UncontendedShared(lib, work[0], r.plan.SharedOps)
+			if err != nil {
+				return err
+			}
+			r.rcycles[lib] = append(r.rcycles[lib], d)
+		}
+	}
+	r.rrates = make(map[int]map[string][]float64)
+	for _, n := range r.plan.Readers {
+		r.rrates[n] = make(map[string][]float64)
+		for range r.plan.ReaderRounds {
+			for _, lib := range contendedLibs {
+				rate, err := bench.Readers(bench.ReadersConfig{Lib: lib, Dir: work[0], Procs: n,
+					For: r.plan.ReadersFor, Timeout: r.plan.ChildTimeout})
+				if err != nil {
+					return fmt.Errorf("%s, %d readers: %w", lib, n, err)
+				}
+				r.rrates[n][lib] = append(r.rrates[n][lib], rate)
+			}
+		}
+		progress("  readers, %d processes: openlock %.0f/s, flock %.0f/s", n,
+			medianOf(r.rrates[n][bench.Openlock]), medianOf(r.rrates[n][bench.Flock]))
+	}
+	return nil
 }

@@ -27,7 +27,14 @@ type plan struct {
 	CrashMaxWait time.Duration
 	Waiters      []int // cost of waiting: numbers of waiting processes
 	WaitFor      time.Duration
-	ChildTimeout time.Duration // bounds every wait for a child
+	// shared lock: uncontended RLock+RUnlock rounds and cycles per round;
+	// reader throughput by number of reader processes, runs per library
+	// and the length of each run
+	SharedRounds, SharedOps int
+	Readers                 []int
+	ReaderRounds            int
+	ReadersFor              time.Duration
+	ChildTimeout            time.Duration // bounds every wait for a child
 }
 
 var plans = map[string]plan{
@@ -38,6 +45,7 @@ var plans = map[string]plan{
 		Procs: []int{2, 4, 8}, FigureProcs: 4, Handoffs: 300, Rounds: 2, Hold: time.Millisecond,
 		CrashTrials: 8, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
 		Waiters: []int{1, 4}, WaitFor: 2 * time.Second,
+		SharedRounds: 6, SharedOps: 5000, Readers: []int{1, 4, 16}, ReaderRounds: 2, ReadersFor: time.Second,
 		ChildTimeout: 2 * time.Minute,
 	},
 	// full: the README's table; about 6 minutes on 2 cores.
@@ -47,6 +55,7 @@ var plans = map[string]plan{
 		Procs: []int{2, 3, 4, 5, 8, 9, 17, 33}, FigureProcs: 4, Handoffs: 1000, Rounds: 3, Hold: time.Millisecond,
 		CrashTrials: 60, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
 		Waiters: []int{1, 2, 4, 8, 16, 32}, WaitFor: 10 * time.Second,
+		SharedRounds: 20, SharedOps: 20000, Readers: []int{1, 4, 16}, ReaderRounds: 5, ReadersFor: 3 * time.Second,
 		ChildTimeout: 5 * time.Minute,
 	},
 }
@@ -88,6 +97,7 @@ func (p plan) tiny() plan {
 	p.Handoffs, p.Rounds = 6, 1
 	p.CrashTrials, p.CrashMinWait, p.CrashMaxWait = 1, time.Millisecond, 5*time.Millisecond
 	p.WaitFor = 100 * time.Millisecond
+	p.SharedRounds, p.SharedOps, p.ReaderRounds, p.ReadersFor = 2, 20, 1, 100*time.Millisecond
 	return p
 }
 

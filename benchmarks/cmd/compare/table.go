@@ -28,6 +28,7 @@ func (r *results) table(w io.Writer) {
 	rows = append(rows, r.fairnessRows()...)
 	rows = append(rows, r.crashRows()...)
 	rows = append(rows, r.waitRows()...)
+	rows = append(rows, r.sharedRows()...)
 	for _, x := range rows {
 		if r.across() {
 			// The targets are stated for a local file system.
@@ -297,4 +298,31 @@ func pct(f float64) string {
 		s = fmt.Sprintf("%.3f%%", 100*f)
 	}
 	return strings.Replace(s, "0.000%", "0%", 1)
+}
+
+// sharedRows are the shared lock's: the uncontended RLock+RUnlock (ratio
+// per round, then the median) and reader throughput (median of the runs).
+func (r *results) sharedRows() []row {
+	o, f := r.rcycles[bench.Openlock], r.rcycles[bench.Flock]
+	if len(o) == 0 {
+		return nil
+	}
+	var vs []float64
+	for i := range o {
+		vs = append(vs, float64(o[i])/float64(f[i]))
+	}
+	rows := []row{{
+		figure:   fmt.Sprintf("uncontended RLock+RUnlock (median of %d rounds)", len(o)),
+		openlock: dur(median(o)), flock: dur(median(f)) + " (RLock, LOCK_SH)", ratio: fmt.Sprintf("%.2fx", medianOf(vs)),
+		target: "(shared lock)", met: none,
+	}}
+	for _, n := range sortedKeys(r.rrates) {
+		ro, rf := medianOf(r.rrates[n][bench.Openlock]), medianOf(r.rrates[n][bench.Flock])
+		rows = append(rows, row{
+			figure:   fmt.Sprintf("reader throughput, %d reader processes: RLock+RUnlock per second, all together (median of %d runs)", n, len(r.rrates[n][bench.Openlock])),
+			openlock: fmt.Sprintf("%.0f/s", ro), flock: fmt.Sprintf("%.0f/s", rf), ratio: fmt.Sprintf("%.2fx", ro/rf),
+			target: "(shared lock)", met: none,
+		})
+	}
+	return rows
 }

@@ -17,6 +17,7 @@ var roles = map[string]func(Spec) error{
 	"acquire": roleAcquire,
 	"handoff": roleHandoff,
 	"wait":    roleWait,
+	"reader":  roleReader,
 }
 
 // RunRole plays the role named by $OPENLOCK_BENCH_ROLE and exits, if that
