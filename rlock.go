@@ -61,6 +61,22 @@ import (
 //     lock (takeover.go); a reader that died holding the gate likewise, its
 //     registration (made or not) being judged as in 4.
 //
+// The fast path, on a local file system only: a reader that finds no lock
+// file registers without taking the gate, then looks whether the lock file
+// is still absent; if it is not, it removes its registration and takes the
+// gate as above. Readers then do not queue for the gate one by one. (It
+// looks for the lock file before it registers, too: so while a writer holds
+// the gate, each reader registers in passing at most once, and the writer's
+// wait ends.) Step 1
+// becomes: a reader is in only if it registered and then saw no gate, or
+// registered holding the gate. A writer takes the gate at tg and judges at
+// tj > tg; a fast reader registers at tr and sees no gate at tc > tr. If
+// tc < tg, then tr < tj and the writer sees the registration (3); if tc >
+// tg, the reader sees the writer's lock file, which stays there until the
+// writer unlocks, and is not in. On a network file system the reader's
+// "no lock file" may come from a cache, so there every reader takes the
+// gate.
+//
 // Within one process, a FileLock counts its read holds: the first RLock
 // registers, later ones (while it still reads) take and release the gate
 // only, so that a waiting writer of any process holds them off as well;
@@ -89,6 +105,9 @@ type reading struct {
 // between the two RLocks holds off the second while the first holds it
 // off; and a FileLock that reads must not call Lock before its RUnlock.
 func (l *FileLock) RLock(ctx context.Context) error {
+	if in, err := l.enterFast(); in || err != nil {
+		return wrap("rlock", l.path, err)
+	}
 	if err := l.lockGate(ctx, time.Now()); err != nil {
 		return asOp(err, "rlock")
 	}
@@ -100,6 +119,9 @@ func (l *FileLock) RLock(ctx context.Context) error {
 // another goroutine of this process taking or holding the lock file for a
 // moment, means false.
 func (l *FileLock) TryRLock() (bool, error) {
+	if in, err := l.enterFast(); in || err != nil {
+		return in, wrap("tryrlock", l.path, err)
+	}
 	held, err := l.tryGate("tryrlock")
 	if held {
 		err = l.enterReading()
@@ -155,6 +177,41 @@ func asOp(err error, op string) error {
 		return &Error{Op: op, Path: e.Path, Err: e.Err}
 	}
 	return err
+}
+
+// enterFast is the fast path (see above): it reports whether this FileLock
+// is now a reader, without taking the gate; false, nil sends the caller to
+// the gate.
+func (l *FileLock) enterFast() (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false, fs.ErrClosed
+	}
+	t, err := l.token()
+	if err != nil || t.remote || l.held || !gateFree(l.abs) {
+		return false, err
+	}
+	if l.rd.n > 0 {
+		l.rd.n++
+		return true, nil
+	}
+	if err := l.register(); err != nil {
+		return false, err
+	}
+	if !gateFree(l.abs) {
+		return false, l.unregister()
+	}
+	l.rd.n, l.rd.used = 1, true
+	l.startRefresher()
+	return true, nil
+}
+
+// gateFree reports whether there is no lock file at lock: nobody holds the
+// gate (nor a stale lock file sits there).
+func gateFree(lock string) bool {
+	_, err := os.Lstat(lock)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // enterReading, with the gate just taken, counts this FileLock among the
