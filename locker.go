@@ -217,7 +217,8 @@ func (l *FileLock) closedError(op string) error {
 // locked; a holder that cannot be checked from here (another host or
 // container) and a lock file this process may not read count as locked. A
 // file at the lock path that is not a lock file (see ErrNotLockFile) is an
-// error.
+// error. It reads the lock file only: readers of the shared lock (RLock)
+// hold no lock file while they read; Readers lists them.
 func (l *FileLock) Locked() (bool, error) {
 	h, err := l.lookUnlocked(l.abs)
 	switch {
