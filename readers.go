@@ -157,13 +157,20 @@ func notReadersDir(dir string) error {
 }
 
 // waitReaders waits, holding the gate, until drainReaders finds no reader
-// left, looking again after pauses that back off to the retry period. A
+// left, looking again after pauses that back off to the retry period. It
+// wakes early when the first live reader seen removes its file
+// (file-change notification) or its process exits (see exitWatch): a
 // reader leaves on its own, or dies and is judged so at the next look.
 func (l *FileLock) waitReaders(ctx context.Context, start time.Time) error {
 	ctx, cancel := l.withTimeout(ctx, start)
 	defer cancel()
 	b := backoff{max: l.cfg.RetryPeriod, first: l.cfg.firstPause}
-	var live []*holder
+	var (
+		live []*holder
+		wt   *watch
+		ew   *exitWatch
+	)
+	defer func() { wt.stop(); ew.stop() }()
 	for {
 		l.mu.Lock()
 		if !l.held {
@@ -177,11 +184,22 @@ func (l *FileLock) waitReaders(ctx context.Context, start time.Time) error {
 		}
 		if len(in) > 0 && (len(live) == 0 || !in[0].sameAs(live[0])) {
 			l.debug("waiting for readers of the shared lock", "readers", len(in), "first", in[0])
+			wt.stop()
+			ew.stop()
+			wt, ew = l.watchReader(in[0].path), l.watchExit(in[0])
+			live = in
+			continue // look once more: it may have left before the watch began
 		}
 		live = in
 		l.step(StepWaiting)
 		t := time.NewTimer(b.next())
 		select {
+		case <-wt.wakeups():
+			t.Stop()
+			l.step(StepWoken)
+		case <-ew.exited():
+			t.Stop()
+			l.step(StepWoken)
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
@@ -190,6 +208,19 @@ func (l *FileLock) waitReaders(ctx context.Context, start time.Time) error {
 			t.Stop()
 		}
 	}
+}
+
+// watchReader watches a reader's registration for its removal, or returns
+// nil when notification is not available (polling alone serves then).
+func (l *FileLock) watchReader(path string) *watch {
+	if l.cfg.noNotify {
+		return nil
+	}
+	wt := &watch{path: path, ops: releaseOps, c: make(chan struct{}, 1)}
+	if err := subscribe(wt); err != nil {
+		return nil
+	}
+	return wt
 }
 
 // readersGaveUp is the error of a Lock whose ctx ended while it waited for

@@ -30,7 +30,25 @@ import (
 //	OPENLOCK_TEST_REFEREE      the markers' directory
 //	OPENLOCK_TEST_WRITE_EVERY  rworker: every n-th cycle writes (0: never)
 
-func init() { roles["rworker"] = roleRWorker }
+func init() {
+	roles["rworker"] = roleRWorker
+	roles["rhold"] = roleRHold
+}
+
+// roleRHold takes the shared lock, prints "held", and waits for a line (or
+// EOF) on stdin before it releases it.
+func roleRHold() error {
+	l, err := roleLock()
+	if err != nil {
+		return err
+	}
+	if err := l.RLock(context.Background()); err != nil {
+		return err
+	}
+	fmt.Printf("held %d\n", os.Getpid())
+	stdin.Scan()
+	return errors.Join(l.RUnlock(), l.Close())
+}
 
 // roleRWorker cycles like roleWorker, reading (RLock) or writing (Lock) by
 // OPENLOCK_TEST_WRITE_EVERY. It prints "done <cycles> <most other readers
@@ -362,4 +380,40 @@ func TestSharedKills(t *testing.T) {
 	if names := dirNames(t, dirs[0]); len(names) != 0 {
 		t.Errorf("debris left after the kills and a sweep: %q", names)
 	}
+}
+
+// A writer waiting for readers is woken when one leaves (file-change
+// notification) and when one is killed (its process's exit), not by its
+// polling: here that would take an hour.
+func TestWriterWokenByReaders(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	local := mustNew(t, path)
+	if err := local.RLock(lockCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	c := startChild(t, "rhold", []string{"OPENLOCK_TEST_LOCK=" + path})
+	c.expect("held")
+	waiting := make(chan struct{}, 16)
+	w := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), WithTrace(func(e Event) {
+		if e.Step == StepWaiting {
+			waiting <- struct{}{}
+		}
+	}))
+	got := make(chan error, 1)
+	go func() { got <- w.Lock(lockCtx(t)) }()
+	<-waiting
+	// Whichever reader the writer watches, both wake-ups are needed.
+	if err := local.RUnlock(); err != nil {
+		t.Fatal(err)
+	}
+	c.kill()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(long):
+		t.Fatal("the writer was not woken when its readers left and died")
+	}
+	w.Unlock()
 }
