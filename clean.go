@@ -34,9 +34,9 @@ func (l *FileLock) Clean(dryRun bool) ([]string, error) {
 		return nil, wrap("clean", l.path, err)
 	case h.bad == nil && h.res.Verdict == procscan.Dead:
 		if !dryRun {
-			held, err := l.TryLock()
+			held, err := l.tryGate("clean") // the lock file only: readers may stay
 			if err != nil {
-				return nil, err
+				return nil, wrap("clean", l.path, err)
 			}
 			if !held { // someone else took it over first: not stale any more
 				break

@@ -319,9 +319,10 @@ func readersInside(referee string) int {
 	return n
 }
 
-// Readers and writers killed with SIGKILL at random moments (inside, while
-// registering, while waiting) never make a writer share the lock, never
-// block it for good, and leave nothing once the next lock and Clean swept.
+// Readers and writers killed with SIGKILL, or stopped a while with SIGSTOP,
+// at random moments (inside, while registering, while waiting) never make a
+// writer share the lock, never block it for good, and leave nothing once
+// the next lock and Clean swept.
 func TestSharedKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill test skipped in -short mode")
@@ -342,7 +343,7 @@ func TestSharedKills(t *testing.T) {
 	for range workers {
 		start()
 	}
-	kills := 0
+	kills, pauses := 0, 0
 	deadline := time.Now().Add(time.Duration(envInt("OPENLOCK_TEST_KILL_SECONDS", 6)) * time.Second)
 	for time.Now().Before(deadline) {
 		time.Sleep(time.Duration(20+rand.IntN(80)) * time.Millisecond)
@@ -351,6 +352,14 @@ func TestSharedKills(t *testing.T) {
 		case <-alive[i].done:
 			t.Fatalf("worker %d exited before it was killed (%v); it printed %q", alive[i].pid(), alive[i].err, alive[i].printed())
 		default:
+		}
+		if rand.IntN(3) == 0 { // a pause instead: SIGSTOP, a while, SIGCONT
+			p := alive[i].cmd.Process
+			p.Signal(stopSignal)
+			time.Sleep(time.Duration(20+rand.IntN(100)) * time.Millisecond)
+			p.Signal(contSignal)
+			pauses++
+			continue
 		}
 		alive[i].kill()
 		alive = append(alive[:i], alive[i+1:]...)
@@ -365,7 +374,7 @@ func TestSharedKills(t *testing.T) {
 		n, _ := doneLine(t, c)
 		total += n
 	}
-	t.Logf("%d kills; the %d survivors completed %d cycles", kills, workers, total)
+	t.Logf("%d kills, %d pauses; the %d survivors completed %d cycles", kills, pauses, workers, total)
 	if total < workers*after {
 		t.Fatalf("survivors completed %d cycles, want at least %d", total, workers*after)
 	}
