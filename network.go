@@ -59,6 +59,9 @@ import (
 //   - A lease's age is read from attributes asked of the server
 //     (fsx.FreshChangeTime), not from the attribute cache; LeaseMargin
 //     must cover what the server's own cache adds (1 s for GlusterFS).
+//   - A writer judges that no reader of the shared lock is in on a mkdir or
+//     a rmdir of the readers' directory that succeeds, never on a lookup or
+//     a listing; readers take the lock file to register (rlock.go).
 //   - ESTALE means the name changed under us: look again (fsx.Restale).
 //   - Waiters on other machines see a release a cache time late; a
 //     reservation of the next turn keeps the lock from staying with the

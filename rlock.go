@@ -17,40 +17,52 @@ import (
 // The lock file is the gate. A reader takes it (Lock's own machinery: the
 // link, the takeover of a dead holder, the waiting), registers a reader
 // file of its own, <lock>.readers/<nonce>.reader (a hard link of its
-// token, so it names the reader's process as a lock file does), and
-// releases the gate. A writer, an exclusive Lock, takes the gate and keeps
-// it: while it waits for the registered readers to leave (or to be judged
-// dead, and their files removed), no reader can register, so a stream of
-// readers never starves a writer. A reader leaves by removing its file, and
-// the last one out removes the directory, which exists only while a reader
-// is in. A reader leaving removes its file only: the directory stays for
-// the next reader (a mkdir and a rmdir cost more than the rest of a read
-// cycle together, a millisecond on ext4 here) until a writer judges it
-// empty and removes it, or the last FileLock that read closes.
+// token, so it names the reader's process as a lock file does), checks that
+// the gate is still its own, and releases it. A writer, an exclusive Lock,
+// takes the gate and keeps it: while it waits for the registered readers to
+// leave (or to be judged dead, and their files removed), no reader comes
+// in, so a stream of readers never starves a writer. A reader leaves by
+// removing its file. The directory stays for the next reader (a mkdir and
+// a rmdir cost more than the rest of a read cycle together: a millisecond
+// on ext4 here) until a writer finds it empty and removes it, or a FileLock
+// that read closes while it is empty.
 //
-// Why a reader never sees a writer inside, and a writer no reader:
+// The fast path, on a local file system only: a reader that finds no lock
+// file registers without taking the gate, then looks again; if the lock
+// file is there now, it removes its registration and takes the gate as
+// above. Readers then do not queue for the gate one by one. Since it looks
+// before it registers too, a reader registers "in passing" at most once
+// while a writer holds the gate, and the writer's wait ends.
 //
-//  1. A reader registers only while it holds the gate, and then checks that
-//     the gate is still its own before it releases it (release does). So
-//     every registration happens while its reader holds the gate, unless
-//     the gate was taken from it (a lease that ran out while it was
-//     stopped), which that check sees: it then removes its file and holds
-//     nothing.
-//  2. A writer holds the gate from before its "no readers" judgement until
-//     it unlocks. By 1, no registration can be made in between: the set of
-//     registered readers can only shrink while a writer is in or waiting.
-//  3. The judgement: the directory can only be removed while it is empty
-//     (rmdir), and a registration is a file in it. So "the directory does
-//     not exist", read after the gate was taken, means that no reader file
-//     exists, and by 2 none appears until the writer unlocks. On a local
-//     file system that read is one lstat, which is all an exclusive Lock
-//     pays when no reader is about. Where a client may answer from its
-//     cache (network.go), an lstat's "absent" may be stale, so the
-//     judgement rests on answers only the server can give: a mkdir that
-//     succeeds (the directory did not exist), removed again at once, or a
-//     rmdir that succeeds (it was empty). A failed mkdir or rmdir, or a
-//     listing, may come from a cache; they only send the writer to look
-//     again. So no CacheTime is waited, and no timing is assumed.
+// Why a writer is never inside with a reader:
+//
+//  1. A reader is in only (a) if it registered while holding the gate and
+//     then saw that the gate was still its own (release checks; the gate
+//     is taken from a live holder only when its lease ran out while it was
+//     stopped, and then the reader removes its file and holds nothing), or
+//     (b) on the fast path, if it registered at tr and then saw no lock
+//     file at tc > tr.
+//  2. A writer takes the gate at tg, judges "no readers" at tj > tg, and
+//     holds the gate until it unlocks. A reader of kind (a) cannot register
+//     in between, since it would hold the gate. A reader of kind (b) with
+//     tc > tg sees the writer's lock file, so it is not in; with tc < tg, its
+//     registration (tr < tc < tg < tj) is there at tj unless it has left.
+//     So every reader in while the writer is in registered before tj.
+//  3. The judgement: a registration is a file in <lock>.readers, and the
+//     directory can only be removed while it is empty (rmdir). So "the
+//     directory does not exist", or "it is empty" (a rmdir that succeeds),
+//     read at tj, means that no registration made before tj is left, and by
+//     2 no reader is in. On a local file system the first is one lstat,
+//     all that an exclusive Lock pays when no reader is about; a listing
+//     names the readers to wait for or to judge. Where a client may answer
+//     from its cache (network.go), an lstat's "absent" and a listing may be
+//     stale, so the judgement rests on answers only the server gives: a
+//     mkdir that succeeds (the directory did not exist; removed again at
+//     once) or a rmdir that succeeds. A failed mkdir or rmdir may come from
+//     a cache: it only sends the writer to look again. So no CacheTime is
+//     waited and no timing is assumed. There, too, the fast path is off: a
+//     reader's "no lock file" may come from its cache, so every reader
+//     takes the gate.
 //  4. A dead reader's file is removed by the writer (or a sweep) at once,
 //     even on a stale read: a reader file's name holds nothing but its
 //     token's inode, and a dead process never registers again. Its verdict
@@ -61,26 +73,10 @@ import (
 //     lock (takeover.go); a reader that died holding the gate likewise, its
 //     registration (made or not) being judged as in 4.
 //
-// The fast path, on a local file system only: a reader that finds no lock
-// file registers without taking the gate, then looks whether the lock file
-// is still absent; if it is not, it removes its registration and takes the
-// gate as above. Readers then do not queue for the gate one by one. (It
-// looks for the lock file before it registers, too: so while a writer holds
-// the gate, each reader registers in passing at most once, and the writer's
-// wait ends.) Step 1
-// becomes: a reader is in only if it registered and then saw no gate, or
-// registered holding the gate. A writer takes the gate at tg and judges at
-// tj > tg; a fast reader registers at tr and sees no gate at tc > tr. If
-// tc < tg, then tr < tj and the writer sees the registration (3); if tc >
-// tg, the reader sees the writer's lock file, which stays there until the
-// writer unlocks, and is not in. On a network file system the reader's
-// "no lock file" may come from a cache, so there every reader takes the
-// gate.
-//
 // Within one process, a FileLock counts its read holds: the first RLock
-// registers, later ones (while it still reads) take and release the gate
-// only, so that a waiting writer of any process holds them off as well;
-// the last RUnlock removes the registration.
+// registers, later ones only look at the gate (fast path) or take and
+// release it, so that a waiting writer of any process holds them off as
+// well; the last RUnlock removes the registration.
 
 // reading is the state of the shared lock held through one FileLock.
 type reading struct {
@@ -230,7 +226,7 @@ func (l *FileLock) enterReading() error {
 		return nil
 	}
 	err := l.register()
-	// release checks that the gate is still ours (argument step 1).
+	// release checks that the gate is still ours (argument step 1a).
 	if rerr := l.release(); rerr != nil {
 		if err == nil {
 			err = errors.Join(fmt.Errorf("the lock file was taken from this reader while it registered: %w", rerr), l.unregister())
