@@ -38,9 +38,9 @@ takes them, or 1m30s), -E/--conflict-exit-code and -c/--command mean what
 they mean there, and so does -s/--shared: a shared lock, held together with
 other shared holders and never with an exclusive one (a writer waiting for
 the lock holds off new shared holders, so it is not starved; see "Shared
-locks" in the README). Nothing needs closing
-(-o: COMMAND and its children never hold the lock, openlock does), and
-openlock always stays to release the lock (-F). To hold a lock across
+locks" in the README). Nothing needs closing (-o: COMMAND and its children
+never hold the lock, openlock does), and openlock always stays to release
+the lock (-F). To hold a lock across
 several commands of a script, see "openlock lock --help".
 
 Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to openlock are passed on
@@ -69,9 +69,9 @@ not a lock file). Nothing is left behind in any of these cases.`,
 var flockHints = map[string]string{
 	"s":         "flock's shared lock: openlock lock takes exclusive locks only; run -s holds a shared lock while a command runs",
 	"shared":    "flock's shared lock: openlock lock takes exclusive locks only; run -s holds a shared lock while a command runs",
-	"x":         "every openlock lock is exclusive already: leave -x out",
-	"e":         "every openlock lock is exclusive already: leave -e out",
-	"exclusive": "every openlock lock is exclusive already: leave --exclusive out",
+	"x":         "openlock's locks are exclusive already, unless run -s: leave -x out",
+	"e":         "openlock's locks are exclusive already, unless run -s: leave -e out",
+	"exclusive": "openlock's locks are exclusive already, unless run -s: leave --exclusive out",
 	"u":         "run releases the lock when COMMAND exits; a lock taken with openlock lock is released with openlock unlock",
 	"unlock":    "run releases the lock when COMMAND exits; a lock taken with openlock lock is released with openlock unlock",
 	"o":         "openlock holds the lock itself, COMMAND holds no descriptor of it: nothing to close, leave -o out",
