@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -268,7 +269,11 @@ func TestWriterNotStarved(t *testing.T) {
 			"OPENLOCK_TEST_MIN_CYCLES=1", "OPENLOCK_TEST_HOLD="+hold.String()))
 	}
 	// Wait until the readers overlap: some reader sees another inside.
-	w := mustNew(t, paths[len(paths)-1])
+	var opts []Option
+	if os.Getenv("OPENLOCK_TEST_DEBUG") != "" {
+		opts = append(opts, WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	w := mustNew(t, paths[len(paths)-1], opts...)
 	deadline := time.Now().Add(long)
 	for readersInside(referee) < 2 {
 		if time.Now().After(deadline) {
