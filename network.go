@@ -65,7 +65,9 @@ import (
 //   - ESTALE means the name changed under us: look again (fsx.Restale).
 //   - Waiters on other machines see a release a cache time late; a
 //     reservation of the next turn keeps the lock from staying with the
-//     releasing machine (turn.go). It is advice, never a safety step.
+//     releasing machine (turn.go). It is advice, never a safety step; its
+//     age is its modification time, so that a removed reservation that a
+//     client still names stops binding once its owner stops refreshing.
 //
 // What the cache time does not cover: a leased holder whose lease expired
 // while it was cut off may see its lock as its own for up to CacheTime

@@ -63,8 +63,34 @@ func (l *FileLock) binds(h *holder) bool {
 	if h.res.Verdict == procscan.Dead {
 		return false
 	}
-	age, ok := l.ageOf(h)
+	age, ok := l.reservationAge(h)
 	return ok && age <= l.turnTTL()
+}
+
+// reservationAge is how long ago the reservation h was last refreshed, by
+// its modification time, which only a refresh (Touch) moves. Its change
+// time would not do: a reservation is a link of its owner's token, whose
+// change time moves with every link and unlink its owner makes, and a
+// reservation removed through one client may still be named through
+// another's cache (GlusterFS: for minutes, after a listing raced the
+// removal; see network.go). Seen through that name, it looked fresh for as
+// long as its owner kept taking the lock, and bound a writer on the other
+// client for a whole test run. It returns false when the age cannot be
+// told.
+func (l *FileLock) reservationAge(h *holder) (time.Duration, bool) {
+	now, err := l.fsNow()
+	if err != nil {
+		return 0, false
+	}
+	modified := h.fi.ModTime()
+	if l.remote() {
+		ino, fresh, err := fsx.FreshModTime(h.path)
+		if read, _ := fsx.Ino(h.fi); err != nil || ino != read {
+			return 0, false
+		}
+		modified = fresh
+	}
+	return now.Sub(modified), true
 }
 
 // reserveTurn reserves the next turn for this FileLock, or refreshes its
@@ -78,6 +104,7 @@ func (l *FileLock) reserveTurn(start time.Time) {
 	p := nextName(l.abs)
 	err := l.link(p)
 	if err == nil {
+		fsx.Touch(p) // its age counts from now, not from the token's writing
 		l.turn = true
 		l.debug("reserved the next turn", "reservation", p)
 		return

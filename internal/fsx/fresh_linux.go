@@ -21,3 +21,14 @@ func FreshChangeTime(path string) (uint64, time.Time, error) {
 	}
 	return st.Ino, time.Unix(st.Ctime.Sec, int64(st.Ctime.Nsec)), nil
 }
+
+// FreshModTime is FreshChangeTime for the modification time, which only a
+// write or a Touch moves (a link or an unlink of the inode does not).
+func FreshModTime(path string) (uint64, time.Time, error) {
+	var st unix.Statx_t
+	flags := unix.AT_SYMLINK_NOFOLLOW | unix.AT_STATX_FORCE_SYNC
+	if err := unix.Statx(unix.AT_FDCWD, path, flags, unix.STATX_INO|unix.STATX_MTIME, &st); err != nil {
+		return 0, time.Time{}, Restale(&os.PathError{Op: "statx", Path: path, Err: err})
+	}
+	return st.Ino, time.Unix(st.Mtime.Sec, int64(st.Mtime.Nsec)), nil
+}

@@ -18,3 +18,13 @@ func FreshChangeTime(path string) (uint64, time.Time, error) {
 	ino, _ := Ino(fi)
 	return ino, ChangeTime(fi), nil
 }
+
+// FreshModTime is FreshChangeTime for the modification time.
+func FreshModTime(path string) (uint64, time.Time, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return 0, time.Time{}, Restale(err)
+	}
+	ino, _ := Ino(fi)
+	return ino, fi.ModTime(), nil
+}
