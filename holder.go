@@ -125,20 +125,25 @@ func (l *FileLock) judgeLease(h *holder) {
 // returns false when that cannot be told: no clock, or the file was
 // replaced since it was read.
 func (l *FileLock) ageOf(h *holder) (time.Duration, bool) {
+	return l.ageBy(h, fsx.ChangeTime(h.fi), fsx.FreshChangeTime)
+}
+
+// ageBy is ageOf by one of the file's times: t as h read it, or, on a
+// network file system, as fresh (given h's path) asks the server for it.
+func (l *FileLock) ageBy(h *holder, t time.Time, fresh func(string) (uint64, time.Time, error)) (time.Duration, bool) {
 	now, err := l.fsNow()
 	if err != nil {
 		l.debug("cannot read the file system's clock; no age judged", "err", err)
 		return 0, false
 	}
-	changed := fsx.ChangeTime(h.fi)
 	if l.remote() {
-		ino, fresh, err := fsx.FreshChangeTime(h.path)
+		ino, ft, err := fresh(h.path)
 		if read, _ := fsx.Ino(h.fi); err != nil || ino != read {
 			return 0, false
 		}
-		changed = fresh
+		t = ft
 	}
-	return now.Sub(changed), true
+	return now.Sub(t), true
 }
 
 // fsNow is the file system's current time, read by touching our token; a

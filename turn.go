@@ -78,19 +78,7 @@ func (l *FileLock) binds(h *holder) bool {
 // client for a whole test run. It returns false when the age cannot be
 // told.
 func (l *FileLock) reservationAge(h *holder) (time.Duration, bool) {
-	now, err := l.fsNow()
-	if err != nil {
-		return 0, false
-	}
-	modified := h.fi.ModTime()
-	if l.remote() {
-		ino, fresh, err := fsx.FreshModTime(h.path)
-		if read, _ := fsx.Ino(h.fi); err != nil || ino != read {
-			return 0, false
-		}
-		modified = fresh
-	}
-	return now.Sub(modified), true
+	return l.ageBy(h, h.fi.ModTime(), fsx.FreshModTime)
 }
 
 // reserveTurn reserves the next turn for this FileLock, or refreshes its

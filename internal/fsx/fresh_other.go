@@ -11,20 +11,27 @@ import (
 // path (not following a symlink). Outside Linux it cannot ask past this
 // client's attribute cache.
 func FreshChangeTime(path string) (uint64, time.Time, error) {
-	fi, err := os.Lstat(path)
+	fi, ino, err := lstatIno(path)
 	if err != nil {
-		return 0, time.Time{}, Restale(err)
+		return 0, time.Time{}, err
 	}
-	ino, _ := Ino(fi)
 	return ino, ChangeTime(fi), nil
 }
 
 // FreshModTime is FreshChangeTime for the modification time.
 func FreshModTime(path string) (uint64, time.Time, error) {
+	fi, ino, err := lstatIno(path)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return ino, fi.ModTime(), nil
+}
+
+func lstatIno(path string) (os.FileInfo, uint64, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
-		return 0, time.Time{}, Restale(err)
+		return nil, 0, Restale(err)
 	}
 	ino, _ := Ino(fi)
-	return ino, fi.ModTime(), nil
+	return fi, ino, nil
 }
