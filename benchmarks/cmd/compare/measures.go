@@ -26,6 +26,9 @@ type results struct {
 	cycles map[string][]time.Duration
 	// handoff: by number of processes, then library
 	handoffs map[int]map[string]*handoffRuns
+	// handoff across mounts: the floor that the clients' caches set
+	// (bench.Visibility)
+	floor []time.Duration
 	// crash recovery, by library
 	crashes map[string][]time.Duration
 	// cost of waiting: by number of waiters, then library
@@ -141,8 +144,17 @@ func measureUncontended(r *results, work []string) error {
 var contendedLibs = []string{bench.Openlock, bench.Flock}
 
 // measureHandoff runs the contended handoff for each number of processes,
-// openlock and flock taking turns, run by run.
+// openlock and flock taking turns, run by run; across mounts, it measures
+// first the floor that the clients' caches set.
 func measureHandoff(r *results, work []string) error {
+	if r.across() {
+		floor, err := bench.Visibility(work, r.plan.Hold, r.plan.Handoffs)
+		if err != nil {
+			return err
+		}
+		r.floor = floor
+		progress("  floor between clients: p50 %v", median(floor))
+	}
 	r.handoffs = make(map[int]map[string]*handoffRuns)
 	for _, procs := range r.plan.Procs {
 		r.handoffs[procs] = make(map[string]*handoffRuns)
