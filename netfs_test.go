@@ -206,6 +206,43 @@ func TestTakeoverSeesChangeDuringCacheWait(t *testing.T) {
 	}
 }
 
+// A stale lock that another process replaced and released while the
+// takeover waited out the cache is free: the takeover's links take it at
+// once, not after the cache time (an hour here), and leave the dead claim
+// passed, which they did not see afresh, for Clean.
+func TestTakeoverTakesLockFreedDuringCacheWait(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	dead := writeStale(t, path)
+	passed := claimName(path, dead.Nonce)
+	writeRecord(t, passed, hereRecord(deadPID(t), "1"))
+	freed := false
+	l := mustNew(t, path, withRemote(time.Hour), withHook(func(step string) {
+		if step == string(StepClaimed) && !freed {
+			freed = true
+			if err := os.Remove(path); err != nil {
+				t.Error(err)
+			}
+		}
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := l.Lock(ctx); err != nil {
+		t.Fatalf("Lock = %v; want the lock freed during the takeover's cache wait", err)
+	}
+	if !freed {
+		t.Fatal("the takeover never claimed")
+	}
+	if r := readRecord(t, path); r.PID != os.Getpid() {
+		t.Errorf("the lock file names pid %d, want ours", r.PID)
+	}
+	if _, err := os.Lstat(passed); err != nil {
+		t.Errorf("the dead claim passed: %v; it must be left for Clean", err)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Fencing across two clients: each holder's fence is higher than the one
 // before, though the other client last read the fence file while it was
 // lower (its cache would give the old value back).

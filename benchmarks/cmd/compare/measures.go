@@ -42,6 +42,7 @@ type handoffRuns struct {
 	acquired  [][]int // per run, per process (process i on mount i mod the number of mounts)
 	handoffs  int
 	elapsed   time.Duration
+	longest   time.Duration // the longest wait of a process for one acquisition
 }
 
 func (h *handoffRuns) perSecond() float64 {
@@ -174,6 +175,7 @@ func measureHandoff(r *results, work []string) error {
 				h.acquired = append(h.acquired, res.Acquired)
 				h.handoffs += r.plan.Handoffs
 				h.elapsed += res.Elapsed
+				h.longest = max(h.longest, res.LongestWait)
 			}
 		}
 		progress("  handoff, %d processes: openlock p50 %v, flock p50 %v", procs,

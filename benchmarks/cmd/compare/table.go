@@ -171,7 +171,7 @@ func (r *results) fairnessRows() []row {
 		}
 		o, f := r.handoffs[procs][bench.Openlock], r.handoffs[procs][bench.Flock]
 		rows = append(rows, row{
-			figure: fmt.Sprintf("fairness between clients, %d processes on %d mounts: acquisitions per mount (%s) in each run, fewest–most per process in a run; handoffs that crossed mounts, their p50 (%d runs of %d acquisitions)",
+			figure: fmt.Sprintf("fairness between clients, %d processes on %d mounts: acquisitions per mount (%s) in each run, fewest–most per process in a run; handoffs that crossed mounts, their p50; the longest wait of a process for one acquisition (%d runs of %d acquisitions)",
 				procs, len(r.mounts), r.mountNames(), len(o.acquired), r.plan.Handoffs),
 			openlock: r.fairnessCell(o), flock: r.fairnessCell(f), ratio: none,
 		})
@@ -212,7 +212,7 @@ func (r *results) fairnessCell(h *handoffRuns) string {
 	if len(cross) > 0 {
 		s += ", p50 " + dur(median(cross))
 	}
-	return s
+	return s + "; longest wait " + dur(h.longest)
 }
 
 func (r *results) crashRows() []row {

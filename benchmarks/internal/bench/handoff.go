@@ -48,6 +48,9 @@ type HandoffResult struct {
 	// Elapsed is the time from the start signal to the last counted
 	// acquisition; Handoffs/Elapsed is the throughput.
 	Elapsed time.Duration
+	// LongestWait is the longest time any worker spent in Lock for one
+	// counted acquisition: how long the lock may leave a process out.
+	LongestWait time.Duration
 }
 
 // PerSecond is the throughput: acquisitions per second.
@@ -63,6 +66,7 @@ type handoffReport struct {
 	Latencies []int64 // ns
 	From      []int64 // for each latency, the ID of the releaser
 	Acquired  int     // acquisitions counted (up to Spec.Handoffs in all)
+	MaxWait   int64   // ns: the longest Lock of a counted acquisition
 }
 
 // Handoff runs the contended measurement.
@@ -113,6 +117,7 @@ func Handoff(cfg HandoffConfig) (HandoffResult, error) {
 		}
 		res.Latencies = append(res.Latencies, Nanos(r.Latencies)...)
 		res.Acquired = append(res.Acquired, r.Acquired)
+		res.LongestWait = max(res.LongestWait, time.Duration(r.MaxWait))
 		for _, from := range r.From {
 			// IDs are 1 + the worker's index.
 			res.Crossed = append(res.Crossed, pathOf(dirs, int(from-1)) != pathOf(dirs, len(res.Acquired)-1))
@@ -148,6 +153,7 @@ func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
 	for b.Run.Load() == runRunning {
 		b.Waiting.Add(1)
 		Wake(&b.Waiting)
+		called := Mono()
 		if err := m.Lock(ctx); err != nil {
 			return err
 		}
@@ -159,6 +165,7 @@ func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
 		Wake(&b.Gen)
 		if int(g) <= s.Handoffs {
 			r.Acquired++
+			r.MaxWait = max(r.MaxWait, t-called)
 			if prev != 0 && prev != s.ID {
 				r.Latencies = append(r.Latencies, t-released)
 				r.From = append(r.From, prev)
