@@ -56,9 +56,10 @@ import (
 //   - A link of our token is checked to have made our token's file: a
 //     GlusterFS client was seen to send the server a stale name of the
 //     token's file (another of its links) as the source (see token.go).
-//   - A lease's age is read from attributes asked of the server
-//     (fsx.FreshChangeTime), not from the attribute cache; LeaseMargin
-//     must cover what the server's own cache adds (1 s for GlusterFS).
+//   - A lease's or a reservation's age is read from the attribute cache
+//     and counted a cache time short (ageOf): asking the server for fresh
+//     attributes of an inode makes a GlusterFS client keep every name it
+//     last saw bound to that inode, a released lock file included.
 //   - ESTALE means the name changed under us: look again (fsx.Restale).
 //   - Waiters on other machines see a release a cache time late; a
 //     reservation of the next turn keeps the lock from staying with the
