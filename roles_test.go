@@ -128,6 +128,9 @@ func roleHold() error {
 		return err
 	}
 	fmt.Println("released")
+	if os.Getenv("OPENLOCK_TEST_KEEP_TOKEN") != "" {
+		stdin.Scan() // its token, the inode its lock file was, lives on until told
+	}
 	return l.Close()
 }
 
