@@ -41,7 +41,7 @@ func TestClean(t *testing.T) {
 	// A live holder of another lock, and a file that is not ours.
 	live := filepath.Join(dir, "live.lock")
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + live})
-	h.expect("held")
+	h.Expect("held")
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("keep me\n"), 0o644)
 
 	paths, err := LockFiles(dir)

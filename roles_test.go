@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/internal/reexec"
 	"github.com/openlock/openlock/procscan"
 )
 
@@ -37,33 +38,31 @@ import (
 //	                          inside (default: <lock>.inside)
 //	OPENLOCK_TEST_HOLD        worker, racer: how long to hold each time
 //	OPENLOCK_TEST_DEBUG       non-empty: debug log records on stderr
-var roles = map[string]func() error{
-	"exit":      func() error { return nil },
-	"hold":      roleHold,
-	"leasehold": roleLeaseHold,
-	"worker":    roleWorker,
-	"racer":     roleRacer,
-	"procview":  roleProcView,
+var roles = map[string]reexec.Role{
+	"exit":      role(func() error { return nil }),
+	"hold":      role(roleHold),
+	"leasehold": role(roleLeaseHold),
+	"worker":    role(roleWorker),
+	"racer":     role(roleRacer),
+	"procview":  role(roleProcView),
 }
 
-func runRole(name string) int {
-	f := roles[name]
-	if f == nil {
-		fmt.Fprintf(os.Stderr, "unknown role %q\n", name)
-		return 2
-	}
-	if h := os.Getenv("OPENLOCK_TEST_HOSTNAME"); h != "" {
-		if err := setHostname(h); err != nil {
-			fmt.Fprintf(os.Stderr, "sethostname: %v\n", err)
-			return 2
+// role makes f a role: it first sets the hostname OPENLOCK_TEST_HOSTNAME
+// names, if any, and reports f's error as an "error" line too, for tests
+// that expect one.
+func role(f func() error) reexec.Role {
+	return func([]string) error {
+		if h := os.Getenv("OPENLOCK_TEST_HOSTNAME"); h != "" {
+			if err := setHostname(h); err != nil {
+				return fmt.Errorf("sethostname: %w", err)
+			}
 		}
+		err := f()
+		if err != nil {
+			fmt.Printf("error %v\n", err)
+		}
+		return err
 	}
-	if err := f(); err != nil {
-		fmt.Printf("error %v\n", err)
-		fmt.Fprintf(os.Stderr, "role %s (pid %d): %v\n", name, os.Getpid(), err)
-		return 1
-	}
-	return 0
 }
 
 var stdin = bufio.NewScanner(os.Stdin)

@@ -119,7 +119,7 @@ func Handoff(cfg HandoffConfig) (HandoffResult, error) {
 		}
 	}
 	for _, c := range g {
-		if err := c.wait(cfg.Timeout); err != nil {
+		if err := c.Wait(cfg.Timeout); err != nil {
 			return HandoffResult{}, err
 		}
 	}
