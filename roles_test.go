@@ -288,41 +288,6 @@ func withHook(f func(step string)) Option {
 	return WithTrace(func(e Event) { f(string(e.Step)) })
 }
 
-// withTable injects a process table.
-func withTable(t procscan.Table) Option {
-	return Option{func(c *config) error {
-		c.table = t
-		return nil
-	}}
-}
-
-// withFirstPause sets the first backoff pause, so that a test can make
-// polling far too slow to explain what it observes.
-func withFirstPause(d time.Duration) Option {
-	return Option{func(c *config) error {
-		c.firstPause = d
-		return nil
-	}}
-}
-
-// withoutNotify turns file-change notification off: polling alone serves.
-func withoutNotify() Option {
-	return Option{func(c *config) error {
-		c.noNotify = true
-		return nil
-	}}
-}
-
-// withRemote makes a FileLock on a local file system behave as on a network
-// one: takeovers wait out the cache time, claims are swept after it.
-func withRemote(cacheTime time.Duration) Option {
-	return Option{func(c *config) error {
-		c.assumeRemote = true
-		c.CacheTime = cacheTime
-		return nil
-	}}
-}
-
 // roleProcView judges two records from where it runs and prints the
 // verdicts: its own ("self <verdict>") and that of pid 2 ("other
 // <verdict>"), which in a new PID namespace does not exist, while in the
