@@ -21,10 +21,15 @@ const nonceBytes = 16
 //	<lock>.fence           the fence counter (WithFencing)
 //	<lock>.next            a waiter's reservation of the next turn (turn.go)
 func tokenName(lock, nonce string) string { return lock + "." + nonce + ".token" }
-func nextName(lock string) string         { return lock + ".next" }
+func nextName(lock string) string         { return lock + nextSuffix }
 func tmpName(lock, nonce string) string   { return lock + "." + nonce + ".tmp" }
 func claimName(lock, id string) string    { return lock + ".break." + id }
-func fenceName(lock string) string        { return lock + ".fence" }
+func fenceName(lock string) string        { return lock + fenceSuffix }
+
+const (
+	nextSuffix  = ".next"
+	fenceSuffix = ".fence"
+)
 
 func newNonce() string {
 	b := make([]byte, nonceBytes)
@@ -80,6 +85,17 @@ func classify(base, name string) debrisKind {
 		return tmpFile
 	}
 	return notOurs
+}
+
+// fenceBase and nextBase return the lock file's name for the name of a fence
+// file or a reservation. The name alone does not tell them from a user's
+// file: the caller checks the record they hold (LockFiles).
+func fenceBase(name string) (string, bool) { return baseBefore(name, fenceSuffix) }
+func nextBase(name string) (string, bool)  { return baseBefore(name, nextSuffix) }
+
+func baseBefore(name, suffix string) (string, bool) {
+	base, ok := strings.CutSuffix(name, suffix)
+	return base, ok && base != ""
 }
 
 // helperBase returns the lock file's base name for the name of a helper

@@ -153,7 +153,7 @@ func TestReleaseSeenThroughOtherClient(t *testing.T) {
 func TestLeasedReleaseSeenThroughOtherClient(t *testing.T) {
 	pathA, pathB := twoClients(t)
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + pathA, "OPENLOCK_TEST_LEASE=1h", "OPENLOCK_TEST_KEEP_TOKEN=1"})
-	h.expect("held")
+	h.Expect("held")
 	waiting := make(chan struct{}, 1)
 	b := mustNew(t, pathB, withTable(uncertainTable{procscan.System()}), WithRetryPeriod(20*time.Millisecond),
 		withHook(func(step string) {
@@ -167,15 +167,15 @@ func TestLeasedReleaseSeenThroughOtherClient(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- b.Lock(lockCtx(t)) }()
 	<-waiting
-	h.send("release")
-	h.expect("released")
+	h.Send("release")
+	h.Expect("released")
 	if err := <-done; err != nil {
 		t.Fatalf("B's Lock after the leased holder released: %v", err)
 	}
 	if err := b.Unlock(); err != nil {
 		t.Fatal(err)
 	}
-	h.send("close")
+	h.Send("close")
 }
 
 // A waiter on one client that yields to another's reservation of the next
@@ -192,7 +192,7 @@ func TestDroppedReservationSeenThroughOtherClient(t *testing.T) {
 	pathA, pathB := twoClients(t)
 	const retry, cacheTime = 20 * time.Millisecond, time.Minute
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + pathA})
-	h.expect("held")
+	h.Expect("held")
 	r := mustNew(t, pathA, WithCacheTime(cacheTime), WithRetryPeriod(retry))
 	rDone := make(chan error, 1)
 	go func() { rDone <- r.Lock(lockCtx(t)) }()
@@ -216,8 +216,8 @@ func TestDroppedReservationSeenThroughOtherClient(t *testing.T) {
 	wDone := make(chan error, 1)
 	go func() { wDone <- w.Lock(lockCtx(t)) }()
 	<-waiting
-	h.send("release")
-	h.expect("released")
+	h.Send("release")
+	h.Expect("released")
 	if err := <-rDone; err != nil {
 		t.Fatalf("the reserver's Lock: %v", err)
 	}

@@ -78,7 +78,7 @@ func (l *FileLock) remote() bool {
 	if l.tok != nil {
 		return l.tok.remote
 	}
-	return l.cfg.assumeRemote || !fsx.Local(filepath.Dir(l.abs))
+	return l.cfg.test.assumeRemote || !fsx.Local(filepath.Dir(l.abs))
 }
 
 // cacheTime is how long a read here may lag behind the server: 0 on a

@@ -141,18 +141,13 @@ type Option struct {
 	f func(*config) error
 }
 
-// config is what New resolves: the Defaults plus what only tests set.
+// config is what New resolves: the Defaults and the trace, which users set,
+// and the settings only tests change (testhooks.go).
 type config struct {
 	Defaults
-	table procscan.Table // the process table; procscan.System() unless a test injects one
 	trace func(Event)    // WithTrace
-
-	// For tests only: the first backoff pause (0: firstPause); no
-	// file-change notification, so that polling alone must serve; and the
-	// checks of a network file system (network.go) on a local one.
-	firstPause   time.Duration
-	noNotify     bool
-	assumeRemote bool
+	table procscan.Table // the process table that judges holders: procscan.System(), or test.table
+	test  testHooks
 }
 
 func (c *config) apply(opts []Option) error {

@@ -38,16 +38,15 @@ type results struct {
 // handoffRuns pools the runs of one library at one number of processes.
 type handoffRuns struct {
 	latencies []time.Duration
-	crossed   []bool  // for each latency: between processes on different mounts
-	acquired  [][]int // per run, per process (process i on mount i mod the number of mounts)
-	handoffs  int
-	elapsed   time.Duration
+	crossed   []bool        // for each latency: between processes on different mounts
+	acquired  [][]int       // per run, per process (process i on mount i mod the number of mounts)
+	elapsed   time.Duration // the runs' time from first to last acquisition, summed
 	longest   time.Duration // the longest wait of a process for one acquisition
 }
 
-func (h *handoffRuns) perSecond() float64 {
-	return bench.HandoffResult{Elapsed: h.elapsed}.PerSecond(h.handoffs)
-}
+// perSecond is the throughput: the handoffs whose latencies are pooled, in
+// the time they took.
+func (h *handoffRuns) perSecond() float64 { return bench.PerSecond(len(h.latencies), h.elapsed) }
 
 // conditions of the race window, in order.
 var conditions = []string{"idle", "load"}
@@ -130,7 +129,7 @@ func measureUncontended(r *results, work []string) error {
 			lib := uncontendedLibs[(round+i)%len(uncontendedLibs)]
 			ops := r.plan.UncontendedOps
 			if lib == bench.Nightlyone {
-				ops = max(ops/20, 10) // 30x slower: keep the round short
+				ops = max(ops/20, 10) // several times slower (7x in the README's run): keep its rounds short
 			}
 			d, err := bench.Uncontended(lib, work[0], ops)
 			if err != nil {
@@ -173,7 +172,6 @@ func measureHandoff(r *results, work []string) error {
 				h.latencies = append(h.latencies, res.Latencies...)
 				h.crossed = append(h.crossed, res.Crossed...)
 				h.acquired = append(h.acquired, res.Acquired)
-				h.handoffs += r.plan.Handoffs
 				h.elapsed += res.Elapsed
 				h.longest = max(h.longest, res.LongestWait)
 			}
