@@ -259,7 +259,9 @@ func WithLogger(l *slog.Logger) Option {
 // WithLease makes the holder refresh its lock file every d/3 and marks its
 // record as leased, so that if it cannot be checked from where another
 // process runs (another host, container or boot) and it stops refreshing for
-// d (plus the reader's lease margin), its lock is stale there. A crashed
+// d (plus the reader's lease margin, and on a network file system the cache
+// time, as the age is read through the client's cache: see WithCacheTime),
+// its lock is stale there. A crashed
 // container or host then no longer blocks the lock forever.
 //
 // A holder that can be checked (same host, boot and PID namespace) is judged
