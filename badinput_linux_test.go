@@ -16,7 +16,7 @@ import (
 	"github.com/openlock/openlock/procscan"
 )
 
-// The rows of the bad-input table that need Linux: mounts, other users,
+// The kinds of bad input that need Linux: mounts, other users,
 // device nodes, FUSE.
 
 func TestReadOnlyDirectory(t *testing.T) {

@@ -13,7 +13,9 @@ import (
 	"github.com/openlock/openlock/procscan"
 )
 
-// The rows of the bad-input table (DESIGN section 7), one test each.
+// Bad input, one test per kind: a missing directory, an empty lock file, a
+// user's data file, a hostile nonce, dead, reused and live holders, a holder
+// on another host, and one whose liveness cannot be checked.
 
 func TestMissingDirectory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "no", "such", "dir", "a.lock")

@@ -20,14 +20,14 @@ import (
 func TestWakeOnRelease(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
-	h.expect("held")
+	h.Expect("held")
 	var woken atomic.Bool
 	trace, waiting := signalOn(StepWaiting, func(e Event) { woken.CompareAndSwap(false, e.Step == StepWoken) })
 	l := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
 	done := make(chan error, 1)
 	go func() { done <- l.Lock(lockCtx(t)) }()
 	<-waiting // in its hour-long pause, watching
-	h.send("release")
+	h.Send("release")
 	if err := <-done; err != nil {
 		t.Fatalf("Lock: %v", err)
 	}
@@ -58,13 +58,13 @@ func signalOn(step Step, also func(Event)) (Option, <-chan struct{}) {
 func TestPollingWithoutNotification(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
-	h.expect("held")
+	h.Expect("held")
 	trace, waiting := signalOn(StepWaiting, nil)
 	l := mustNew(t, path, WithRetryPeriod(5*time.Millisecond), withoutNotify(), trace)
 	done := make(chan error, 1)
 	go func() { done <- l.Lock(lockCtx(t)) }()
 	<-waiting
-	h.send("release")
+	h.Send("release")
 	if err := <-done; err != nil {
 		t.Fatalf("Lock: %v", err)
 	}
@@ -277,9 +277,9 @@ func TestLeaseJudgement(t *testing.T) {
 func TestLeaseDoesNotOverrideLiveLocalHolder(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_LEASE=1s"})
-	h.expect("held")
-	h.cmd.Process.Signal(stopSignal)
-	defer h.cmd.Process.Signal(contSignal)
+	h.Expect("held")
+	h.Signal(stopSignal)
+	defer h.Signal(contSignal)
 	l := mustNew(t, path, WithLeaseMargin(0))
 	deadline := time.Now().Add(2500 * time.Millisecond) // well past lease + margin
 	for time.Now().Before(deadline) {
@@ -373,13 +373,13 @@ func TestLeaseRefreshDuringTakeover(t *testing.T) {
 func TestWakeOnHolderExit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
-	h.expect("held")
+	h.Expect("held")
 	trace, waiting := signalOn(StepWaiting, nil)
 	l := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
 	done := make(chan error, 1)
 	go func() { done <- l.Lock(lockCtx(t)) }()
 	<-waiting
-	h.kill()
+	h.Kill()
 	if err := <-done; err != nil {
 		t.Fatalf("Lock after the holder was killed: %v", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/openlock/openlock/fileformat"
 	"github.com/openlock/openlock/procscan"
@@ -97,15 +96,20 @@ func LockFiles(dir string) ([]string, error) {
 			continue
 		}
 		r, err := fileformat.Parse(b)
-		switch {
-		case err != nil || !r.Complete():
-		case isFence(r) && strings.HasSuffix(e.Name(), ".fence"):
-			paths = append(paths, filepath.Join(dir, strings.TrimSuffix(e.Name(), ".fence")))
-		case strings.HasSuffix(e.Name(), ".next") && len(e.Name()) > len(".next"):
-			paths = append(paths, filepath.Join(dir, strings.TrimSuffix(e.Name(), ".next")))
-		default:
-			paths = append(paths, filepath.Join(dir, e.Name()))
+		if err != nil || !r.Complete() {
+			continue
 		}
+		base, ok := "", false
+		if isFence(r) {
+			base, ok = fenceBase(e.Name())
+		}
+		if !ok {
+			base, ok = nextBase(e.Name())
+		}
+		if !ok {
+			base = e.Name()
+		}
+		paths = append(paths, filepath.Join(dir, base))
 	}
 	slices.Sort(paths)
 	return slices.Compact(paths), nil

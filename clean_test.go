@@ -41,7 +41,7 @@ func TestClean(t *testing.T) {
 	// A live holder of another lock, and a file that is not ours.
 	live := filepath.Join(dir, "live.lock")
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + live})
-	h.expect("held")
+	h.Expect("held")
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("keep me\n"), 0o644)
 
 	paths, err := LockFiles(dir)
@@ -77,5 +77,29 @@ func TestClean(t *testing.T) {
 	got := dirNames(t, dir)
 	if len(got) != 3 || got[0] != want[0] || got[2] != want[2] || classify("live.lock", got[1]) != tokenFile {
 		t.Errorf("after Clean the directory holds %q; want %q", got, want)
+	}
+}
+
+// LockFiles names the lock of a reservation (<lock>.next) and of a fence
+// file (<lock>.fence) by the helper file's name, and a record without such
+// a suffix by its own name.
+func TestLockFilesOfReservationAndFence(t *testing.T) {
+	dir := t.TempDir()
+	writeRecord(t, filepath.Join(dir, "b.lock.next"), hereRecord(deadPID(t), "1"))
+	writeRecord(t, filepath.Join(dir, ".next"), hereRecord(deadPID(t), "1")) // no lock name before the suffix
+	f := mustNew(t, filepath.Join(dir, "c.lock"), WithFencing(true))
+	if err := f.Lock(lockCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := LockFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, ".next"), filepath.Join(dir, "b.lock"), filepath.Join(dir, "c.lock")}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Errorf("LockFiles mismatch (-want +got):\n%s", diff)
 	}
 }

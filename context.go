@@ -119,7 +119,7 @@ func (l *FileLock) queue(ctx context.Context, start time.Time) error {
 func (l *FileLock) poll(ctx context.Context, start time.Time) error {
 	var (
 		h       *holder // the holder last seen
-		b       = backoff{max: l.cfg.RetryPeriod, first: l.cfg.firstPause}
+		b       = backoff{max: l.cfg.RetryPeriod, first: l.cfg.test.firstPause}
 		timer   *time.Timer
 		wt      *watch
 		ew      *exitWatch

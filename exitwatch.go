@@ -12,7 +12,7 @@ type exitWatch struct{ w *procscan.ExitWatch }
 
 // watchExit watches the process h names, or returns nil.
 func (l *FileLock) watchExit(h *holder) *exitWatch {
-	if l.cfg.noNotify || h.fi == nil || h.bad != nil || h.res.Verdict != procscan.Alive || h.rec.Seed() {
+	if l.cfg.test.noNotify || h.fi == nil || h.bad != nil || h.res.Verdict != procscan.Alive || h.rec.Seed() {
 		return nil
 	}
 	w, err := procscan.WatchExit(procscan.Process{PID: h.rec.PID, Start: h.rec.Start})

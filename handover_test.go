@@ -18,16 +18,16 @@ func TestHandOver(t *testing.T) {
 	// A live process of our own, with a lock of its own elsewhere (it is
 	// killed below: its token must not land in the package directory).
 	c := startChild(t, "racer", []string{"OPENLOCK_TEST_LOCK=" + filepath.Join(t.TempDir(), "its.lock")})
-	c.expect("ready")
+	c.Expect("ready")
 
 	l := mustNew(t, path)
-	if err := l.handTo(c.pid()); !errors.Is(err, ErrNotHeld) {
+	if err := l.handTo(c.PID()); !errors.Is(err, ErrNotHeld) {
 		t.Fatalf("handTo without the lock = %v, want ErrNotHeld", err)
 	}
 	if err := l.Lock(lockCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.handTo(c.pid()); err != nil {
+	if err := l.handTo(c.PID()); err != nil {
 		t.Fatal(err)
 	}
 	if l.Held() {
@@ -35,8 +35,8 @@ func TestHandOver(t *testing.T) {
 	}
 	l.Close() // removes its token only
 	o, held, err := mustNew(t, path).Owner()
-	if err != nil || !held || o.PID != c.pid() || o.Verdict != procscan.Alive {
-		t.Fatalf("Owner after handTo = %v, %v, %v; want pid %d, alive", o, held, err, c.pid())
+	if err != nil || !held || o.PID != c.PID() || o.Verdict != procscan.Alive {
+		t.Fatalf("Owner after handTo = %v, %v, %v; want pid %d, alive", o, held, err, c.PID())
 	}
 	if names := dirNames(t, filepath.Dir(path)); len(names) != 1 {
 		t.Errorf("after handTo the directory holds %q; want the lock file alone", names)
@@ -48,7 +48,7 @@ func TestHandOver(t *testing.T) {
 	if err := other.releaseFor(os.Getpid()); !errors.Is(err, ErrNotHeld) {
 		t.Errorf("releaseFor(another pid) = %v, want ErrNotHeld", err)
 	}
-	if err := other.releaseFor(c.pid()); err != nil {
+	if err := other.releaseFor(c.PID()); err != nil {
 		t.Fatalf("releaseFor(the holder) = %v", err)
 	}
 	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
@@ -56,11 +56,11 @@ func TestHandOver(t *testing.T) {
 	}
 
 	// Handed again, then the holder dies: stale, taken over.
-	if err := lockedAt(t, path).handTo(c.pid()); err != nil {
+	if err := lockedAt(t, path).handTo(c.PID()); err != nil {
 		t.Fatal(err)
 	}
-	c.kill()
-	c.wait()
+	c.Kill()
+	c.Wait()
 	if ok, err := other.TryLock(); !ok || err != nil {
 		t.Fatalf("TryLock after the holder died = %v, %v; want true", ok, err)
 	}

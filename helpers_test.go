@@ -1,31 +1,23 @@
 package openlock
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/internal/reexec"
 	"github.com/openlock/openlock/internal/testfs"
 	"github.com/openlock/openlock/procscan"
 )
-
-// Tests that involve several processes re-execute the test binary: TestMain
-// runs the role named by $OPENLOCK_TEST_ROLE instead of the tests.
-const roleEnv = "OPENLOCK_TEST_ROLE"
 
 // long bounds every wait for an event in tests. It is generous: a loaded
 // 2-core machine must never make a correct test fail.
@@ -39,9 +31,9 @@ func TestMain(m *testing.M) {
 			panic(err)
 		}
 	}
-	if role := os.Getenv(roleEnv); role != "" {
-		os.Exit(runRole(role))
-	}
+	// Tests that involve several processes re-execute the test binary,
+	// which then plays a role instead of running the tests.
+	reexec.Main(roles)
 	os.Exit(m.Run())
 }
 
@@ -87,11 +79,10 @@ func hereRecord(pid int, start string) fileformat.Record {
 // deadPID returns the PID of a process that has exited and been reaped.
 func deadPID(t testing.TB) int {
 	t.Helper()
-	cmd := exec.Command(os.Args[0]) // plays the "exit" role
+	cmd := reexec.Command("exit")
 	if bin, err := exec.LookPath("true"); err == nil {
 		cmd = exec.Command(bin) // starts faster than a -race test binary
 	}
-	cmd.Env = append(os.Environ(), roleEnv+"=exit")
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("running a short-lived child: %v", err)
 	}
@@ -103,12 +94,12 @@ func deadPID(t testing.TB) int {
 func liveRecord(t testing.TB) fileformat.Record {
 	t.Helper()
 	c := startChild(t, "racer", nil)
-	c.expect("ready")
-	p, err := procscan.System().Process(c.pid())
+	c.Expect("ready")
+	p, err := procscan.System().Process(c.PID())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return hereRecord(c.pid(), p.Start)
+	return hereRecord(c.PID(), p.Start)
 }
 
 // writeStale puts the record of a dead process at path, as a crashed holder
@@ -145,148 +136,27 @@ func readRecord(t testing.TB, path string) fileformat.Record {
 	return r
 }
 
-// A child is a re-executed test binary playing a role. Everything it prints
-// is collected; expect waits for a line. Its stdin is ours to write.
-type child struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	notify chan struct{} // pinged when a line arrives or the child exits
-	done   chan struct{} // closed once it has exited and err is set
-	err    error
-
-	mu     sync.Mutex
-	log    []string // every line it printed
-	cursor int      // lines before it were consumed by expect
-}
+// A child is the test binary re-executed in a role (roles_test.go). Its
+// methods fail the test, every wait is bounded by long, and it is ended when
+// the test ends.
+type child = reexec.Test
 
 // startChild starts the test binary in role with env (KEY=VALUE) added.
 // With prefix, the command is prefix followed by the test binary, e.g. to run
-// it under unshare.
+// it under unshare. The child's stderr is ours, so that its diagnostics (and
+// OPENLOCK_TEST_DEBUG's log) show in the test's output.
 func startChild(t testing.TB, role string, env []string, prefix ...string) *child {
 	t.Helper()
-	args := append(slices.Clone(prefix), os.Args[0])
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(append(os.Environ(), roleEnv+"="+role), env...)
+	cmd := reexec.Command(role)
+	cmd.Env = append(cmd.Env, env...)
+	if len(prefix) > 0 {
+		wrapped := exec.Command(prefix[0], append(slices.Clone(prefix[1:]), cmd.Path)...)
+		wrapped.Env, wrapped.Err = cmd.Env, cmd.Err
+		cmd = wrapped
+	}
 	cmd.Stderr = os.Stderr
-	c := &child{t: t, cmd: cmd, notify: make(chan struct{}, 1), done: make(chan struct{})}
-	var err error
-	if c.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %v: %v", args, err)
-	}
-	go func() {
-		s := bufio.NewScanner(out)
-		for s.Scan() {
-			c.mu.Lock()
-			c.log = append(c.log, s.Text())
-			c.mu.Unlock()
-			c.ping()
-		}
-		c.err = cmd.Wait()
-		close(c.done)
-		c.ping()
-	}()
-	t.Cleanup(func() {
-		c.stdin.Close()
-		select {
-		case <-c.done:
-		case <-time.After(long):
-			c.cmd.Process.Kill()
-			<-c.done
-		}
-	})
-	return c
+	return reexec.StartTest(t, long, cmd, reexec.Options{})
 }
-
-func (c *child) ping() {
-	select {
-	case c.notify <- struct{}{}:
-	default:
-	}
-}
-
-// next returns the first unconsumed line starting with prefix, consuming it
-// and the lines before it.
-func (c *child) next(prefix string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i := c.cursor; i < len(c.log); i++ {
-		if strings.HasPrefix(c.log[i], prefix) {
-			c.cursor = i + 1
-			return c.log[i], true
-		}
-	}
-	return "", false
-}
-
-// expect waits for the child to print a line starting with prefix and returns
-// it.
-func (c *child) expect(prefix string) string {
-	c.t.Helper()
-	deadline := time.After(long)
-	for {
-		if line, ok := c.next(prefix); ok {
-			return line
-		}
-		select {
-		case <-c.notify:
-		case <-deadline:
-			c.t.Fatalf("child %d did not print %q within %v; it printed %q", c.pid(), prefix, long, c.printed())
-		}
-		select {
-		case <-c.done:
-			if line, ok := c.next(prefix); ok {
-				return line
-			}
-			c.t.Fatalf("child %d exited (%v) before printing %q; it printed %q", c.pid(), c.err, prefix, c.printed())
-		default:
-		}
-	}
-}
-
-// printed returns every line the child printed.
-func (c *child) printed() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.log)
-}
-
-// send writes a line to the child's stdin.
-func (c *child) send(line string) {
-	c.t.Helper()
-	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
-		c.t.Fatalf("writing to child %d: %v", c.pid(), err)
-	}
-}
-
-// kill sends SIGKILL and waits until the child is gone.
-func (c *child) kill() {
-	c.t.Helper()
-	c.cmd.Process.Signal(syscall.SIGKILL)
-	c.wait()
-}
-
-// wait waits for the child to exit and returns its error.
-func (c *child) wait() error {
-	c.t.Helper()
-	select {
-	case <-c.done:
-		return c.err
-	case <-time.After(long):
-		c.t.Fatalf("child %d did not exit within %v; it printed %q", c.pid(), long, c.printed())
-		return nil
-	}
-}
-
-// pid returns the child's PID.
-func (c *child) pid() int { return c.cmd.Process.Pid }
 
 // envDuration and envInt read a role's or a test's settings from the
 // environment; what is unset or malformed gives 0 or def.

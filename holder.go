@@ -119,31 +119,27 @@ func (l *FileLock) judgeLease(h *holder) {
 		age.Round(time.Millisecond), lease, l.cfg.LeaseMargin, h.res.Reason)}
 }
 
-// ageOf returns how long ago h's file last changed (its change time), by
-// the file system's clock; on a network file system with the change time
-// asked of the server, as the attribute cache may be seconds old. It
-// returns false when that cannot be told: no clock, or the file was
-// replaced since it was read.
+// ageOf returns at least how long ago h's file last changed (its change
+// time, as read with h), by the file system's clock. On a network file
+// system that change time may come from this client's attribute cache, up
+// to the cache time behind the server, so the cache time is taken off.
+//
+// Asking the server instead (statx with AT_STATX_FORCE_SYNC) would be
+// exact, but a GlusterFS client that gets fresh attributes of an inode
+// keeps answering lookups of every name it last saw bound to that inode
+// from its cache: a lock file released while its holder's token (the same
+// inode) lived on stayed held, for a waiter that asked every look, for as
+// long as it asked (measured across two mounts: until a 10 s probe gave
+// up). Leases and reservations are judged by ages, so they are a cache
+// time later to expire on network file systems, and never pin a stale
+// name. It returns false when there is no clock.
 func (l *FileLock) ageOf(h *holder) (time.Duration, bool) {
-	return l.ageBy(h, fsx.ChangeTime(h.fi), fsx.FreshChangeTime)
-}
-
-// ageBy is ageOf by one of the file's times: t as h read it, or, on a
-// network file system, as fresh (given h's path) asks the server for it.
-func (l *FileLock) ageBy(h *holder, t time.Time, fresh func(string) (uint64, time.Time, error)) (time.Duration, bool) {
 	now, err := l.fsNow()
 	if err != nil {
 		l.debug("cannot read the file system's clock; no age judged", "err", err)
 		return 0, false
 	}
-	if l.remote() {
-		ino, ft, err := fresh(h.path)
-		if read, _ := fsx.Ino(h.fi); err != nil || ino != read {
-			return 0, false
-		}
-		t = ft
-	}
-	return now.Sub(t), true
+	return now.Sub(fsx.ChangeTime(h.fi)) - l.cacheTime(), true
 }
 
 // fsNow is the file system's current time, read by touching our token; a

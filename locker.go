@@ -59,10 +59,11 @@ func New(path string, opts ...Option) (*FileLock, error) {
 	if path == "" {
 		path = DefaultPath
 	}
-	c := config{Defaults: GetDefaults(), table: procscan.System()}
+	c := config{Defaults: GetDefaults()}
 	if err := c.apply(opts); err != nil {
 		return nil, wrap("new", path, err)
 	}
+	c.table = c.test.tableOr(procscan.System())
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, wrap("new", path, err)

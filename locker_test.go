@@ -205,7 +205,7 @@ func TestClose(t *testing.T) {
 func TestCloseWakesWaiter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path}) // another process: Lock polls
-	h.expect("held")
+	h.Expect("held")
 	waiting := make(chan struct{}, 1)
 	l := mustNew(t, path, WithRetryPeriod(time.Hour), withHook(func(step string) {
 		if step == string(StepWaiting) {
@@ -263,13 +263,13 @@ func TestTimeoutAccessor(t *testing.T) {
 func TestTimeoutError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
-	h.expect("held")
+	h.Expect("held")
 	l := mustNew(t, path, WithTimeout(50*time.Millisecond))
 	err := l.Lock(context.Background())
 	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Lock of a held lock with WithTimeout = %v; want ErrTimeout and DeadlineExceeded", err)
 	}
-	for _, want := range []string{path, "pid " + itoa(h.pid())} {
+	for _, want := range []string{path, "pid " + itoa(h.PID())} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("timeout error %q does not mention %q", err, want)
 		}

@@ -47,9 +47,9 @@ func TestMutualExclusionProcesses(t *testing.T) {
 		cs = append(cs, startChild(t, "worker", env))
 	}
 	for _, c := range cs {
-		c.expect("done")
-		if err := c.wait(); err != nil {
-			t.Fatalf("worker %d: %v; it printed %q", c.pid(), err, c.printed())
+		c.Expect("done")
+		if err := c.Err(); err != nil {
+			t.Fatalf("worker %d: %v; it printed %q", c.PID(), err, c.Lines())
 		}
 	}
 	b, err := os.ReadFile(counter)
@@ -70,13 +70,13 @@ func TestMutualExclusionProcesses(t *testing.T) {
 func TestCrashRecovery(t *testing.T) {
 	paths := lockPaths(testfs.SharedDirs(t))
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + paths[0]})
-	h.expect("held")
+	h.Expect("held")
 	path := paths[len(paths)-1]
 	l := mustNew(t, path, WithRaceDelay(time.Hour))
 	if ok, err := l.TryLock(); ok || err != nil {
 		t.Fatalf("TryLock while a live child holds = %v, %v; want false", ok, err)
 	}
-	h.kill()
+	h.Kill()
 	if err := l.Lock(lockCtx(t)); err != nil {
 		t.Fatalf("Lock after the holder was killed: %v", err)
 	}
@@ -100,28 +100,28 @@ func TestManyRacersOnStaleLock(t *testing.T) {
 	var cs []*child
 	for i := range racers {
 		c := startChild(t, "racer", []string{"OPENLOCK_TEST_LOCK=" + paths[i%len(paths)], "OPENLOCK_TEST_HOLD=2ms", marker})
-		c.expect("ready")
+		c.Expect("ready")
 		cs = append(cs, c)
 	}
 	for round := range rounds {
 		// A holder that crashes while holding.
 		h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + paths[round%len(paths)]})
-		h.expect("held")
-		h.kill()
+		h.Expect("held")
+		h.Kill()
 		for _, c := range cs {
-			c.send("go")
+			c.Send("go")
 		}
 		for _, c := range cs {
-			c.expect("ok")
+			c.Expect("ok")
 		}
 		if ls := testfs.Names(t, dirs[0]); slices.Contains(ls, "a.lock") {
 			t.Fatalf("round %d: lock file still listed after every racer released: %q", round, ls)
 		}
 	}
 	for _, c := range cs {
-		c.stdin.Close()
-		if err := c.wait(); err != nil {
-			t.Fatalf("racer %d: %v; it printed %q", c.pid(), err, c.printed())
+		c.CloseStdin()
+		if err := c.Err(); err != nil {
+			t.Fatalf("racer %d: %v; it printed %q", c.PID(), err, c.Lines())
 		}
 	}
 	if names := dirNames(t, dirs[0]); len(names) != 0 {
@@ -149,8 +149,8 @@ func TestTortureKillsAndPauses(t *testing.T) {
 			"OPENLOCK_TEST_RACE_DELAY=1ms", "OPENLOCK_TEST_HOLD=200us"}
 		started++
 		c := startChild(t, "worker", env)
-		c.expect("ready")
-		byPID[c.pid()] = c
+		c.Expect("ready")
+		byPID[c.PID()] = c
 	}
 	for range workers {
 		start()
@@ -165,22 +165,22 @@ func TestTortureKillsAndPauses(t *testing.T) {
 		}
 		pid, _ := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
 		if c := byPID[pid]; c != nil {
-			c.kill()
+			c.Kill()
 			delete(byPID, pid)
 			kills++
 			start()
 		}
 	}
 	for _, c := range byPID {
-		c.stdin.Close()
+		c.CloseStdin()
 	}
 	total := 0
 	for _, c := range byPID {
-		line := c.expect("done")
+		line := c.Expect("done")
 		n, _ := strconv.Atoi(strings.TrimPrefix(line, "done "))
 		total += n
-		if err := c.wait(); err != nil {
-			t.Fatalf("worker %d: %v; it printed %q", c.pid(), err, c.printed())
+		if err := c.Err(); err != nil {
+			t.Fatalf("worker %d: %v; it printed %q", c.PID(), err, c.Lines())
 		}
 	}
 	// (No counter here: a holder killed in the middle of rewriting it would
@@ -232,7 +232,7 @@ func TestWaitForProcessThenCancel(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a.lock")
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
-	h.expect("held")
+	h.Expect("held")
 	l := mustNew(t, path)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -241,8 +241,8 @@ func TestWaitForProcessThenCancel(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "pid "+strconv.Itoa(h.pid())) {
-			t.Errorf("cancelled Lock = %v; want a cancellation naming holder pid %d", err, h.pid())
+		if err == nil || !strings.Contains(err.Error(), "pid "+strconv.Itoa(h.PID())) {
+			t.Errorf("cancelled Lock = %v; want a cancellation naming holder pid %d", err, h.PID())
 		}
 	case <-time.After(long):
 		t.Fatal("cancelled Lock did not return")
@@ -250,8 +250,8 @@ func TestWaitForProcessThenCancel(t *testing.T) {
 	if got := helperFiles(t, path); len(got[claimFile])+len(got[tmpFile]) != 0 || len(got[tokenFile]) != 2 {
 		t.Errorf("after a cancelled Lock the directory holds %v; want the holder's and our token only", got)
 	}
-	h.send("release")
-	h.expect("released")
+	h.Send("release")
+	h.Expect("released")
 	if err := l.Lock(lockCtx(t)); err != nil {
 		t.Fatalf("Lock after the holder released: %v", err)
 	}

@@ -22,19 +22,19 @@ const nonceBytes = 16
 //	<lock>.fence           the fence counter (WithFencing)
 //	<lock>.next            a waiter's reservation of the next turn (turn.go)
 //	<lock>.readers/        the directory of the shared lock's readers
-//	                       (rlock.go); it exists while a reader is in
+//	                       (rlock.go)
 //	<lock>.readers/<nonce>.reader
 //	                       a reader's registration: a link of its token
 //
 // The readers' directory is the one helper name that is not a file: it is
-// created by a reader and removed (rmdir, so only while empty) by the last
-// one out or by a writer, so that an exclusive Lock with no readers about
-// pays one lookup of an absent name (readers.go).
+// created by a reader and removed (rmdir, so only while empty) by a writer
+// or by the Close of a FileLock that read, so that an exclusive Lock with
+// no readers about pays one lookup of an absent name (readers.go).
 func tokenName(lock, nonce string) string { return lock + "." + nonce + ".token" }
-func nextName(lock string) string         { return lock + ".next" }
+func nextName(lock string) string         { return lock + nextSuffix }
 func tmpName(lock, nonce string) string   { return lock + "." + nonce + ".tmp" }
 func claimName(lock, id string) string    { return lock + ".break." + id }
-func fenceName(lock string) string        { return lock + ".fence" }
+func fenceName(lock string) string        { return lock + fenceSuffix }
 func readersDir(lock string) string       { return lock + ".readers" }
 func readerName(lock, nonce string) string {
 	return readersDir(lock) + string(filepath.Separator) + nonce + ".reader"
@@ -46,6 +46,11 @@ func isReaderName(name string) bool {
 	nonce, ok := strings.CutSuffix(name, ".reader")
 	return ok && validNonce(nonce)
 }
+
+const (
+	nextSuffix  = ".next"
+	fenceSuffix = ".fence"
+)
 
 func newNonce() string {
 	b := make([]byte, nonceBytes)
@@ -101,6 +106,17 @@ func classify(base, name string) debrisKind {
 		return tmpFile
 	}
 	return notOurs
+}
+
+// fenceBase and nextBase return the lock file's name for the name of a fence
+// file or a reservation. The name alone does not tell them from a user's
+// file: the caller checks the record they hold (LockFiles).
+func fenceBase(name string) (string, bool) { return baseBefore(name, fenceSuffix) }
+func nextBase(name string) (string, bool)  { return baseBefore(name, nextSuffix) }
+
+func baseBefore(name, suffix string) (string, bool) {
+	base, ok := strings.CutSuffix(name, suffix)
+	return base, ok && base != ""
 }
 
 // helperBase returns the lock file's base name for the name of a helper

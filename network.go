@@ -56,18 +56,17 @@ import (
 //   - A link of our token is checked to have made our token's file: a
 //     GlusterFS client was seen to send the server a stale name of the
 //     token's file (another of its links) as the source (see token.go).
-//   - A lease's age is read from attributes asked of the server
-//     (fsx.FreshChangeTime), not from the attribute cache; LeaseMargin
-//     must cover what the server's own cache adds (1 s for GlusterFS).
+//   - A lease's or a reservation's age is read from the attribute cache
+//     and counted a cache time short (ageOf): asking the server for fresh
+//     attributes of an inode makes a GlusterFS client keep every name it
+//     last saw bound to that inode, a released lock file included.
 //   - A writer judges that no reader of the shared lock is in on a mkdir or
 //     a rmdir of the readers' directory that succeeds, never on a lookup or
 //     a listing; readers take the lock file to register (rlock.go).
 //   - ESTALE means the name changed under us: look again (fsx.Restale).
 //   - Waiters on other machines see a release a cache time late; a
 //     reservation of the next turn keeps the lock from staying with the
-//     releasing machine (turn.go). It is advice, never a safety step; its
-//     age is its modification time, so that a removed reservation that a
-//     client still names stops binding once its owner stops refreshing.
+//     releasing machine (turn.go). It is advice, never a safety step.
 //
 // What the cache time does not cover: a leased holder whose lease expired
 // while it was cut off may see its lock as its own for up to CacheTime
@@ -82,7 +81,7 @@ func (l *FileLock) remote() bool {
 	if l.tok != nil {
 		return l.tok.remote
 	}
-	return l.cfg.assumeRemote || !fsx.Local(filepath.Dir(l.abs))
+	return l.cfg.test.assumeRemote || !fsx.Local(filepath.Dir(l.abs))
 }
 
 // cacheTime is how long a read here may lag behind the server: 0 on a

@@ -62,7 +62,7 @@ const notifyIdle = 5 * time.Second
 // watch starts watching the lock file for ops, or returns nil when
 // notification is not available.
 func (l *FileLock) watch(ops fsnotify.Op) *watch {
-	if l.cfg.noNotify {
+	if l.cfg.test.noNotify {
 		return nil
 	}
 	wt := &watch{path: l.abs, ops: ops, c: make(chan struct{}, 1)}

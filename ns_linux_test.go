@@ -36,7 +36,7 @@ func TestHolderInOtherPIDNamespace(t *testing.T) {
 				env = append(env, "OPENLOCK_TEST_HOSTNAME="+tt.hostname)
 			}
 			h := startChild(t, "hold", env, unshare, "--pid", "--uts", "--fork", "--mount-proc", "--kill-child")
-			if line := h.expect("held"); line != "held 1" {
+			if line := h.Expect("held"); line != "held 1" {
 				t.Fatalf("child says %q; want pid 1 of its own namespace", line)
 			}
 			l := mustNew(t, path)
@@ -54,8 +54,8 @@ func TestHolderInOtherPIDNamespace(t *testing.T) {
 			if r := readRecord(t, path); r.PID != 1 {
 				t.Errorf("record names pid %d, want 1", r.PID)
 			}
-			h.send("release")
-			h.expect("released")
+			h.Send("release")
+			h.Expect("released")
 			// Lock, not TryLock: through another client of a network file
 			// system, the release is seen once that client's cache expires.
 			if err := l.Lock(lockCtx(t)); err != nil {
@@ -71,8 +71,8 @@ func TestDeadHolderInOtherPIDNamespaceStaysHeld(t *testing.T) {
 	unshare := requireUnshare(t)
 	paths := lockPaths(testfs.SharedDirs(t))
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + paths[0]}, unshare, "--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL")
-	h.expect("held")
-	h.kill() // unshare dies, and with --kill-child the kernel kills the holder; h.kill waits for both
+	h.Expect("held")
+	h.Kill() // unshare dies, and with --kill-child the kernel kills the holder; h.kill waits for both
 	if ok, err := mustNew(t, paths[len(paths)-1]).TryLock(); ok || err != nil {
 		t.Errorf("TryLock on a dead holder from another namespace = %v, %v; want false (cannot be proven dead)", ok, err)
 	}
@@ -88,7 +88,7 @@ func TestLeaseExpiresAfterNamespacedHolderDies(t *testing.T) {
 	const lease = 3 * time.Second
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + paths[0], "OPENLOCK_TEST_LEASE=" + lease.String(),
 		"OPENLOCK_TEST_HOSTNAME=container-9"}, unshare, "--pid", "--uts", "--fork", "--mount-proc", "--kill-child=SIGKILL")
-	h.expect("held")
+	h.Expect("held")
 	l := mustNew(t, path) // no lease of its own
 	if ok, err := l.TryLock(); ok || err != nil {
 		t.Fatalf("TryLock while the leased holder lives = %v, %v; want false", ok, err)
@@ -105,7 +105,7 @@ func TestLeaseExpiresAfterNamespacedHolderDies(t *testing.T) {
 	if ok, err := l.TryLock(); ok || err != nil {
 		t.Fatalf("TryLock after a refresh = %v, %v; want false", ok, err)
 	}
-	h.kill()
+	h.Kill()
 	ctx, cancel := context.WithTimeout(context.Background(), long)
 	defer cancel()
 	if err := l.Lock(ctx); err != nil {
@@ -128,8 +128,8 @@ func TestPausedLeasedHolderOnOtherHost(t *testing.T) {
 	const lease = 2 * time.Second
 	h := startChild(t, "leasehold", []string{"OPENLOCK_TEST_LOCK=" + paths[0], "OPENLOCK_TEST_LEASE=" + lease.String(),
 		"OPENLOCK_TEST_HOSTNAME=host-b"}, unshare, "--pid", "--uts", "--fork", "--mount-proc", "--kill-child=SIGKILL")
-	h.expect("held")
-	holder := onlyChild(t, h.pid()) // its PID here, outside its namespace
+	h.Expect("held")
+	holder := onlyChild(t, h.PID()) // its PID here, outside its namespace
 	l := mustNew(t, paths[len(paths)-1])
 	if ok, err := l.TryLock(); ok || err != nil {
 		t.Fatalf("TryLock while the leased holder on the other host lives = %v, %v; want false", ok, err)
@@ -150,10 +150,10 @@ func TestPausedLeasedHolderOnOtherHost(t *testing.T) {
 			took.Sub(lastRefresh), lease)
 	}
 	syscall.Kill(holder, syscall.SIGCONT)
-	if lost := h.expect("lost"); !strings.Contains(lost, ErrLockLost.Error()) {
+	if lost := h.Expect("lost"); !strings.Contains(lost, ErrLockLost.Error()) {
 		t.Errorf("the resumed holder says %q; want its context to end with ErrLockLost", lost)
 	}
-	if un := h.expect("unlocked"); !strings.Contains(un, ErrLockLost.Error()) {
+	if un := h.Expect("unlocked"); !strings.Contains(un, ErrLockLost.Error()) {
 		t.Errorf("the resumed holder's Unlock says %q; want ErrLockLost", un)
 	}
 	if err := l.Unlock(); err != nil {
@@ -203,16 +203,16 @@ func waitState(t *testing.T, pid int, state byte) {
 func TestForeignProcIsNotTrusted(t *testing.T) {
 	unshare := requireUnshare(t)
 	c := startChild(t, "procview", nil, unshare, "--pid", "--fork", "--kill-child")
-	if got := c.expect("self"); got != "self alive" {
+	if got := c.Expect("self"); got != "self alive" {
 		t.Errorf("own record judged %q; want alive", got)
 	}
-	if got := c.expect("other"); got != "other unknown" {
+	if got := c.Expect("other"); got != "other unknown" {
 		t.Errorf("another pid's record judged %q; want unknown (not dead)", got)
 	}
 	// With a /proc of its own, the same check is certain.
 	c = startChild(t, "procview", nil, unshare, "--pid", "--fork", "--mount-proc", "--kill-child")
-	c.expect("self alive")
-	if got := c.expect("other"); got != "other dead" {
+	c.Expect("self alive")
+	if got := c.Expect("other"); got != "other dead" {
 		t.Errorf("with its own /proc, a pid that does not exist judged %q; want dead", got)
 	}
 }

@@ -141,18 +141,13 @@ type Option struct {
 	f func(*config) error
 }
 
-// config is what New resolves: the Defaults plus what only tests set.
+// config is what New resolves: the Defaults and the trace, which users set,
+// and the settings only tests change (testhooks.go).
 type config struct {
 	Defaults
-	table procscan.Table // the process table; procscan.System() unless a test injects one
 	trace func(Event)    // WithTrace
-
-	// For tests only: the first backoff pause (0: firstPause); no
-	// file-change notification, so that polling alone must serve; and the
-	// checks of a network file system (network.go) on a local one.
-	firstPause   time.Duration
-	noNotify     bool
-	assumeRemote bool
+	table procscan.Table // the process table that judges holders: procscan.System(), or test.table
+	test  testHooks
 }
 
 func (c *config) apply(opts []Option) error {
@@ -264,7 +259,9 @@ func WithLogger(l *slog.Logger) Option {
 // WithLease makes the holder refresh its lock file every d/3 and marks its
 // record as leased, so that if it cannot be checked from where another
 // process runs (another host, container or boot) and it stops refreshing for
-// d (plus the reader's lease margin), its lock is stale there. A crashed
+// d (plus the reader's lease margin, and on a network file system the cache
+// time, as the age is read through the client's cache: see WithCacheTime),
+// its lock is stale there. A crashed
 // container or host then no longer blocks the lock forever.
 //
 // A holder that can be checked (same host, boot and PID namespace) is judged

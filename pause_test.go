@@ -27,16 +27,16 @@ func TestClaimsSafeWhenPausedAfterObserving(t *testing.T) {
 	path := filepath.Join(dir, "a.lock")
 	writeStale(t, path)
 	a := startChild(t, "hold", pausedEnv(path, "observed", "OPENLOCK_TEST_RACE_DELAY=1ms"))
-	a.expect("paused observed")
+	a.Expect("paused observed")
 	b := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
-	b.expect("held")
-	a.send("resume")
-	a.expect("step waiting") // A has looked again and now waits
-	assertHolder(t, path, b.pid())
-	b.send("release")
-	b.expect("released")
-	a.expect("held") // and gets it once B lets go
-	assertHolder(t, path, a.pid())
+	b.Expect("held")
+	a.Send("resume")
+	a.Expect("step waiting") // A has looked again and now waits
+	assertHolder(t, path, b.PID())
+	b.Send("release")
+	b.Expect("released")
+	a.Expect("held") // and gets it once B lets go
+	assertHolder(t, path, a.PID())
 }
 
 // A pauses holding the claim (before or after re-reading the lock file); B
@@ -47,15 +47,15 @@ func TestClaimsSafeWhenPausedHoldingTheClaim(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "a.lock")
 			writeStale(t, path)
 			a := startChild(t, "hold", pausedEnv(path, step, "OPENLOCK_TEST_RACE_DELAY=1ms"))
-			a.expect("paused " + step)
+			a.Expect("paused " + step)
 			b := startChild(t, "hold", pausedEnv(path, "", "OPENLOCK_TEST_RACE_DELAY=1ms"))
-			b.expect("step waiting") // B saw A's claim, and A alive
-			a.send("resume")
-			a.expect("held")
-			assertHolder(t, path, a.pid())
-			a.send("release")
-			a.expect("released")
-			b.expect("held")
+			b.Expect("step waiting") // B saw A's claim, and A alive
+			a.Send("resume")
+			a.Expect("held")
+			assertHolder(t, path, a.PID())
+			a.Send("release")
+			a.Expect("released")
+			b.Expect("held")
 		})
 	}
 }
@@ -68,11 +68,11 @@ func TestClaimOwnerDies(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "a.lock")
 			writeStale(t, path)
 			a := startChild(t, "hold", pausedEnv(path, step))
-			a.expect("paused " + step)
+			a.Expect("paused " + step)
 			if got := helperFiles(t, path)[claimFile]; len(got) != 1 {
 				t.Fatalf("claims while A pauses: %q; want A's", got)
 			}
-			a.kill()
+			a.Kill()
 			l := mustNew(t, path)
 			if ok, err := l.TryLock(); !ok || err != nil {
 				t.Fatalf("TryLock after the claimer died = %v, %v; want true", ok, err)
@@ -94,20 +94,20 @@ func TestFischerFailsUnderPause(t *testing.T) {
 	writeStale(t, path)
 	fischer := []string{"OPENLOCK_TEST_TAKEOVER=fischer", "OPENLOCK_TEST_RACE_DELAY=20ms"}
 	a := startChild(t, "hold", pausedEnv(path, "observed", fischer...))
-	a.expect("paused observed")
+	a.Expect("paused observed")
 	b := startChild(t, "hold", append([]string{"OPENLOCK_TEST_LOCK=" + path}, fischer...))
-	b.expect("held")
-	a.send("resume")
-	a.expect("held")
+	b.Expect("held")
+	a.Send("resume")
+	a.Expect("held")
 	// Both hold: B has not released (it waits for our line), and A holds.
-	t.Logf("Fischer mode let pid %d and pid %d hold the lock at once", b.pid(), a.pid())
-	assertHolder(t, path, a.pid())
+	t.Logf("Fischer mode let pid %d and pid %d hold the lock at once", b.PID(), a.PID())
+	assertHolder(t, path, a.PID())
 	// B learns it at Unlock, and deletes nothing.
-	b.send("release")
-	if line := b.expect("error"); !strings.Contains(line, ErrLockLost.Error()) {
+	b.Send("release")
+	if line := b.Expect("error"); !strings.Contains(line, ErrLockLost.Error()) {
 		t.Errorf("B's Unlock: %q; want an ErrLockLost error", line)
 	}
-	assertHolder(t, path, a.pid())
+	assertHolder(t, path, a.PID())
 }
 
 // The same pause in Fischer mode, with the slow-system check on: the race
@@ -247,7 +247,7 @@ func TestCancelWhileClaimIsHeld(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	writeStale(t, path)
 	a := startChild(t, "hold", pausedEnv(path, "claimed"))
-	a.expect("paused claimed")
+	a.Expect("paused claimed")
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	err := mustNew(t, path).Lock(ctx)
@@ -257,8 +257,8 @@ func TestCancelWhileClaimIsHeld(t *testing.T) {
 	if got := helperFiles(t, path)[claimFile]; len(got) != 1 {
 		t.Errorf("claims after our timeout: %q; want only A's", got)
 	}
-	a.send("resume")
-	a.expect("held")
+	a.Send("resume")
+	a.Expect("held")
 }
 
 func assertHolder(t *testing.T, path string, pid int) {

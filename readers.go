@@ -164,7 +164,7 @@ func notReadersDir(dir string) error {
 func (l *FileLock) waitReaders(ctx context.Context, start time.Time) error {
 	ctx, cancel := l.withTimeout(ctx, start)
 	defer cancel()
-	b := backoff{max: l.cfg.RetryPeriod, first: l.cfg.firstPause}
+	b := backoff{max: l.cfg.RetryPeriod, first: l.cfg.test.firstPause}
 	var (
 		live []*holder
 		wt   *watch
@@ -213,7 +213,7 @@ func (l *FileLock) waitReaders(ctx context.Context, start time.Time) error {
 // watchReader watches a reader's registration for its removal, or returns
 // nil when notification is not available (polling alone serves then).
 func (l *FileLock) watchReader(path string) *watch {
-	if l.cfg.noNotify {
+	if l.cfg.test.noNotify {
 		return nil
 	}
 	wt := &watch{path: path, ops: releaseOps, c: make(chan struct{}, 1)}

@@ -32,8 +32,8 @@ import (
 //	OPENLOCK_TEST_WRITE_EVERY  rworker: every n-th cycle writes (0: never)
 
 func init() {
-	roles["rworker"] = roleRWorker
-	roles["rhold"] = roleRHold
+	roles["rworker"] = role(roleRWorker)
+	roles["rhold"] = role(roleRHold)
 }
 
 // roleRHold takes the shared lock, prints "held", and waits for a line (or
@@ -206,21 +206,21 @@ func readInside(l *FileLock, referee string, hold time.Duration) (int, error) {
 func startRWorker(t *testing.T, path, referee string, env ...string) *child {
 	env = append(env, "OPENLOCK_TEST_LOCK="+path, "OPENLOCK_TEST_REFEREE="+referee)
 	c := startChild(t, "rworker", env)
-	c.expect("ready")
+	c.Expect("ready")
 	return c
 }
 
 // doneLine parses "done <cycles> <most other readers>".
 func doneLine(t *testing.T, c *child) (cycles, most int) {
 	t.Helper()
-	f := strings.Fields(c.expect("done"))
+	f := strings.Fields(c.Expect("done"))
 	if len(f) != 3 {
-		t.Fatalf("worker %d printed %q", c.pid(), f)
+		t.Fatalf("worker %d printed %q", c.PID(), f)
 	}
 	cycles, _ = strconv.Atoi(f[1])
 	most, _ = strconv.Atoi(f[2])
-	if err := c.wait(); err != nil {
-		t.Fatalf("worker %d: %v; it printed %q", c.pid(), err, c.printed())
+	if err := c.Err(); err != nil {
+		t.Fatalf("worker %d: %v; it printed %q", c.PID(), err, c.Lines())
 	}
 	return cycles, most
 }
@@ -305,7 +305,7 @@ func TestWriterNotStarved(t *testing.T) {
 	}
 	t.Logf("the writer's longest wait behind the stream of readers: %v", worst)
 	for _, c := range cs {
-		c.stdin.Close()
+		c.CloseStdin()
 	}
 	for _, c := range cs {
 		doneLine(t, c)
@@ -354,25 +354,24 @@ func TestSharedKills(t *testing.T) {
 		time.Sleep(time.Duration(20+rand.IntN(80)) * time.Millisecond)
 		i := rand.IntN(len(alive))
 		select {
-		case <-alive[i].done:
-			t.Fatalf("worker %d exited before it was killed (%v); it printed %q", alive[i].pid(), alive[i].err, alive[i].printed())
+		case <-alive[i].Done():
+			t.Fatalf("worker %d exited before it was killed (%v); it printed %q", alive[i].PID(), alive[i].Err(), alive[i].Lines())
 		default:
 		}
 		if rand.IntN(3) == 0 { // a pause instead: SIGSTOP, a while, SIGCONT
-			p := alive[i].cmd.Process
-			p.Signal(stopSignal)
+			alive[i].Signal(stopSignal)
 			time.Sleep(time.Duration(20+rand.IntN(100)) * time.Millisecond)
-			p.Signal(contSignal)
+			alive[i].Signal(contSignal)
 			pauses++
 			continue
 		}
-		alive[i].kill()
+		alive[i].Kill()
 		alive = append(alive[:i], alive[i+1:]...)
 		kills++
 		start()
 	}
 	for _, c := range alive {
-		c.stdin.Close()
+		c.CloseStdin()
 	}
 	total := 0
 	for _, c := range alive {
@@ -406,7 +405,7 @@ func TestWriterWokenByReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := startChild(t, "rhold", []string{"OPENLOCK_TEST_LOCK=" + path})
-	c.expect("held")
+	c.Expect("held")
 	waiting := make(chan struct{}, 16)
 	w := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), WithTrace(func(e Event) {
 		if e.Step == StepWaiting {
@@ -420,7 +419,7 @@ func TestWriterWokenByReaders(t *testing.T) {
 	if err := local.RUnlock(); err != nil {
 		t.Fatal(err)
 	}
-	c.kill()
+	c.Kill()
 	select {
 	case err := <-got:
 		if err != nil {

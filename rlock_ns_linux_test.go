@@ -20,7 +20,7 @@ func TestReaderOnOtherHost(t *testing.T) {
 	const lease = 2 * time.Second
 	r := startChild(t, "rhold", []string{"OPENLOCK_TEST_LOCK=" + paths[0], "OPENLOCK_TEST_LEASE=" + lease.String(),
 		"OPENLOCK_TEST_HOSTNAME=reader-host"}, unshare, "--pid", "--uts", "--fork", "--mount-proc", "--kill-child=SIGKILL")
-	r.expect("held")
+	r.Expect("held")
 	w := mustNew(t, path)
 	readers, err := w.Readers()
 	if err != nil || len(readers) != 1 {
@@ -36,7 +36,7 @@ func TestReaderOnOtherHost(t *testing.T) {
 	if _, err := os.Lstat(reg); err != nil {
 		t.Fatalf("the live reader's registration: %v", err)
 	}
-	r.kill()
+	r.Kill()
 	if err := w.Lock(lockCtx(t)); err != nil {
 		t.Fatalf("Lock after the leased reader died: %v", err)
 	}
@@ -47,8 +47,8 @@ func TestReaderOnOtherHost(t *testing.T) {
 
 	// Without a lease: unknown for ever.
 	r = startChild(t, "rhold", []string{"OPENLOCK_TEST_LOCK=" + paths[0]}, unshare, "--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL")
-	r.expect("held")
-	r.kill()
+	r.Expect("held")
+	r.Kill()
 	if err := w.Lock(shortCtx(t, lease+w.cfg.LeaseMargin+time.Second)); err == nil {
 		t.Fatal("Lock got in past a dead reader in another PID namespace without a lease; it cannot be judged from here")
 	}

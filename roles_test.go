@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/internal/reexec"
 	"github.com/openlock/openlock/procscan"
 )
 
@@ -37,33 +38,31 @@ import (
 //	                          inside (default: <lock>.inside)
 //	OPENLOCK_TEST_HOLD        worker, racer: how long to hold each time
 //	OPENLOCK_TEST_DEBUG       non-empty: debug log records on stderr
-var roles = map[string]func() error{
-	"exit":      func() error { return nil },
-	"hold":      roleHold,
-	"leasehold": roleLeaseHold,
-	"worker":    roleWorker,
-	"racer":     roleRacer,
-	"procview":  roleProcView,
+var roles = map[string]reexec.Role{
+	"exit":      role(func() error { return nil }),
+	"hold":      role(roleHold),
+	"leasehold": role(roleLeaseHold),
+	"worker":    role(roleWorker),
+	"racer":     role(roleRacer),
+	"procview":  role(roleProcView),
 }
 
-func runRole(name string) int {
-	f := roles[name]
-	if f == nil {
-		fmt.Fprintf(os.Stderr, "unknown role %q\n", name)
-		return 2
-	}
-	if h := os.Getenv("OPENLOCK_TEST_HOSTNAME"); h != "" {
-		if err := setHostname(h); err != nil {
-			fmt.Fprintf(os.Stderr, "sethostname: %v\n", err)
-			return 2
+// role makes f a role: it first sets the hostname OPENLOCK_TEST_HOSTNAME
+// names, if any, and reports f's error as an "error" line too, for tests
+// that expect one.
+func role(f func() error) reexec.Role {
+	return func([]string) error {
+		if h := os.Getenv("OPENLOCK_TEST_HOSTNAME"); h != "" {
+			if err := setHostname(h); err != nil {
+				return fmt.Errorf("sethostname: %w", err)
+			}
 		}
+		err := f()
+		if err != nil {
+			fmt.Printf("error %v\n", err)
+		}
+		return err
 	}
-	if err := f(); err != nil {
-		fmt.Printf("error %v\n", err)
-		fmt.Fprintf(os.Stderr, "role %s (pid %d): %v\n", name, os.Getpid(), err)
-		return 1
-	}
-	return 0
 }
 
 var stdin = bufio.NewScanner(os.Stdin)
@@ -128,6 +127,9 @@ func roleHold() error {
 		return err
 	}
 	fmt.Println("released")
+	if os.Getenv("OPENLOCK_TEST_KEEP_TOKEN") != "" {
+		stdin.Scan() // its token, the inode its lock file was, lives on until told
+	}
 	return l.Close()
 }
 
@@ -287,41 +289,6 @@ func roleRacer() error {
 // withHook traces steps by name only.
 func withHook(f func(step string)) Option {
 	return WithTrace(func(e Event) { f(string(e.Step)) })
-}
-
-// withTable injects a process table.
-func withTable(t procscan.Table) Option {
-	return Option{func(c *config) error {
-		c.table = t
-		return nil
-	}}
-}
-
-// withFirstPause sets the first backoff pause, so that a test can make
-// polling far too slow to explain what it observes.
-func withFirstPause(d time.Duration) Option {
-	return Option{func(c *config) error {
-		c.firstPause = d
-		return nil
-	}}
-}
-
-// withoutNotify turns file-change notification off: polling alone serves.
-func withoutNotify() Option {
-	return Option{func(c *config) error {
-		c.noNotify = true
-		return nil
-	}}
-}
-
-// withRemote makes a FileLock on a local file system behave as on a network
-// one: takeovers wait out the cache time, claims are swept after it.
-func withRemote(cacheTime time.Duration) Option {
-	return Option{func(c *config) error {
-		c.assumeRemote = true
-		c.CacheTime = cacheTime
-		return nil
-	}}
 }
 
 // roleProcView judges two records from where it runs and prints the

@@ -28,7 +28,10 @@ import (
 // (CacheTime, see network.go), and re-read the dead claims we passed as
 // well: a stale read may have shown us a stale file that another process
 // had already replaced and released its claim on, or a dead claim that its
-// live owner had already dropped and another taken anew.
+// live owner had already dropped and another taken anew. While we wait we
+// link our token to the lock path now and then: if the stale file was only
+// a memory of our cache and the lock is free, the link takes it, as any
+// acquisition does.
 //
 // Why this is safe without any timing assumption: while a dead holder's file
 // sits at the lock path, nobody else can change it. A link(2) onto it fails,
@@ -58,11 +61,11 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
 		}
 		return false, err
 	}
-	won, err := l.replaceClaimed(ctx, h, passed)
+	won, replaced, err := l.replaceClaimed(ctx, h, passed)
 	if rerr := os.Remove(claim); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
 		l.debug("cannot remove our claim", "claim", claim, "err", rerr)
 	}
-	if won {
+	if replaced {
 		// The dead claims passed were links in the chain of the file just
 		// replaced, which is gone for good: debris now, checked unchanged
 		// after the wait (replaceClaimed). Then the rest.
@@ -76,35 +79,67 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
 
 // replaceClaimed, holding the claim on h (reached past the dead claims
 // passed), replaces the lock file if it and the claims passed are still as
-// they were read.
-func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, passed []*holder) (bool, error) {
+// they were read. It reports whether we hold the lock, and whether we
+// replaced h (and may treat the claims passed as debris).
+func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, passed []*holder) (won, replaced bool, err error) {
 	l.step(StepClaimed)
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return false, false, err
 	}
-	if err := l.outwaitCache(ctx); err != nil {
-		return false, err
+	if free, err := l.outwaitCacheLinking(ctx); err != nil || free {
+		return free, false, err
 	}
 	for _, f := range append([]*holder{h}, passed...) {
 		cur, err := l.inspect(f.path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return false, nil // released or replaced since: start over
+			return false, false, nil // released or replaced since: start over
 		case err != nil:
-			return false, err
+			return false, false, err
 		case !cur.sameAs(f):
 			l.debug("stale lock or a claim passed changed before we could replace it", "now", cur)
-			return false, nil
+			return false, false, nil
 		}
 	}
 	l.step(StepValidated)
 	if err := l.replace(); errors.Is(err, errForeignLink) {
-		return false, nil // look again
+		return false, false, nil // look again
 	} else if err != nil {
-		return false, err
+		return false, false, err
 	}
 	l.stepWindow(StepReplaced, time.Since(h.at))
-	return l.acquired("takeover of a stale lock")
+	won, err = l.acquired("takeover of a stale lock")
+	return won, won, err
+}
+
+// outwaitCacheLinking waits out the cache before a takeover (outwaitCache),
+// and meanwhile links our token to the lock path once per retry period. The
+// stale file we claimed may be a memory of this client's cache: another
+// process may have replaced it and released the lock since, and a waiter
+// must not sit on a free lock for a cache time. A successful link is the
+// server's answer that the lock path was free, so it makes us the holder
+// as any acquisition does; the claim, dropped then, only ever let us
+// replace the file we judged stale, which is gone. The dead claims passed
+// are left alone: unlike after the wait, we have not seen them afresh. It
+// returns true when the link made us the holder.
+func (l *FileLock) outwaitCacheLinking(ctx context.Context) (bool, error) {
+	end := time.Now().Add(l.cacheTime())
+	for {
+		pause := min(l.cfg.RetryPeriod, time.Until(end))
+		if pause <= 0 {
+			return false, nil
+		}
+		if err := l.sleepUnlocked(ctx, pause); err != nil {
+			return false, err
+		}
+		if l.yieldTo() != nil {
+			continue // a waiter with the next turn takes the free lock
+		}
+		if err := l.link(l.abs); err == nil {
+			_, err := l.acquired("link during a takeover's cache wait: the lock was free")
+			return err == nil, err
+		}
+	}
 }
 
 // claim takes the one-shot claim on h's incarnation, following the chain

@@ -40,9 +40,9 @@ import (
 func (l *FileLock) turnAfter() time.Duration { return 2 * l.cfg.RetryPeriod }
 
 // turnTTL is how long a reservation binds others after its last refresh:
-// several refreshes (one per look, at most a retry period apart) and the
-// time the others' caches may lag.
-func (l *FileLock) turnTTL() time.Duration { return 4*l.cfg.RetryPeriod + l.cacheTime() }
+// several refreshes (one per look, at most a retry period apart). The time
+// the others' caches may lag is added by ageOf.
+func (l *FileLock) turnTTL() time.Duration { return 4 * l.cfg.RetryPeriod }
 
 // yieldTo returns the reservation of another process that a free lock must
 // be left to, or nil. l.mu must be held, and l.tok made.
@@ -50,35 +50,46 @@ func (l *FileLock) yieldTo() *holder {
 	if l.cacheTime() == 0 {
 		return nil
 	}
-	h, err := l.inspect(nextName(l.abs))
-	if err != nil || h.bad != nil || os.SameFile(h.fi, l.tok.fi) || !l.binds(h) {
+	p := nextName(l.abs)
+	h, err := l.inspect(p)
+	if err != nil || h.bad != nil || os.SameFile(h.fi, l.tok.fi) {
+		return nil
+	}
+	if binds, _ := l.judgeTurn(h); !binds || l.vanished(p) {
 		return nil
 	}
 	return h
 }
 
-// binds reports whether the reservation h binds others: its owner lives
-// (or cannot be checked from here) and refreshed it within turnTTL.
-func (l *FileLock) binds(h *holder) bool {
-	if h.res.Verdict == procscan.Dead {
+// vanished reports whether the reservation at p, which this client still
+// shows, is gone at the server: its owner took the lock and dropped it. A
+// link onto its name succeeds only if the server has no such name; a
+// refusal may come from a cache too, but on GlusterFS for less long than
+// a lookup's answer (one md-cache time, against the kernel's cache and the
+// md-cache's in turn). The probe link is removed at once; another process
+// that reads it meanwhile takes it for a reservation of ours, until its own
+// probe says otherwise.
+func (l *FileLock) vanished(p string) bool {
+	if l.link(p) != nil {
 		return false
 	}
-	age, ok := l.reservationAge(h)
-	return ok && age <= l.turnTTL()
+	os.Remove(p)
+	return true
 }
 
-// reservationAge is how long ago the reservation h was last refreshed, by
-// its modification time, which only a refresh (Touch) moves. Its change
-// time would not do: a reservation is a link of its owner's token, whose
-// change time moves with every link and unlink its owner makes, and a
-// reservation removed through one client may still be named through
-// another's cache (GlusterFS: for minutes, after a listing raced the
-// removal; see network.go). Seen through that name, it looked fresh for as
-// long as its owner kept taking the lock, and bound a writer on the other
-// client for a whole test run. It returns false when the age cannot be
-// told.
-func (l *FileLock) reservationAge(h *holder) (time.Duration, bool) {
-	return l.ageBy(h, h.fi.ModTime(), fsx.FreshModTime)
+// judgeTurn tells whether the reservation h binds others (its owner lives,
+// or cannot be checked from here, and refreshed it within turnTTL) and
+// whether it has surely lapsed (its owner is dead, or it was not refreshed
+// for turnTTL). Neither holds when its age cannot be told (no clock).
+func (l *FileLock) judgeTurn(h *holder) (binds, lapsed bool) {
+	if h.res.Verdict == procscan.Dead {
+		return false, true
+	}
+	age, ok := l.ageOf(h)
+	if !ok {
+		return false, false
+	}
+	return age <= l.turnTTL(), age > l.turnTTL()
 }
 
 // reserveTurn reserves the next turn for this FileLock, or refreshes its
@@ -92,7 +103,6 @@ func (l *FileLock) reserveTurn(start time.Time) {
 	p := nextName(l.abs)
 	err := l.link(p)
 	if err == nil {
-		fsx.Touch(p) // its age counts from now, not from the token's writing
 		l.turn = true
 		l.debug("reserved the next turn", "reservation", p)
 		return
@@ -101,12 +111,15 @@ func (l *FileLock) reserveTurn(start time.Time) {
 		return
 	}
 	h, err := l.inspect(p)
-	switch {
-	case err != nil || h.bad != nil:
-	case os.SameFile(h.fi, l.tok.fi):
+	if err != nil || h.bad != nil {
+		return
+	}
+	if os.SameFile(h.fi, l.tok.fi) {
 		l.turn = true
 		fsx.Touch(p) // refresh
-	case !l.binds(h):
+		return
+	}
+	if _, lapsed := l.judgeTurn(h); lapsed {
 		l.debug("a reservation binds nobody any more; removed", "owner", h)
 		os.Remove(p)
 	}

@@ -44,7 +44,7 @@ func TestTurnReservationOfDeadProcess(t *testing.T) {
 func TestWaiterReservesTurn(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
-	h.expect("held")
+	h.Expect("held")
 	l := mustNew(t, path, withRemote(10*time.Millisecond), WithRetryPeriod(10*time.Millisecond))
 	done := make(chan error, 1)
 	go func() { done <- l.Lock(lockCtx(t)) }()
@@ -62,8 +62,8 @@ func TestWaiterReservesTurn(t *testing.T) {
 			t.Fatal("the waiter never reserved the next turn")
 		}
 	}
-	h.send("release")
-	h.expect("released")
+	h.Send("release")
+	h.Expect("released")
 	if err := <-done; err != nil {
 		t.Fatalf("Lock after the holder released: %v", err)
 	}

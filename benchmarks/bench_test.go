@@ -7,10 +7,11 @@ import (
 
 	"github.com/openlock/openlock"
 	"github.com/openlock/openlock/benchmarks/internal/bench"
+	"github.com/openlock/openlock/internal/reexec"
 )
 
 func TestMain(m *testing.M) {
-	bench.RunRole() // a stale lock needs a dead PID: a child of this binary
+	reexec.Main(bench.Roles) // a stale lock needs a dead PID: a child of this binary
 	os.Exit(m.Run())
 }
 

@@ -17,8 +17,8 @@ func TestClean(t *testing.T) {
 	stale := filepath.Join(dir, "stale.lock")
 	h := holder(t, live)
 	dead := holder(t, stale)
-	dead.cmd.Process.Kill()
-	dead.wait()
+	dead.Kill()
+	dead.Wait()
 	notes := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notes, []byte("keep me\n"), 0o644)
 	before := snapshot(t, dir)
@@ -60,9 +60,9 @@ func TestClean(t *testing.T) {
 	if len(after) != len(before)-2 {
 		t.Errorf("after clean the directory holds %v", slices.Sorted(maps.Keys(after)))
 	}
-	h.stdin.Close()
-	if code := h.wait(); code != 0 {
-		t.Errorf("the live holder exited with %d after clean; it wrote %q", code, h.output())
+	h.CloseStdin()
+	if code := h.Wait(); code != 0 {
+		t.Errorf("the live holder exited with %d after clean; it wrote %q", code, output(h))
 	}
 
 	r = invoke(t, "clean", dir)

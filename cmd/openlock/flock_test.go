@@ -33,8 +33,8 @@ func TestRunFlockSpellings(t *testing.T) {
 		}
 	}
 	invoke(t, "run", "-n", "--conflict-exit-code", "75", lock, "true").expectCode(t, 75, "run -n --conflict-exit-code 75")
-	h.stdin.Close()
-	h.wait()
+	h.CloseStdin()
+	h.Wait()
 }
 
 // A flag of flock(1) that openlock does not have gets a hint, not only

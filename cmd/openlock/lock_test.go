@@ -40,7 +40,7 @@ func TestLockUnlock(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
 	sh := script(t, `"$1" lock --pid $$ "$2" && echo "locked $$"; read x; "$1" unlock --pid $$ "$2"; echo "unlocked $?"; read y`, lock)
-	pid := pidIn(t, sh.expect("locked "), "locked ")
+	pid := pidIn(t, sh.Expect("locked "), "locked ")
 
 	s := statusOf(t, lock, 0)
 	if s.State != "held" || s.Owner == nil || s.Owner.PID != pid || s.Owner.Verdict != "alive" {
@@ -67,16 +67,16 @@ func TestLockUnlock(t *testing.T) {
 	}
 	statusOf(t, lock, 0)
 
-	sh.stdin.Write([]byte("\n"))
-	sh.expect("unlocked 0")
+	sh.Send("")
+	sh.Expect("unlocked 0")
 	statusOf(t, lock, 1)
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("after unlock the directory holds %q", names)
 	}
 	r = invoke(t, "unlock", "--pid", strconv.Itoa(pid), lock)
 	r.expectCode(t, 1, "unlock of a free lock")
-	sh.stdin.Close()
-	sh.wait()
+	sh.CloseStdin()
+	sh.Wait()
 }
 
 // A script that dies holding the lock leaves it stale: the next lock takes
@@ -84,9 +84,9 @@ func TestLockUnlock(t *testing.T) {
 func TestLockFreedWhenScriptDies(t *testing.T) {
 	lock := filepath.Join(t.TempDir(), "a.lock")
 	sh := script(t, `"$1" lock --pid $$ "$2" && echo "locked $$"; read x`, lock)
-	pid := pidIn(t, sh.expect("locked "), "locked ")
-	sh.cmd.Process.Kill()
-	sh.wait()
+	pid := pidIn(t, sh.Expect("locked "), "locked ")
+	sh.Kill()
+	sh.Wait()
 	if s := statusOf(t, lock, 1); s.State != "stale" || s.Owner == nil || s.Owner.PID != pid {
 		t.Errorf("status --json after the script died = %+v, owner %+v; want stale, pid %d", s, s.Owner, pid)
 	}
@@ -123,8 +123,8 @@ func TestLockBadUsage(t *testing.T) {
 	h := holder(t, lock)
 	invoke(t, "lock", "--pid", self, "-n", lock).expectCode(t, 1, "lock -n on a busy lock")
 	invoke(t, "lock", "--pid", self, "--timeout", "0.1", "-E", "7", lock).expectCode(t, 7, "lock --timeout 0.1 -E 7 on a busy lock")
-	h.stdin.Close()
-	h.wait()
+	h.CloseStdin()
+	h.Wait()
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("after the failed locks the directory holds %q", names)
 	}

@@ -20,6 +20,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/openlock/openlock/internal/reexec"
 	"github.com/openlock/openlock/internal/stress"
 )
 
@@ -59,9 +60,7 @@ type cli struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == stress.WorkerCommand {
-		os.Exit(stress.WorkerMain(os.Args[2:])) // a worker of demo or selftest
-	}
+	reexec.Main(map[string]reexec.Role{stress.WorkerRole: stress.WorkerMain}) // a worker of demo or selftest
 	c := &cli{stdout: os.Stdout, stderr: os.Stderr}
 	os.Exit(c.main(os.Args[1:]))
 }

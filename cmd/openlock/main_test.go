@@ -5,16 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/openlock/openlock/internal/reexec"
 	"github.com/openlock/openlock/internal/testfs"
 )
 
@@ -96,19 +94,11 @@ func (r result) expectCode(t *testing.T, code int, what string) {
 	}
 }
 
-// A running is the binary running in the background: its output is
-// collected line by line, and expect waits for a line.
-type running struct {
-	t     *testing.T
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	done  chan struct{} // closed once it exited
-
-	mu      sync.Mutex
-	lines   []string // stdout and stderr lines, in arrival order
-	partial string   // the start of a line not yet ended
-	notify  chan struct{}
-}
+// A running is a process started by a test (the binary, or a script that
+// runs it): its stdout and stderr are read as one stream of lines, as a
+// terminal shows them. Its methods fail the test, every wait is bounded by
+// long, and it is ended when the test ends.
+type running = reexec.Test
 
 // start starts the binary with args. setup, if any, adjusts the command.
 func start(t *testing.T, setup func(*exec.Cmd), args ...string) *running {
@@ -117,105 +107,11 @@ func start(t *testing.T, setup func(*exec.Cmd), args ...string) *running {
 	if setup != nil {
 		setup(cmd)
 	}
-	r := &running{t: t, cmd: cmd, done: make(chan struct{}), notify: make(chan struct{}, 1)}
-	var err error
-	if r.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = r, r // one writer: exec calls it from one goroutine at a time
-	// A grandchild left running must not keep the output open for ever.
-	cmd.WaitDelay = 10 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		cmd.Wait()
-		r.mu.Lock()
-		if r.partial != "" {
-			r.lines = append(r.lines, r.partial)
-		}
-		r.mu.Unlock()
-		close(r.done)
-		r.ping()
-	}()
-	t.Cleanup(func() {
-		r.stdin.Close()
-		select {
-		case <-r.done:
-		case <-time.After(long):
-			cmd.Process.Kill()
-			<-r.done
-		}
-	})
-	return r
+	return reexec.StartTest(t, long, cmd, reexec.Options{MergeStderr: true})
 }
 
-// Write collects the output line by line.
-func (r *running) Write(b []byte) (int, error) {
-	r.mu.Lock()
-	text := r.partial + string(b)
-	lines := strings.Split(text, "\n")
-	r.partial = lines[len(lines)-1]
-	r.lines = append(r.lines, lines[:len(lines)-1]...)
-	r.mu.Unlock()
-	r.ping()
-	return len(b), nil
-}
-
-func (r *running) ping() {
-	select {
-	case r.notify <- struct{}{}:
-	default:
-	}
-}
-
-// expect waits for a line that contains s and returns it.
-func (r *running) expect(s string) string {
-	r.t.Helper()
-	deadline := time.After(long)
-	for {
-		r.mu.Lock()
-		i := slices.IndexFunc(r.lines, func(l string) bool { return strings.Contains(l, s) })
-		var line string
-		if i >= 0 {
-			line = r.lines[i]
-		}
-		r.mu.Unlock()
-		if i >= 0 {
-			return line
-		}
-		select {
-		case <-r.notify:
-		case <-deadline:
-			r.t.Fatalf("openlock %q did not write %q within %v; it wrote %q", r.cmd.Args[1:], s, long, r.output())
-		}
-		select {
-		case <-r.done:
-			if !strings.Contains(r.output(), s) {
-				r.t.Fatalf("openlock %q exited (%v) without writing %q; it wrote %q", r.cmd.Args[1:], r.cmd.ProcessState, s, r.output())
-			}
-		default:
-		}
-	}
-}
-
-// wait waits for the process to exit and returns its exit status.
-func (r *running) wait() int {
-	r.t.Helper()
-	select {
-	case <-r.done:
-		return r.cmd.ProcessState.ExitCode()
-	case <-time.After(long):
-		r.t.Fatalf("openlock %q did not exit within %v; it wrote %q", r.cmd.Args[1:], long, r.output())
-		return -1
-	}
-}
-
-func (r *running) output() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return strings.Join(r.lines, "\n")
-}
+// output is everything r wrote, for messages.
+func output(r *running) string { return strings.Join(r.Lines(), "\n") }
 
 // files lists the names in dir, sorted.
 func files(t *testing.T, dir string) []string { return testfs.Names(t, dir) }
@@ -225,6 +121,6 @@ func files(t *testing.T, dir string) []string { return testfs.Names(t, dir) }
 func holder(t *testing.T, lock string) *running {
 	t.Helper()
 	h := start(t, nil, "run", lock, "--", "sh", "-c", "echo held; read x; echo released")
-	h.expect("held")
+	h.Expect("held")
 	return h
 }

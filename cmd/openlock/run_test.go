@@ -49,7 +49,7 @@ func TestRunConflict(t *testing.T) {
 	h := holder(t, lock)
 	r := invoke(t, "run", "-w", "0", lock, "--", "echo", "never")
 	r.expectCode(t, 1, "run -w 0 on a busy lock")
-	if pid := strconv.Itoa(h.cmd.Process.Pid); !strings.Contains(r.stderr, "held by pid "+pid) || r.stdout != "" {
+	if pid := strconv.Itoa(h.PID()); !strings.Contains(r.stderr, "held by pid "+pid) || r.stdout != "" {
 		t.Errorf("run -w 0 on a busy lock wrote %q, %q; want a message naming pid %s, and no command", r.stdout, r.stderr, pid)
 	}
 	invoke(t, "run", "-w", "0", "-E", "75", lock, "true").expectCode(t, 75, "run -w 0 -E 75 on a busy lock")
@@ -59,10 +59,10 @@ func TestRunConflict(t *testing.T) {
 	if r.stderr != "" {
 		t.Errorf("run -q wrote %q", r.stderr)
 	}
-	h.stdin.Close()
-	h.expect("released")
-	if code := h.wait(); code != 0 {
-		t.Fatalf("the holder exited with %d; it wrote %q", code, h.output())
+	h.CloseStdin()
+	h.Expect("released")
+	if code := h.Wait(); code != 0 {
+		t.Fatalf("the holder exited with %d; it wrote %q", code, output(h))
 	}
 	invoke(t, "run", "-w", "0", lock, "true").expectCode(t, 0, "run -w 0 on a released lock")
 	if names := files(t, dir); len(names) != 0 {
@@ -75,11 +75,11 @@ func TestRunWaits(t *testing.T) {
 	lock := filepath.Join(t.TempDir(), "a.lock")
 	h := holder(t, lock)
 	w := start(t, nil, "run", "-v", lock, "--", "echo", "second")
-	w.expect("waiting for " + lock + ": held by pid " + strconv.Itoa(h.cmd.Process.Pid))
-	h.stdin.Close()
-	w.expect("second")
-	if code := w.wait(); code != 0 {
-		t.Fatalf("the waiting run exited with %d; it wrote %q", code, w.output())
+	w.Expect("openlock: run: waiting for " + lock + ": held by pid " + strconv.Itoa(h.PID()))
+	h.CloseStdin()
+	w.Expect("second")
+	if code := w.Wait(); code != 0 {
+		t.Fatalf("the waiting run exited with %d; it wrote %q", code, output(w))
 	}
 }
 

@@ -45,8 +45,8 @@ Every acquisition and release is reported on one clock all processes share;
 inside, each process creates a marker file exclusively and checks that no
 live process is inside. The verdict line gives cycles, kills, recoveries and
 their times (a kill to the next acquisition, p50 and max), takeovers,
-handoffs (a release to the next acquisition by a process that was waiting:
-the max is the longest wait on a free lock), overlaps (two processes holding
+handoffs (a release to the next acquisition by a process that was waiting,
+with no kill in between: the max is the longest wait on a free lock), overlaps (two processes holding
 the lock at once, found either way) and debris (files left once one more
 lock has swept and cleaned what killed processes left). It passes when
 overlaps and debris are 0 and every killed holder's lock was recovered.

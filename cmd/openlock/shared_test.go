@@ -14,9 +14,9 @@ func TestRunShared(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
 	r1 := start(t, nil, "run", "-s", lock, "--", "sh", "-c", "echo held1; read x; true")
-	r1.expect("held1")
+	r1.Expect("held1")
 	r2 := start(t, nil, "run", "--shared", "-n", lock, "--", "sh", "-c", "echo held2; read x; true")
-	r2.expect("held2") // -n: taken at once, beside the first
+	r2.Expect("held2") // -n: taken at once, beside the first
 
 	s := invoke(t, "status", "--json", lock)
 	s.expectCode(t, 0, "status of a shared lock")
@@ -36,19 +36,19 @@ func TestRunShared(t *testing.T) {
 		t.Errorf("run -n wrote %q, %q; want no command and the readers named", x.stdout, x.stderr)
 	}
 	w := start(t, nil, "run", lock, "--", "echo", "exclusive ran")
-	r1.stdin.Close()
-	r2.stdin.Close()
-	w.expect("exclusive ran")
+	r1.CloseStdin()
+	r2.CloseStdin()
+	w.Expect("exclusive ran")
 	for _, r := range []*running{r1, r2, w} {
-		if code := r.wait(); code != 0 {
-			t.Errorf("openlock %q exited %d; it wrote %q", r.cmd.Args[1:], code, r.output())
+		if code := r.Wait(); code != 0 {
+			t.Errorf("%v exited %d; it wrote %q", r, code, output(r))
 		}
 	}
 
 	h := holder(t, lock)
 	invoke(t, "run", "-s", "-n", lock, "--", "echo", "never").expectCode(t, 1, "run -s -n while an exclusive holder holds")
-	h.stdin.Close()
-	h.wait()
+	h.CloseStdin()
+	h.Wait()
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("left behind: %q", names)
 	}

@@ -28,10 +28,10 @@ func TestRunForwardsSignals(t *testing.T) {
 			// could not keep our pipes open.
 			script := `sleep 1000 >/dev/null 2>&1 & trap 'kill $!; echo "caught ` + name + `"; exit 3' ` + name + `; echo ready; wait`
 			r := start(t, detached, "run", lock, "--", "sh", "-c", script)
-			r.expect("ready")
-			r.cmd.Process.Signal(sig)
-			r.expect("caught " + name)
-			if code := r.wait(); code != 3 {
+			r.Expect("ready")
+			r.Signal(sig)
+			r.Expect("caught " + name)
+			if code := r.Wait(); code != 3 {
 				t.Errorf("openlock exited with %d after the command caught %v; want the command's 3", code, sig)
 			}
 			if names := files(t, dir); len(names) != 0 {
@@ -55,19 +55,19 @@ func TestRunSignalWhileWaiting(t *testing.T) {
 	h := holder(t, lock)
 	before := files(t, dir)
 	w := start(t, detached, "run", "-v", lock, "--", "echo", "never")
-	w.expect("waiting for")
-	w.cmd.Process.Signal(syscall.SIGTERM)
-	if code := w.wait(); code != 128+int(syscall.SIGTERM) {
-		t.Errorf("a waiting run exited with %d after SIGTERM; want %d; it wrote %q", code, 128+int(syscall.SIGTERM), w.output())
+	w.Expect("openlock: run: waiting for")
+	w.Signal(syscall.SIGTERM)
+	if code := w.Wait(); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("a waiting run exited with %d after SIGTERM; want %d; it wrote %q", code, 128+int(syscall.SIGTERM), output(w))
 	}
-	if strings.Contains(w.output(), "never") {
+	if strings.Contains(output(w), "never") {
 		t.Error("the command ran although the wait was given up")
 	}
 	if after := files(t, dir); strings.Join(after, " ") != strings.Join(before, " ") {
 		t.Errorf("the directory held %q before the waiter, %q after it", before, after)
 	}
-	h.stdin.Close()
-	h.wait()
+	h.CloseStdin()
+	h.Wait()
 }
 
 // If openlock is killed with SIGKILL, the command is killed too (Linux):
@@ -79,8 +79,8 @@ func TestRunKilledTakesCommandAlong(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
 	h := holder(t, lock)
-	h.cmd.Process.Kill()
-	h.wait() // its output closes only when the command, which shares it, is gone too
+	h.Kill()
+	h.Wait() // its output closes only when the command, which shares it, is gone too
 	r := invoke(t, "status", "--json", lock)
 	r.expectCode(t, 1, "status of a lock whose holder was killed")
 	if !strings.Contains(r.stdout, `"state": "stale"`) {

@@ -36,8 +36,8 @@ func TestStatusUnreadable(t *testing.T) {
 	if !strings.Contains(r.stderr, "unreadable") || strings.Contains(r.stderr, "busy") {
 		t.Errorf("run -n on an unreadable lock file wrote %q; want it called unreadable, not busy", r.stderr)
 	}
-	h.stdin.Close()
-	h.wait()
+	h.CloseStdin()
+	h.Wait()
 }
 
 // unprivileged returns a directory that any user may write to, and a setup

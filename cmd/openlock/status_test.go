@@ -26,7 +26,7 @@ func TestStatus(t *testing.T) {
 	}
 
 	h := holder(t, lock)
-	pid := h.cmd.Process.Pid
+	pid := h.PID()
 	r = invoke(t, "status", lock)
 	r.expectCode(t, 0, "status of a held lock")
 	for _, want := range []string{"held", "pid " + strconv.Itoa(pid), "verdict  alive", "since", "started"} {
@@ -41,8 +41,8 @@ func TestStatus(t *testing.T) {
 		time.Since(s.Owner.Since) > long || s.Owner.HeldForSeconds < 0 {
 		t.Errorf("status --json of a held lock = %+v, owner %+v; want held by pid %d on %s, alive", s, s.Owner, pid, host)
 	}
-	h.stdin.Close()
-	h.wait()
+	h.CloseStdin()
+	h.Wait()
 }
 
 // A stale lock (holder killed) and an empty lock file are free; a data file
@@ -51,10 +51,10 @@ func TestStatusStaleAndBad(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
 	h := holder(t, lock)
-	h.cmd.Process.Kill()
-	h.wait()
+	h.Kill()
+	h.Wait()
 	s := statusOf(t, lock, 1)
-	if s.State != "stale" || s.Held || s.Owner == nil || s.Owner.Verdict != "dead" || s.Owner.PID != h.cmd.Process.Pid {
+	if s.State != "stale" || s.Held || s.Owner == nil || s.Owner.Verdict != "dead" || s.Owner.PID != h.PID() {
 		t.Errorf("status --json of a stale lock = %+v, owner %+v", s, s.Owner)
 	}
 	r := invoke(t, "status", lock)

@@ -3,6 +3,16 @@
 // "openlock unlock --pid $$" in a shell script). It holds hooks that package
 // openlock sets when it is initialised, so that this stays out of the
 // library's API: no other module can import an internal package.
+//
+// Why hooks: the hand-over needs the FileLock's unexported state (its token,
+// whether it holds the lock, its place in the in-process queue), and Go lets
+// no other package reach that except through exported names, which would be
+// API. Package openlock therefore imports this one and fills in the hooks in
+// init, as golang.org/x/tools/go/packages fills in its internal
+// packagesinternal. The alternative that needs no hook, the command doing the
+// hand-over itself through the public API, would check ownership by the
+// record alone (not by the token's inode) and rebuild the record's fields
+// beside token.go: weaker and duplicated.
 package handover
 
 // The hooks, set by package openlock. l is an *openlock.FileLock.

@@ -4,8 +4,8 @@
 // (checked two independent ways), handoff and recovery times, and the files
 // left behind. "openlock demo" and "openlock selftest" are both built on it.
 //
-// A worker is the program itself, started again with WorkerCommand as its
-// first argument; its main must pass the rest to WorkerMain.
+// A worker is the program itself, started again in the role WorkerRole (see
+// package reexec).
 package stress
 
 import (
@@ -13,8 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,12 +20,11 @@ import (
 	"time"
 
 	"github.com/openlock/openlock"
+	"github.com/openlock/openlock/internal/reexec"
 )
 
 // Options configure a Pool and its workers.
 type Options struct {
-	// Exe is the program to start workers from; "" means this one.
-	Exe string
 	// Lock is the lock file the workers contend for. The pool reads the
 	// lock's owner through it.
 	Lock string
@@ -58,7 +55,6 @@ type Options struct {
 // A Pool starts worker processes and records what they report.
 type Pool struct {
 	o     Options
-	exe   string
 	owner *openlock.FileLock // only to read the lock file's owner; never locked
 
 	mu      sync.Mutex
@@ -79,10 +75,8 @@ type Worker struct {
 	// Options.Lock, 2 for the first alias, ...); 0 when it has none.
 	Path int
 
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr tail
-	exited chan struct{} // closed once it has exited and been reaped
+	proc   *reexec.Child
+	exited chan struct{} // closed once it has exited, been reaped, and its events are recorded
 
 	// Guarded by the pool's lock.
 	ready, gone, killed, failed bool
@@ -99,18 +93,11 @@ func NewPool(o Options) (*Pool, error) {
 	if o.Patience <= 0 {
 		o.Patience = time.Minute
 	}
-	exe := o.Exe
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("finding this program to start workers: %w", err)
-		}
-	}
 	owner, err := openlock.New(o.Lock)
 	if err != nil {
 		return nil, err
 	}
-	return &Pool{o: o, exe: exe, owner: owner, tick: make(chan struct{})}, nil
+	return &Pool{o: o, owner: owner, tick: make(chan struct{})}, nil
 }
 
 // Start starts a worker in role (RoleCycle, RoleRacer) and waits until it is
@@ -121,7 +108,7 @@ func (p *Pool) Start(role string) (*Worker, error) {
 	// its path to the lock: the marker is the instrument, not the thing
 	// under test, and one mount's view of it is coherent, whereas another
 	// mount's cache could show a marker already removed (a false overlap).
-	args := []string{WorkerCommand, "-lock", lock, "-marker", p.o.Lock + MarkerSuffix, "-role", role,
+	args := []string{"-lock", lock, "-marker", p.o.Lock + MarkerSuffix, "-role", role,
 		"-hold", p.o.Hold.String(), "-pause", p.o.Pause.String(),
 		"-timeout", (2 * p.o.Patience).String()}
 	if p.o.RetryPeriod > 0 {
@@ -130,26 +117,24 @@ func (p *Pool) Start(role string) (*Worker, error) {
 	if p.o.CacheTime != 0 {
 		args = append(args, "-cache-time", max(p.o.CacheTime, 0).String())
 	}
-	cmd := exec.Command(p.exe, args...)
-	w := &Worker{Role: role, Lock: lock, Path: path, cmd: cmd, exited: make(chan struct{})}
-	cmd.Stderr = &w.stderr
+	w := &Worker{Role: role, Lock: lock, Path: path, exited: make(chan struct{})}
+	// Its events wait until it is one of the pool's workers, with its ID.
+	registered := make(chan struct{})
 	var err error
-	if w.stdin, err = cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
+	w.proc, err = reexec.Start(reexec.Command(WorkerRole, args...), reexec.Options{OnLine: func(line string) {
+		<-registered
+		p.record(eventOf(w, line))
+	}})
 	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting a worker: %w", err)
 	}
-	w.PID = cmd.Process.Pid
+	w.PID = w.proc.PID()
 	p.mu.Lock()
 	p.workers = append(p.workers, w)
 	w.ID = len(p.workers)
 	p.mu.Unlock()
-	go p.read(w, out)
+	close(registered)
+	go p.reap(w)
 	err = p.WaitFor(fmt.Sprintf("worker %v to start", w), func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -162,7 +147,7 @@ func (p *Pool) Start(role string) (*Worker, error) {
 		// Its "fail" line, if it wrote one, is among the pool's errors
 		// (Err, Close): not repeated here, with everyone else's.
 		err = fmt.Errorf("worker %v exited at start", w)
-		if out := strings.TrimSpace(w.stderr.String()); out != "" {
+		if out := strings.TrimSpace(w.proc.Stderr()); out != "" {
 			err = fmt.Errorf("%w: %s", err, out)
 		}
 	}
@@ -184,24 +169,25 @@ func (p *Pool) nextPath() (string, int) {
 	return p.o.Aliases[i-1], i + 1
 }
 
-// read records the events of w until it exits.
-func (p *Pool) read(w *Worker, out io.Reader) {
-	s := bufio.NewScanner(out)
-	for s.Scan() {
-		e, err := parseEvent(s.Text())
-		if err != nil {
-			e = Event{Kind: Fail, Text: err.Error()}
-		}
-		e.Worker = w
-		p.record(e)
+// eventOf parses a line that w wrote.
+func eventOf(w *Worker, line string) Event {
+	e, err := parseEvent(line)
+	if err != nil {
+		e = Event{Kind: Fail, Text: err.Error()}
 	}
-	err := w.cmd.Wait()
+	e.Worker = w
+	return e
+}
+
+// reap records w's exit, once its events are recorded.
+func (p *Pool) reap(w *Worker) {
+	<-w.proc.Done()
 	p.mu.Lock()
 	killed := w.killed
 	p.mu.Unlock()
 	if !killed {
 		text := ""
-		if err != nil {
+		if err := w.proc.Wait(0); err != nil {
 			text = err.Error()
 		}
 		p.record(Event{Worker: w, Kind: Exited, T: Now(), Text: text})
@@ -248,7 +234,7 @@ func (p *Pool) record(e Event) {
 	case Exited:
 		w.gone = true
 		if e.Text != "" && !w.failed {
-			p.errs = append(p.errs, fmt.Errorf("worker %v: %s: %s", w, e.Text, w.stderr.String()))
+			p.errs = append(p.errs, fmt.Errorf("worker %v: %s", w, e.Text))
 		}
 		if w.holding {
 			p.errs = append(p.errs, fmt.Errorf("worker %v exited while holding the lock", w))
@@ -302,10 +288,7 @@ func (p *Pool) Send(w *Worker, command string) error {
 	p.mu.Lock()
 	w.pending++
 	p.mu.Unlock()
-	if _, err := io.WriteString(w.stdin, command+"\n"); err != nil {
-		return fmt.Errorf("sending %q to worker %v: %w", command, w, err)
-	}
-	return nil
+	return w.proc.Send(command)
 }
 
 // Kill kills w with SIGKILL and waits until it is reaped. The kill counts as
@@ -317,7 +300,7 @@ func (p *Pool) Kill(w *Worker) Kill {
 	p.mu.Unlock()
 	k := Kill{Worker: w, At: Now()}
 	p.record(Event{Worker: w, Kind: Killing, T: k.At})
-	w.cmd.Process.Kill()
+	w.proc.Kill()
 	<-w.exited
 	k.Reaped = Now()
 	p.mu.Lock()
@@ -363,7 +346,7 @@ func (p *Pool) KillHolder() (Kill, bool) {
 func (p *Pool) Stop(role string) error {
 	live := p.Live(role)
 	for _, w := range live {
-		w.stdin.Close()
+		w.proc.CloseStdin()
 	}
 	var errs []error
 	deadline := time.After(p.o.Patience)
@@ -470,28 +453,6 @@ func (w *Worker) String() string {
 		return "pid " + strconv.Itoa(w.PID) + " (path " + strconv.Itoa(w.Path) + ")"
 	}
 	return "pid " + strconv.Itoa(w.PID)
-}
-
-// tail keeps the last few KiB written to it: a worker's stderr.
-type tail struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (t *tail) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, b...)
-	if len(t.buf) > 4096 {
-		t.buf = t.buf[len(t.buf)-4096:]
-	}
-	return len(b), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
 }
 
 // maxTrace bounds the events a pool keeps for Trace: a soak runs for hours.

@@ -9,14 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openlock/openlock/internal/reexec"
 	"github.com/openlock/openlock/internal/testfs"
 )
 
 // The test binary is also the worker program.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == WorkerCommand {
-		os.Exit(WorkerMain(os.Args[2:]))
-	}
+	reexec.Main(map[string]reexec.Role{WorkerRole: WorkerMain})
 	os.Exit(m.Run())
 }
 

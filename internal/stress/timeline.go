@@ -81,7 +81,9 @@ type Report struct {
 	// by the marker file. A correct lock has none.
 	Overlaps []string
 	// Handoffs are the times from a holder's Unlock to the next Lock
-	// returning, where that worker was already waiting.
+	// returning, where that worker was already waiting and no worker was
+	// killed in between: the victim may have taken the lock and died
+	// before it could report it, so the lock was not free all along.
 	Handoffs []time.Duration
 	// Kills counts SIGKILLs; HolderKills those of a process that held the
 	// lock, TakerKills those of a process in Lock (waiting, or taking
@@ -95,6 +97,11 @@ type Report struct {
 	// Unclosed counts intervals whose end is unknown: a worker that exited
 	// while it held the lock. A clean run has none.
 	Unclosed int
+}
+
+// killedBetween reports whether a worker was killed between from and to.
+func (t *timeline) killedBetween(from, to int64) bool {
+	return slices.ContainsFunc(t.kills, func(k Kill) bool { return k.At > from && k.At < to })
 }
 
 func (t *timeline) report() Report {
@@ -122,7 +129,7 @@ func (t *timeline) report() Report {
 				iv.w, rel(iv.acq, t0), last.w, rel(last.acq, t0), how, rel(lastEnd, t0)))
 		}
 		if i > 0 {
-			if prev := ivs[i-1]; prev.rel != 0 && prev.w != iv.w && iv.try < prev.rel {
+			if prev := ivs[i-1]; prev.rel != 0 && prev.w != iv.w && iv.try < prev.rel && !t.killedBetween(prev.rel, iv.acq) {
 				r.Handoffs = append(r.Handoffs, time.Duration(iv.acq-prev.rel))
 			}
 		}

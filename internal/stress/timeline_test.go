@@ -24,6 +24,20 @@ func TestTimelineOverlaps(t *testing.T) {
 	}
 }
 
+// A release followed by a kill (of a process that may have taken the lock
+// and died before it could say so) and then an acquisition is no handoff:
+// the lock was not free all along.
+func TestTimelineHandoffNotAcrossKill(t *testing.T) {
+	a, b, c := &Worker{PID: 1}, &Worker{PID: 2}, &Worker{PID: 3}
+	var tl timeline
+	tl.released(tl.acquired(a, 5, 10, 0), 20)
+	tl.killed(Kill{Worker: c, At: 22, Reaped: 23})
+	tl.released(tl.acquired(b, 12, 3000, 7), 3010)
+	if r := tl.report(); len(r.Handoffs) != 0 {
+		t.Fatalf("handoffs = %v; want none across the kill", r.Handoffs)
+	}
+}
+
 // A holder killed at k was alive at k: anyone who took the lock before k
 // overlapped it; after k, that is a recovery.
 func TestTimelineKills(t *testing.T) {

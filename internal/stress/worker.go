@@ -14,10 +14,12 @@ import (
 	"github.com/openlock/openlock"
 )
 
-// WorkerCommand is the hidden command under which a program that uses this
-// package runs a worker process: its main must hand the arguments after it
-// to WorkerMain. Pool starts workers as "<executable> WorkerCommand flags...".
-const WorkerCommand = "__worker"
+// WorkerRole is the role (see package reexec) a worker process plays: a
+// program that uses this package must play it, calling
+// reexec.Main(map[string]reexec.Role{stress.WorkerRole: stress.WorkerMain})
+// first thing in main. Pool starts workers as reexec.Command(WorkerRole,
+// flags...).
+const WorkerRole = "stress-worker"
 
 // The roles a worker plays.
 const (
@@ -30,9 +32,9 @@ const (
 	RoleRacer = "racer"
 )
 
-// WorkerMain runs a worker with the given arguments and returns its exit
-// status. Errors are reported as a "fail" line.
-func WorkerMain(args []string) int {
+// WorkerMain runs a worker with the given arguments. An error is also reported
+// to the pool, as a "fail" line.
+func WorkerMain(args []string) error {
 	w, err := newWorkerProc(args)
 	if err == nil {
 		defer w.lock.Close()
@@ -47,9 +49,8 @@ func WorkerMain(args []string) int {
 	}
 	if err != nil {
 		fmt.Printf("fail %v\n", err)
-		return 1
 	}
-	return 0
+	return err
 }
 
 // workerProc is the state of a worker process.
@@ -64,7 +65,7 @@ type workerProc struct {
 
 func newWorkerProc(args []string) (*workerProc, error) {
 	w := &workerProc{}
-	fs := flag.NewFlagSet(WorkerCommand, flag.ContinueOnError)
+	fs := flag.NewFlagSet(WorkerRole, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	path := fs.String("lock", "", "the lock file")
 	marker := fs.String("marker", "", "the marker file of the overlap check (default: the lock file's name + "+MarkerSuffix+")")

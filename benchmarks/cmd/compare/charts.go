@@ -80,7 +80,8 @@ func (r *results) raceWindowChart() *plot.Plot {
 }
 
 // handoffChart plots the distribution of release-to-acquire latencies of
-// openlock and flock, for the numbers of processes of issue 3 (2, 4, 8).
+// openlock and flock, for 2, 4 and 8 processes (for every number measured,
+// when there are three or fewer).
 func (r *results) handoffChart() *plot.Plot {
 	what := "Contended handoff between processes"
 	if r.across() {

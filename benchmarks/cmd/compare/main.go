@@ -38,6 +38,7 @@ import (
 
 	"github.com/openlock/openlock"
 	"github.com/openlock/openlock/benchmarks/internal/bench"
+	"github.com/openlock/openlock/internal/reexec"
 )
 
 // The measurements, in the order they run and appear.
@@ -47,7 +48,7 @@ var measures = []string{"racewindow", "uncontended", "handoff", "crash", "waitco
 var acrossMeasures = []string{"uncontended", "handoff", "crash"}
 
 func main() {
-	bench.RunRole()
+	reexec.Main(bench.Roles)
 	mode := flag.String("mode", "quick", "quick (about 30 seconds) or full (the README's table, about 6 minutes)")
 	tiny := flag.Bool("tiny", false, "shrink every count to a token one (for CI: checks that everything runs; the figures mean nothing)")
 	charts := flag.String("charts", "", "write charts into this directory")

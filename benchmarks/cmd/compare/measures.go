@@ -26,6 +26,9 @@ type results struct {
 	cycles map[string][]time.Duration
 	// handoff: by number of processes, then library
 	handoffs map[int]map[string]*handoffRuns
+	// handoff across mounts: the floor that the clients' caches set
+	// (bench.Visibility)
+	floor []time.Duration
 	// crash recovery, by library
 	crashes map[string][]time.Duration
 	// cost of waiting: by number of waiters, then library
@@ -39,15 +42,15 @@ type results struct {
 // handoffRuns pools the runs of one library at one number of processes.
 type handoffRuns struct {
 	latencies []time.Duration
-	crossed   []bool  // for each latency: between processes on different mounts
-	acquired  [][]int // per run, per process (process i on mount i mod the number of mounts)
-	handoffs  int
-	elapsed   time.Duration
+	crossed   []bool        // for each latency: between processes on different mounts
+	acquired  [][]int       // per run, per process (process i on mount i mod the number of mounts)
+	elapsed   time.Duration // the runs' time from first to last acquisition, summed
+	longest   time.Duration // the longest wait of a process for one acquisition
 }
 
-func (h *handoffRuns) perSecond() float64 {
-	return bench.HandoffResult{Elapsed: h.elapsed}.PerSecond(h.handoffs)
-}
+// perSecond is the throughput: the handoffs whose latencies are pooled, in
+// the time they took.
+func (h *handoffRuns) perSecond() float64 { return bench.PerSecond(len(h.latencies), h.elapsed) }
 
 // conditions of the race window, in order.
 var conditions = []string{"idle", "load"}
@@ -130,7 +133,7 @@ func measureUncontended(r *results, work []string) error {
 			lib := uncontendedLibs[(round+i)%len(uncontendedLibs)]
 			ops := r.plan.UncontendedOps
 			if lib == bench.Nightlyone {
-				ops = max(ops/20, 10) // 30x slower: keep the round short
+				ops = max(ops/20, 10) // several times slower (7x in the README's run): keep its rounds short
 			}
 			d, err := bench.Uncontended(lib, work[0], ops)
 			if err != nil {
@@ -145,8 +148,17 @@ func measureUncontended(r *results, work []string) error {
 var contendedLibs = []string{bench.Openlock, bench.Flock}
 
 // measureHandoff runs the contended handoff for each number of processes,
-// openlock and flock taking turns, run by run.
+// openlock and flock taking turns, run by run; across mounts, it measures
+// first the floor that the clients' caches set.
 func measureHandoff(r *results, work []string) error {
+	if r.across() {
+		floor, err := bench.Visibility(work, r.plan.Hold, r.plan.Handoffs)
+		if err != nil {
+			return err
+		}
+		r.floor = floor
+		progress("  floor between clients: p50 %v", median(floor))
+	}
 	r.handoffs = make(map[int]map[string]*handoffRuns)
 	for _, procs := range r.plan.Procs {
 		r.handoffs[procs] = make(map[string]*handoffRuns)
@@ -164,8 +176,8 @@ func measureHandoff(r *results, work []string) error {
 				h.latencies = append(h.latencies, res.Latencies...)
 				h.crossed = append(h.crossed, res.Crossed...)
 				h.acquired = append(h.acquired, res.Acquired)
-				h.handoffs += r.plan.Handoffs
 				h.elapsed += res.Elapsed
+				h.longest = max(h.longest, res.LongestWait)
 			}
 		}
 		progress("  handoff, %d processes: openlock p50 %v, flock p50 %v", procs,

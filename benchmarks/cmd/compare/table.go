@@ -24,6 +24,7 @@ func (r *results) table(w io.Writer) {
 	var rows []row
 	rows = append(rows, r.raceWindowRows()...)
 	rows = append(rows, r.uncontendedRows()...)
+	rows = append(rows, r.floorRows()...)
 	rows = append(rows, r.handoffRows()...)
 	rows = append(rows, r.fairnessRows()...)
 	rows = append(rows, r.crashRows()...)
@@ -142,6 +143,21 @@ func (r *results) throughA() string {
 	return fmt.Sprintf(", through mount A of %d", len(r.mounts))
 }
 
+// floorRows tell, across mounts, how long after a release through one client
+// another can take the name at the earliest: what its cache allows.
+func (r *results) floorRows() []row {
+	if len(r.floor) == 0 {
+		return nil
+	}
+	s := summary(r.floor)
+	return []row{{
+		figure: fmt.Sprintf("floor of a handoff between clients: a name removed through mount A (after a hold uniform in [0, %v]), then a link onto it through mount B, one a millisecond, succeeds after p50 · p90 · max (%d trials): what B's cache allows any lock made of names",
+			2*r.plan.Hold, s.N),
+		openlock: dur(s.P50) + " · " + dur(s.P90) + " · " + dur(s.Max),
+		flock:    "n/a: the server keeps flock's locks", ratio: none,
+	}}
+}
+
 // fairnessRows tell, across mounts, how the acquisitions fell between the
 // clients where each had several processes (with one process per mount, the
 // harness makes them alternate).
@@ -156,7 +172,7 @@ func (r *results) fairnessRows() []row {
 		}
 		o, f := r.handoffs[procs][bench.Openlock], r.handoffs[procs][bench.Flock]
 		rows = append(rows, row{
-			figure: fmt.Sprintf("fairness between clients, %d processes on %d mounts: acquisitions per mount (%s) in each run, fewest–most per process in a run; handoffs that crossed mounts, their p50 (%d runs of %d acquisitions)",
+			figure: fmt.Sprintf("fairness between clients, %d processes on %d mounts: acquisitions per mount (%s) in each run, fewest–most per process in a run; handoffs that crossed mounts, their p50; the longest wait of a process for one acquisition (%d runs of %d acquisitions)",
 				procs, len(r.mounts), r.mountNames(), len(o.acquired), r.plan.Handoffs),
 			openlock: r.fairnessCell(o), flock: r.fairnessCell(f), ratio: none,
 		})
@@ -197,7 +213,7 @@ func (r *results) fairnessCell(h *handoffRuns) string {
 	if len(cross) > 0 {
 		s += ", p50 " + dur(median(cross))
 	}
-	return s
+	return s + "; longest wait " + dur(h.longest)
 }
 
 func (r *results) crashRows() []row {

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/openlock/openlock"
+	"github.com/openlock/openlock/internal/reexec"
 )
 
 // These tests check that each measurement runs and reports what it should.
 // They assert no timing: speed is judged by cmd/compare, never by tests.
 
 func TestMain(m *testing.M) {
-	RunRole()
+	reexec.Main(Roles)
 	os.Exit(m.Run())
 }
 

@@ -72,7 +72,7 @@ func crashOnce(cfg CrashConfig, held, waited string) (time.Duration, error) {
 	// a synchronization.
 	time.Sleep(cfg.MinWait + rand.N(cfg.MaxWait-cfg.MinWait+1))
 	killed := Mono()
-	holder.kill()
+	holder.Signal(os.Kill)
 	at, err := waiter.expect("acquired ", cfg.Timeout)
 	if err != nil {
 		return 0, err
@@ -81,7 +81,7 @@ func crashOnce(cfg CrashConfig, held, waited string) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := waiter.wait(cfg.Timeout); err != nil {
+	if err := waiter.Wait(cfg.Timeout); err != nil {
 		return 0, err
 	}
 	return time.Duration(ns - killed), nil

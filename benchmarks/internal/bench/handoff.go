@@ -35,9 +35,10 @@ type HandoffConfig struct {
 
 // HandoffResult is what a contended run measured.
 type HandoffResult struct {
-	// Latencies are release-to-acquire times: from the moment a holder
-	// begins to release to the moment a waiting process holds the lock,
-	// on CLOCK_MONOTONIC, which both processes read.
+	// Latencies are release-to-acquire times, one per handoff: from the
+	// moment a holder begins to release to the moment a waiting process
+	// holds the lock, on CLOCK_MONOTONIC, which both processes read. The
+	// run's first acquisition is no handoff: Handoffs-1 of them.
 	Latencies []time.Duration
 	// Crossed tells, for each latency, whether the releaser and the
 	// acquirer used different Dirs (different clients).
@@ -45,17 +46,20 @@ type HandoffResult struct {
 	// Acquired counts the acquisitions of each worker, by index (worker i
 	// used Dirs[i % len(Dirs)]): Handoffs in all, the first one included.
 	Acquired []int
-	// Elapsed is the time from the start signal to the last counted
-	// acquisition; Handoffs/Elapsed is the throughput.
+	// Elapsed is the time from the first acquisition to the last counted
+	// one, in which the handoffs of Latencies happened.
 	Elapsed time.Duration
+	// LongestWait is the longest time any worker spent in Lock for one
+	// counted acquisition: how long the lock may leave a process out.
+	LongestWait time.Duration
 }
 
-// PerSecond is the throughput: acquisitions per second.
-func (r HandoffResult) PerSecond(handoffs int) float64 {
-	if r.Elapsed <= 0 {
+// PerSecond is n events in d, per second; 0 if d is not positive.
+func PerSecond(n int, d time.Duration) float64 {
+	if d <= 0 {
 		return 0
 	}
-	return float64(handoffs) / r.Elapsed.Seconds()
+	return float64(n) / d.Seconds()
 }
 
 // handoffReport is a worker's result line.
@@ -63,6 +67,7 @@ type handoffReport struct {
 	Latencies []int64 // ns
 	From      []int64 // for each latency, the ID of the releaser
 	Acquired  int     // acquisitions counted (up to Spec.Handoffs in all)
+	MaxWait   int64   // ns: the longest Lock of a counted acquisition
 }
 
 // Handoff runs the contended measurement.
@@ -102,7 +107,6 @@ func Handoff(cfg HandoffConfig) (HandoffResult, error) {
 			return HandoffResult{}, err
 		}
 	}
-	t0 := Mono()
 	b.Run.Store(runRunning)
 	Wake(&b.Run)
 	var res HandoffResult
@@ -113,17 +117,18 @@ func Handoff(cfg HandoffConfig) (HandoffResult, error) {
 		}
 		res.Latencies = append(res.Latencies, Nanos(r.Latencies)...)
 		res.Acquired = append(res.Acquired, r.Acquired)
+		res.LongestWait = max(res.LongestWait, time.Duration(r.MaxWait))
 		for _, from := range r.From {
 			// IDs are 1 + the worker's index.
 			res.Crossed = append(res.Crossed, pathOf(dirs, int(from-1)) != pathOf(dirs, len(res.Acquired)-1))
 		}
 	}
 	for _, c := range g {
-		if err := c.wait(cfg.Timeout); err != nil {
+		if err := c.Wait(cfg.Timeout); err != nil {
 			return HandoffResult{}, err
 		}
 	}
-	res.Elapsed = time.Duration(b.Stopped.Load() - t0)
+	res.Elapsed = time.Duration(b.Stopped.Load() - b.First.Load())
 	return res, nil
 }
 
@@ -148,6 +153,7 @@ func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
 	for b.Run.Load() == runRunning {
 		b.Waiting.Add(1)
 		Wake(&b.Waiting)
+		called := Mono()
 		if err := m.Lock(ctx); err != nil {
 			return err
 		}
@@ -157,8 +163,12 @@ func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
 		released := b.Released.Load()
 		g := b.Gen.Add(1)
 		Wake(&b.Gen)
+		if g == 1 {
+			b.First.Store(t)
+		}
 		if int(g) <= s.Handoffs {
 			r.Acquired++
+			r.MaxWait = max(r.MaxWait, t-called)
 			if prev != 0 && prev != s.ID {
 				r.Latencies = append(r.Latencies, t-released)
 				r.From = append(r.From, prev)

@@ -103,7 +103,7 @@ func Readers(cfg ReadersConfig) (float64, error) {
 		}
 	}
 	for _, c := range g {
-		if _, err := c.stdin.Write([]byte("go\n")); err != nil {
+		if err := c.Send("go"); err != nil {
 			return 0, err
 		}
 	}
@@ -116,7 +116,7 @@ func Readers(cfg ReadersConfig) (float64, error) {
 		total += n
 	}
 	for _, c := range g {
-		if err := c.wait(cfg.Timeout); err != nil {
+		if err := c.Wait(cfg.Timeout); err != nil {
 			return 0, err
 		}
 	}

@@ -6,50 +6,44 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/openlock/openlock/internal/reexec"
 )
 
-// roles are what a re-executed benchmark program can be asked to do.
-var roles = map[string]func(Spec) error{
-	"exit":    func(Spec) error { return nil },
-	"hog":     roleHog,
-	"fsync":   roleFsync,
-	"hold":    roleHold,
-	"acquire": roleAcquire,
-	"handoff": roleHandoff,
-	"wait":    roleWait,
-	"reader":  roleReader,
+// Roles are what a re-executed benchmark program can be asked to do.
+// Programs whose measurements start processes (cmd/compare, test binaries)
+// call reexec.Main(bench.Roles) first thing.
+var Roles = map[string]reexec.Role{
+	"exit":    role("exit", func(Spec) error { return nil }),
+	"hog":     role("hog", roleHog),
+	"fsync":   role("fsync", roleFsync),
+	"hold":    role("hold", roleHold),
+	"acquire": role("acquire", roleAcquire),
+	"handoff": role("handoff", roleHandoff),
+	"wait":    role("wait", roleWait),
+	"reader":  role("reader", roleReader),
 }
 
-// RunRole plays the role named by $OPENLOCK_BENCH_ROLE and exits, if that
-// is set; otherwise it returns at once. Programs whose measurements start
-// processes (cmd/compare, test binaries) call it first thing.
-func RunRole() {
-	name := os.Getenv(RoleEnv)
-	if name == "" {
-		return
+// role makes f a role: its one argument is the Spec, as JSON, and it exits
+// with status 3 once the Spec's Limit (default a minute) has passed.
+func role(name string, f func(Spec) error) reexec.Role {
+	return func(args []string) error {
+		var s Spec
+		if len(args) != 1 {
+			return fmt.Errorf("want one argument, the Spec as JSON; got %q", args)
+		}
+		if err := json.Unmarshal([]byte(args[0]), &s); err != nil {
+			return fmt.Errorf("bad Spec: %w", err)
+		}
+		if s.Limit <= 0 {
+			s.Limit = time.Minute
+		}
+		time.AfterFunc(s.Limit, func() {
+			fmt.Fprintf(os.Stderr, "role %s (pid %d): still running after %v; exiting\n", name, os.Getpid(), s.Limit)
+			os.Exit(3)
+		})
+		return f(s)
 	}
-	f := roles[name]
-	if f == nil {
-		fmt.Fprintf(os.Stderr, "unknown role %q\n", name)
-		os.Exit(2)
-	}
-	var s Spec
-	if err := json.Unmarshal([]byte(os.Getenv(SpecEnv)), &s); err != nil {
-		fmt.Fprintf(os.Stderr, "role %s: bad %s: %v\n", name, SpecEnv, err)
-		os.Exit(2)
-	}
-	if s.Limit <= 0 {
-		s.Limit = time.Minute
-	}
-	time.AfterFunc(s.Limit, func() {
-		fmt.Fprintf(os.Stderr, "role %s (pid %d): still running after %v; exiting\n", name, os.Getpid(), s.Limit)
-		os.Exit(3)
-	})
-	if err := f(s); err != nil {
-		fmt.Fprintf(os.Stderr, "role %s (pid %d): %v\n", name, os.Getpid(), err)
-		os.Exit(1)
-	}
-	os.Exit(0)
 }
 
 // printResult writes v as the child's "result" line.

@@ -22,6 +22,7 @@ type Board struct {
 	Holder   atomic.Int64 // handoff: ID of the last process to acquire
 	Released atomic.Int64 // handoff: Mono() when the last holder began to release
 	Stopped  atomic.Int64 // handoff: Mono() of the acquisition that ended the run
+	First    atomic.Int64 // handoff: Mono() of the run's first acquisition
 }
 
 // The states of Board.Run.

@@ -26,8 +26,8 @@ func NewStale() (*Stale, error) {
 	if err != nil {
 		return nil, err
 	}
-	pid := c.cmd.Process.Pid
-	if err := c.wait(10 * time.Second); err != nil {
+	pid := c.PID()
+	if err := c.Wait(10 * time.Second); err != nil {
 		return nil, err
 	}
 	id := procscan.System().Identity()

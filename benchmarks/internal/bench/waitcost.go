@@ -63,9 +63,9 @@ func WaitCost(cfg WaitConfig) ([]WaitUsage, error) {
 		}
 		out = append(out, u)
 	}
-	holder.stdin.Close()
+	holder.CloseStdin()
 	for _, c := range g {
-		if err := c.wait(cfg.Timeout); err != nil {
+		if err := c.Wait(cfg.Timeout); err != nil {
 			return nil, err
 		}
 	}

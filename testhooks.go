@@ -1,0 +1,38 @@
+package openlock
+
+import (
+	"time"
+
+	"github.com/openlock/openlock/procscan"
+)
+
+// testHooks are the settings of a FileLock that only tests change. Their zero
+// value is what every user gets: no Option of the API sets them. Tests set
+// them with Options defined in testhooks_test.go (withTable, withFirstPause,
+// withoutNotify, withRemote), which are not part of the package outside its
+// tests.
+type testHooks struct {
+	// table replaces the process table holders are judged by
+	// (procscan.System()), so that a test can make a holder alive, dead or
+	// unknown at will.
+	table procscan.Table
+	// firstPause is the first pause of a waiter's backoff (0: the constant
+	// firstPause), so that a test can make polling far too slow to explain
+	// what it observes.
+	firstPause time.Duration
+	// noNotify turns file-change notification off: polling alone must
+	// serve, as for a waiter on another machine.
+	noNotify bool
+	// assumeRemote makes a lock on a local file system behave as on a
+	// network one (network.go): takeovers wait out the cache time, claims
+	// are swept after it.
+	assumeRemote bool
+}
+
+// tableOr returns the process table a test injected, or def.
+func (h testHooks) tableOr(def procscan.Table) procscan.Table {
+	if h.table != nil {
+		return h.table
+	}
+	return def
+}
