@@ -166,7 +166,11 @@ func TestLeasedReleaseSeenThroughOtherClient(t *testing.T) {
 		}))
 	done := make(chan error, 1)
 	go func() { done <- b.Lock(lockCtx(t)) }()
-	<-waiting
+	select {
+	case <-waiting:
+	case <-time.After(long):
+		t.Fatal("the waiter on client B never waited")
+	}
 	h.Send("release")
 	h.Expect("released")
 	if err := <-done; err != nil {
@@ -215,7 +219,11 @@ func TestDroppedReservationSeenThroughOtherClient(t *testing.T) {
 	}))
 	wDone := make(chan error, 1)
 	go func() { wDone <- w.Lock(lockCtx(t)) }()
-	<-waiting
+	select {
+	case <-waiting:
+	case <-time.After(long):
+		t.Fatal("the waiter on client B never waited")
+	}
 	h.Send("release")
 	h.Expect("released")
 	if err := <-rDone; err != nil {
