@@ -39,7 +39,8 @@ func (l *FileLock) Lock(ctx context.Context) error {
 			return err
 		}
 	}
-	return l.poll(ctx, start)
+	w := waiter{l: l, ctx: ctx, start: start}
+	return w.wait()
 }
 
 // LockContext takes the lock like Lock, and returns a context that is
@@ -88,93 +89,6 @@ func (l *FileLock) queue(ctx context.Context, start time.Time) error {
 		return l.gaveUp(ctx, start, nil)
 	}
 	return nil
-}
-
-// poll, holding q.sem, looks at the lock file again and again until the lock
-// is ours or ctx ends. Between looks it pauses, backing off, unless it is
-// woken first: by a watch on the lock file (a release), or by the exit of
-// the holder's process (a crash; see exitWatch). The timeout context, the
-// watches and the timer are made only once a first look found the lock
-// held, so the uncontended path allocates none of them.
-//
-// A release wakes every waiter of every process at once, and all but one
-// lose the race. So a waiter that a release woke makes only a bare link; if
-// it loses, the winner (alive, by all odds: it just linked) is judged by a
-// full look a little later, at settle, or at the end of the pause if that
-// comes first. Many waiters then cost one link each per handoff, not a
-// read, a judgement and a new exit watch each.
-func (l *FileLock) poll(ctx context.Context, start time.Time) error {
-	var (
-		h       *holder // the holder last seen
-		b       = backoff{max: l.cfg.RetryPeriod, first: l.cfg.firstPause}
-		timer   *time.Timer
-		wt      *watch
-		ew      *exitWatch
-		cancel  context.CancelFunc
-		woken   bool      // a release woke us: try a bare link
-		judgeBy time.Time // a full look is due by then (after a lost race)
-	)
-	defer func() { wt.stop(); ew.stop() }()
-	for {
-		held, seen, err := false, (*holder)(nil), errFullLook
-		if woken {
-			held, err = l.tryLink()
-			if err == nil && !held && judgeBy.IsZero() {
-				judgeBy = time.Now().Add(settle)
-			}
-		}
-		if err == errFullLook {
-			held, seen, err = l.attempt(ctx)
-			judgeBy = time.Time{}
-		}
-		switch {
-		case err != nil:
-			l.dropTurnUnlocked() // a waiter that gives up leaves its turn
-			l.q.sem.Release(1)
-			return l.failed(ctx, start, h, err)
-		case held:
-			return nil
-		}
-		l.waitedFor(start)
-		if seen != nil {
-			l.noteBusy(h, seen)
-			if !sameProcess(h, seen) {
-				ew.stop()
-				ew = l.watchExit(seen)
-			}
-			h = seen
-		}
-		pause := b.next()
-		if !judgeBy.IsZero() {
-			pause = min(pause, time.Until(judgeBy))
-		}
-		if timer == nil {
-			ctx, cancel = l.withTimeout(ctx, start)
-			defer cancel()
-			timer = time.NewTimer(pause)
-			defer timer.Stop()
-			if wt = l.watch(releaseOps); wt != nil {
-				continue // look once more: a release before the watch began raised no event
-			}
-		} else {
-			timer.Reset(pause)
-		}
-		l.step(StepWaiting)
-		woken = false
-		select {
-		case <-timer.C:
-		case <-wt.wakeups():
-			woken = true
-			l.step(StepWoken)
-		case <-ew.exited():
-			l.step(StepWoken)
-		case <-ctx.Done():
-			l.dropTurnUnlocked()
-			l.q.sem.Release(1)
-			return l.gaveUp(ctx, start, h)
-		case <-l.closing.Done(): // the next attempt reports fs.ErrClosed
-		}
-	}
 }
 
 // settle is how long after losing a race a waiter judges the winner: soon

@@ -1,0 +1,157 @@
+package openlock
+
+import (
+	"context"
+	"time"
+)
+
+// A waiter is one Lock call's wait for other processes: holding q.sem, it
+// looks at the lock file again and again until the lock is ours or ctx
+// ends. Between looks it pauses, backing off, unless it is woken first: by
+// a watch on the lock file (a release), or by the exit of the holder's
+// process (a crash; see exitWatch). The timeout context, the watches and
+// the timer are made only once a first look found the lock held (arm), so
+// the uncontended path allocates none of them.
+//
+// A release wakes every waiter of every process at once, and all but one
+// lose the race. So a waiter that a release woke makes only a bare link; if
+// it loses, the winner (alive, by all odds: it just linked) is judged by a
+// full look a little later, at settle, or at the end of the pause if that
+// comes first. Many waiters then cost one link each per handoff, not a
+// read, a judgement and a new exit watch each.
+type waiter struct {
+	l     *FileLock
+	ctx   context.Context // Lock's, with the FileLock's timeout once armed
+	start time.Time       // when Lock was called
+
+	h  *holder    // the holder last seen
+	b  backoff    // the pauses between looks
+	ew *exitWatch // on h's process, when it can be watched
+
+	// Made by arm, at the first pause: the timer of the pauses, the watch
+	// on the lock file, and the timeout's cancel.
+	timer  *time.Timer
+	wt     *watch
+	cancel context.CancelFunc
+
+	woken   bool      // a release woke us: try a bare link
+	judgeBy time.Time // a full look is due by then (after a lost race)
+}
+
+// wait runs the waiter until the lock is held (nil) or the wait fails. On
+// failure q.sem is released; on success it stays held with the lock.
+func (w *waiter) wait() error {
+	w.b = backoff{max: w.l.cfg.RetryPeriod, first: w.l.cfg.firstPause}
+	defer w.stop()
+	for {
+		held, seen, err := w.try()
+		switch {
+		case err != nil:
+			return w.giveUp(w.l.failed(w.ctx, w.start, w.h, err))
+		case held:
+			return nil
+		}
+		w.l.waitedFor(w.start)
+		w.see(seen)
+		if w.arm() {
+			continue // look once more: a release before the watch began raised no event
+		}
+		if err := w.sleep(); err != nil {
+			return w.giveUp(err)
+		}
+	}
+}
+
+// try makes one attempt: a bare link after a release woke us, else (or when
+// the bare link cannot tell) a full attempt. It returns the holder seen by
+// a full attempt, nil after a bare one.
+func (w *waiter) try() (bool, *holder, error) {
+	if w.woken {
+		held, err := w.l.tryLink()
+		if err != errFullLook {
+			if err == nil && !held && w.judgeBy.IsZero() {
+				w.judgeBy = time.Now().Add(settle)
+			}
+			return held, nil, err
+		}
+	}
+	w.judgeBy = time.Time{}
+	return w.l.attempt(w.ctx)
+}
+
+// see takes note of the holder a full attempt found, and watches its
+// process when it is another than the one watched.
+func (w *waiter) see(seen *holder) {
+	if seen == nil {
+		return
+	}
+	w.l.noteBusy(w.h, seen)
+	if !sameProcess(w.h, seen) {
+		w.ew.stop()
+		w.ew = w.l.watchExit(seen)
+	}
+	w.h = seen
+}
+
+// pause is how long to sleep before the next look.
+func (w *waiter) pause() time.Duration {
+	p := w.b.next()
+	if !w.judgeBy.IsZero() {
+		p = min(p, time.Until(w.judgeBy))
+	}
+	return p
+}
+
+// arm makes, at the first pause, what waiting needs: the timeout, the timer
+// and the watch on the lock file. It reports whether a watch began, after
+// which the caller must look once more before it sleeps. Later it only
+// resets the timer.
+func (w *waiter) arm() bool {
+	if w.timer != nil {
+		w.timer.Reset(w.pause())
+		return false
+	}
+	w.ctx, w.cancel = w.l.withTimeout(w.ctx, w.start)
+	w.timer = time.NewTimer(w.pause())
+	w.wt = w.l.watch(releaseOps)
+	return w.wt != nil
+}
+
+// sleep waits for the end of the pause, a wake-up, or the end of ctx (an
+// error) or of the FileLock (the next attempt reports fs.ErrClosed).
+func (w *waiter) sleep() error {
+	w.l.step(StepWaiting)
+	w.woken = false
+	select {
+	case <-w.timer.C:
+	case <-w.wt.wakeups():
+		w.woken = true
+		w.l.step(StepWoken)
+	case <-w.ew.exited():
+		w.l.step(StepWoken)
+	case <-w.ctx.Done():
+		return w.l.gaveUp(w.ctx, w.start, w.h)
+	case <-w.l.closing.Done():
+	}
+	return nil
+}
+
+// giveUp leaves the wait without the lock: the turn reserved (a waiter that
+// gives up leaves its turn) and q.sem go. It returns err.
+func (w *waiter) giveUp(err error) error {
+	w.l.dropTurnUnlocked()
+	w.l.q.sem.Release(1)
+	return err
+}
+
+// stop releases what arm and see made.
+func (w *waiter) stop() {
+	w.wt.stop()
+	w.ew.stop()
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	if w.cancel != nil {
+		w.cancel()
+	}
+}
