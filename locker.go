@@ -47,7 +47,8 @@ type FileLock struct {
 	// sweepDue: the debris beside a new token is swept at the next
 	// acquisition (network file systems; see sweep.go).
 	sweepDue bool
-	turn     bool // we hold the reservation of the next turn (turn.go)
+	turn     bool     // we hold the reservation of the next turn (turn.go)
+	spare    *waitSet // kept for the next wait (waitset_linux.go)
 }
 
 // New returns a FileLock for the lock file at path ("" means DefaultPath in
@@ -126,6 +127,7 @@ func (l *FileLock) release() error {
 	if err := os.Remove(l.abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	l.leftLine() // once the lock file is gone: the next waiter is on its way
 	l.debug("released")
 	l.step(StepReleased)
 	return nil
@@ -183,6 +185,8 @@ func (l *FileLock) Close() error {
 		errs = append(errs, l.release())
 	}
 	l.dropTurn()
+	l.dropBell()
+	l.dropWaitSet()
 	errs = append(errs, l.dropToken())
 	l.mu.Unlock()
 	l.q.leave()

@@ -22,6 +22,7 @@ type token struct {
 	// remote: the directory is not known to be local, so other machines'
 	// clients may change it while ours answers from its cache (network.go).
 	remote bool
+	bell   bool // its doorbell exists (line.go)
 }
 
 // selfRecord is the record of this process with the given nonce.
