@@ -91,6 +91,11 @@ func (l *FileLock) queue(ctx context.Context, start time.Time) error {
 	return nil
 }
 
+// coveredRetries is how many retry periods apart a waiter looks at the
+// lock file while notification covers every way the lock can come free to
+// it (see waitSet.covered).
+const coveredRetries = 16
+
 // settle is how long after losing a race a waiter judges the winner: soon
 // enough that a winner that crashes at once is recovered within
 // milliseconds, late enough that a busy lock changes hands first.

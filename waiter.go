@@ -116,8 +116,16 @@ func (w *waiter) see(seen *holder) {
 }
 
 // pause is how long to sleep before the next look.
+//
+// A wait that notification covers (see waitSet.covered) looks only every
+// coveredRetries retry periods: its looks are a safety net there, and each
+// costs a process that sleeps in a system call a wake-up of the Go
+// runtime's monitor too.
 func (w *waiter) pause() time.Duration {
 	p := w.b.next()
+	if w.ws.covered() {
+		p = coveredRetries * w.l.cfg.RetryPeriod
+	}
 	if !w.judgeBy.IsZero() {
 		p = min(p, time.Until(w.judgeBy))
 	}
@@ -137,8 +145,9 @@ func (w *waiter) arm() bool {
 		}
 	}
 	if w.ws != nil {
+		watching := w.ws.settle(w.h)
 		w.next = w.pause()
-		return w.ws.settle(w.h)
+		return watching
 	}
 	if w.timer != nil {
 		w.timer.Reset(w.pause())
@@ -177,7 +186,12 @@ func (w *waiter) sleepOn(s *waitSet) error {
 	case released:
 		w.woken = true
 		w.l.step(StepWoken)
-	case exited, rung:
+	case rung:
+		// The waiter ahead released the lock, lost a race for it, or left:
+		// a bare link (which rings nobody if it fails).
+		w.recheck = true
+		w.l.step(StepWoken)
+	case exited:
 		w.l.step(StepWoken)
 	case interrupted:
 		if w.ctx.Err() != nil {

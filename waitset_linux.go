@@ -359,12 +359,36 @@ func (l *FileLock) leftLine() {
 	}
 }
 
-// afterHold is leftLine's work. l.mu must be held.
+// afterHold is leftLine's work: it also rings the waiter after us, so that
+// it tries at once (the first in line are woken by the removal itself), and
+// so that the waiter after us learns that it moves up even if the one that
+// should have told it (a waiter that lost the race to us) is stopped or
+// slow. l.mu must be held.
 func (s *waitSet) afterHold() {
 	s.held = false
 	s.leaveEntry()
+	if s.l.tok != nil {
+		ringAfter(s.l.abs, s.l.tok.nonce)
+	}
 	s.unwatchLock()
 	s.unwatchProcess()
+}
+
+// covered reports whether notification covers every way the lock can come
+// free to this waiter, so that its looks are only a safety net: first in
+// line, it watches the lock file and the holder's process (a release, a
+// removal, a crash); further back, it has its bell and watches the waiter
+// ahead (rung when that one moves, woken if it dies). A holder that cannot
+// be watched (another PID namespace, a lease to run out) leaves the wait
+// uncovered: it is looked at every retry period.
+func (s *waitSet) covered() bool {
+	if s == nil || s.pid < 0 {
+		return false
+	}
+	if s.first {
+		return s.ino >= 0
+	}
+	return s.bell >= 0
 }
 
 // holderProcess is the process a holder's record names, if it can be

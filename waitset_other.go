@@ -32,3 +32,4 @@ func (l *FileLock) dropWaitSet() {}
 func (s *waitSet) hold()         {}
 func (s *waitSet) ringNext()     {}
 func (l *FileLock) leftLine()    {}
+func (s *waitSet) covered() bool { return false }
