@@ -18,6 +18,7 @@ type line struct {
 	entry string           // <lock>.<pred>.after, a link of our token; "" when not in line
 	ahead procscan.Process // the waiter ahead (zero: the holder is ahead)
 	first bool             // we watch the lock file: among the first two, or rung
+	local bool             // the lock directory is local: notification sees every change
 }
 
 func (ln *line) close() {
@@ -43,7 +44,8 @@ func (s *waitSet) join(h *holder) {
 		return
 	}
 	s.first = true
-	if l.tok == nil || l.closed || l.remote() || h == nil || h.bad != nil || !validNonce(h.rec.Nonce) {
+	s.local = l.tok != nil && !l.remote()
+	if l.tok == nil || l.closed || !s.local || h == nil || h.bad != nil || !validNonce(h.rec.Nonce) {
 		return
 	}
 	if err := s.openBell(); err != nil {

@@ -375,14 +375,16 @@ func (s *waitSet) afterHold() {
 }
 
 // covered reports whether notification covers every way the lock can come
-// free to this waiter, so that its looks are only a safety net: it is
-// among the first in line, and watches the lock file and the holder's
-// process (a release, a removal, a crash). A waiter further back is not
+// free to this waiter, so that its looks are only a safety net: the lock
+// directory is local (on a network file system, other machines' changes
+// raise no event here), and the waiter is among the first in line and
+// watches the lock file and the holder's process (a release, a removal, a
+// crash). A waiter further back is not
 // covered: it relies on the line's rings, which are advice (see line.go),
 // so it keeps looking every retry period. A holder that cannot be watched
 // (another PID namespace, a lease to run out) leaves the wait uncovered.
 func (s *waitSet) covered() bool {
-	return s != nil && s.first && s.ino >= 0 && s.pid >= 0
+	return s != nil && s.local && s.first && s.ino >= 0 && s.pid >= 0
 }
 
 // holderProcess is the process a holder's record names, if it can be
