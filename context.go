@@ -25,7 +25,10 @@ import (
 // removed (file-change notification, where the file system gives it) or
 // when the holder's process exits (Linux), and otherwise looks again after
 // a pause that starts at about a millisecond and backs off, with jitter, to
-// the retry period.
+// the retry period. On Linux, processes waiting for the lock queue in a
+// line of files beside it, and a release wakes the first of them (see the
+// README's "How it works"); a wait that notification covers fully looks
+// only every 16 retry periods.
 //
 // Lock is not reentrant: a FileLock that holds the lock waits in Lock, like a
 // sync.Mutex, until someone calls Unlock or ctx ends.
@@ -104,6 +107,11 @@ func (l *FileLock) queue(ctx context.Context, start time.Time) error {
 	return nil
 }
 
+// coveredRetries is how many retry periods apart a waiter looks at the
+// lock file while notification covers every way the lock can come free to
+// it (see waitSet.covered).
+const coveredRetries = 16
+
 // settle is how long after losing a race a waiter judges the winner: soon
 // enough that a winner that crashes at once is recovered within
 // milliseconds, late enough that a busy lock changes hands first.
@@ -125,7 +133,7 @@ func (l *FileLock) tryLink() (bool, error) {
 	if l.yieldTo() != nil {
 		return false, nil // a waiter on another machine has the next turn
 	}
-	switch err := l.link(l.abs); {
+	switch err := l.linkLock(); {
 	case err == nil:
 		return l.acquired("link, woken by a release")
 	case errors.Is(err, fs.ErrExist):

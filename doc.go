@@ -31,7 +31,10 @@
 //     never poll; they see each other's memory writes as with a sync.Mutex,
 //     and the race detector agrees. A process waiting for another polls with
 //     backoff, and is woken at once by file-change notification when the
-//     lock file is removed (where the file system delivers it).
+//     lock file is removed (where the file system delivers it). On Linux,
+//     processes waiting for one lock queue in a line of files beside it,
+//     so that a release wakes the first of them, not all (see the README's
+//     "How it works"); the line is advice, never what exclusion rests on.
 //   - Lock honours its context in every phase; a cancelled Lock leaves nothing
 //     of its own behind. Unlock deletes the lock file only if it is still
 //     this FileLock's, and reports ErrLockLost otherwise.
@@ -68,7 +71,9 @@
 // Besides the defaults (SetDefaults), the package keeps two process-wide
 // registries, both reference-counted so that they hold nothing once unused:
 // the in-process queue of each lock path, and one shared file-change watcher
-// (closed after a few idle seconds).
+// (closed after a few idle seconds; on Linux only LockContext's and
+// WithLease's keepers use it, as a waiter there waits on descriptors of its
+// own).
 //
 // # Limits
 //

@@ -30,6 +30,7 @@ const DefaultPath = "openlock.lock"
 type FileLock struct {
 	path string // as given to New
 	abs  string // absolute, so a later os.Chdir changes nothing
+	abs0 *byte  // abs, NUL-terminated, for fastpath_linux.go; nil elsewhere
 	cfg  config
 	q    *queue
 
@@ -47,8 +48,9 @@ type FileLock struct {
 	// sweepDue: the debris beside a new token is swept at the next
 	// acquisition (network file systems; see sweep.go).
 	sweepDue bool
-	turn     bool    // we hold the reservation of the next turn (turn.go)
-	rd       reading // the shared lock held through this FileLock (rlock.go)
+	turn     bool     // we hold the reservation of the next turn (turn.go)
+	rd       reading  // the shared lock held through this FileLock (rlock.go)
+	spare    *waitSet // kept for the next wait (waitset_linux.go)
 }
 
 // New returns a FileLock for the lock file at path ("" means DefaultPath in
@@ -68,7 +70,7 @@ func New(path string, opts ...Option) (*FileLock, error) {
 	if err != nil {
 		return nil, wrap("new", path, err)
 	}
-	l := &FileLock{path: path, abs: abs, cfg: c, q: join(abs)}
+	l := &FileLock{path: path, abs: abs, abs0: cpath(abs), cfg: c, q: join(abs)}
 	l.closing, l.closeWaits = context.WithCancel(context.Background())
 	return l, nil
 }
@@ -130,15 +132,16 @@ func (l *FileLock) release() error {
 	l.held = false
 	defer l.q.sem.Release(1)
 	l.stopKeeper()
-	if err := owned(l.abs, l.tok); err != nil {
+	if err := l.ownedLock(); err != nil {
 		if h, herr := l.inspect(l.abs); errors.Is(err, errReplaced) && herr == nil {
 			return fmt.Errorf("%w (now held by %v)", err, h)
 		}
 		return err
 	}
-	if err := os.Remove(l.abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := l.removeLock(); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	l.leftLine() // once the lock file is gone: the next waiter is on its way
 	l.debug("released")
 	l.step(StepReleased)
 	return nil
@@ -198,6 +201,8 @@ func (l *FileLock) Close() error {
 	}
 	l.dropTurn()
 	errs = append(errs, l.closeReading()) // rlock.go
+	l.dropBell()
+	l.dropWaitSet()
 	errs = append(errs, l.dropToken())
 	l.mu.Unlock()
 	l.q.leave()
@@ -291,7 +296,7 @@ func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
 		if by := l.yieldTo(); by != nil {
 			return false, by, nil // a waiter on another machine has the next turn
 		}
-		linkErr := l.link(l.abs)
+		linkErr := l.linkLock()
 		if linkErr == nil {
 			held, err := l.acquired("link")
 			return held, nil, err
@@ -348,7 +353,9 @@ func (l *FileLock) acquired(how string) (bool, error) {
 		l.sweepDue = false
 		l.sweep()
 	}
-	l.debug("acquired", "how", how)
+	if l.debugging() { // the arguments would be allocated even if unused
+		l.debug("acquired", "how", how)
+	}
 	l.step(StepAcquired)
 	return true, nil
 }
@@ -386,13 +393,18 @@ func (l *FileLock) logger() *slog.Logger {
 }
 
 // debug logs a change of state. The Enabled check keeps the fast path free
-// of allocations when debug logging is off.
+// of allocations when debug logging is off (a call with arguments on the
+// uncontended path checks debugging first: its variadic arguments escape).
 func (l *FileLock) debug(msg string, args ...any) {
-	lg := l.logger()
-	if !lg.Enabled(context.Background(), slog.LevelDebug) {
+	if !l.debugging() {
 		return
 	}
-	lg.Debug("openlock: "+msg, append([]any{"path", l.path}, args...)...)
+	l.logger().Debug("openlock: "+msg, append([]any{"path", l.path}, args...)...)
+}
+
+// debugging reports whether debug records are logged.
+func (l *FileLock) debugging() bool {
+	return l.logger().Enabled(context.Background(), slog.LevelDebug)
 }
 
 // Locker returns a sync.Locker whose Lock calls l.Lock(context.Background())

@@ -46,7 +46,10 @@ type Defaults struct {
 	// Timeout bounds Lock when its context has no deadline; 0 means none.
 	Timeout time.Duration
 	// RetryPeriod is the longest pause between two looks at a held lock.
-	// Waiting starts at about a millisecond and backs off up to it.
+	// Waiting starts at about a millisecond and backs off up to it. On
+	// Linux, a waiter that notification covers fully (on a local file
+	// system, with the holder's process, or the waiter ahead in line,
+	// watched) looks only every 16 retry periods, as a safety net.
 	RetryPeriod time.Duration
 	// RaceDelay is the Fischer mode's sleep between writing the lock file
 	// and re-reading it. Claims mode never sleeps.

@@ -22,6 +22,12 @@ type token struct {
 	// remote: the directory is not known to be local, so other machines'
 	// clients may change it while ours answers from its cache (network.go).
 	remote bool
+	bell   bool // its doorbell exists (line.go)
+	// path0 and id: its path NUL-terminated and its identity, for the
+	// uncontended path's raw system calls (fastpath_linux.go); nil where
+	// unused.
+	path0 *byte
+	id    fileID
 }
 
 // selfRecord is the record of this process with the given nonce.
@@ -84,6 +90,7 @@ func (l *FileLock) token() (*token, error) {
 		os.Remove(t.path)
 		return nil, fmt.Errorf("creating token: %w", err)
 	}
+	prepareFast(t)
 	l.tok = t
 	l.debug("token created", "token", t.path)
 	if t.remote {

@@ -8,17 +8,22 @@ import (
 // A waiter is one Lock call's wait for other processes: holding q.sem, it
 // looks at the lock file again and again until the lock is ours or ctx
 // ends. Between looks it pauses, backing off, unless it is woken first: by
-// a watch on the lock file (a release), or by the exit of the holder's
-// process (a crash; see exitWatch). The timeout context, the watches and
-// the timer are made only once a first look found the lock held (arm), so
+// a release of the lock file, by the exit of the holder's process (a
+// crash), or by the waiter ahead of it in the line. The timeout context and
+// the watches are made only once a first look found the lock held (arm), so
 // the uncontended path allocates none of them.
 //
-// A release wakes every waiter of every process at once, and all but one
-// lose the race. So a waiter that a release woke makes only a bare link; if
-// it loses, the winner (alive, by all odds: it just linked) is judged by a
-// full look a little later, at settle, or at the end of the pause if that
-// comes first. Many waiters then cost one link each per handoff, not a
-// read, a judgement and a new exit watch each.
+// On Linux the waiter waits on descriptors of its own in one blocking
+// ppoll (waitSet, waitset_linux.go) and queues in the line (line.go), so
+// that a release wakes the first waiter only, directly. Elsewhere it waits
+// on a channel of the process's shared watcher (notify.go) and on an
+// exitWatch, and a release wakes every waiter.
+//
+// A release may wake several waiters (all of them, where there is no
+// line), and all but one lose the race. So a waiter that a release woke
+// makes only a bare link; if it loses, the winner (alive, by all odds: it
+// just linked) is judged by a full look a little later, at settle, or at
+// the end of the pause if that comes first.
 type waiter struct {
 	l     *FileLock
 	ctx   context.Context // Lock's, with the FileLock's timeout once armed
@@ -28,13 +33,18 @@ type waiter struct {
 	b  backoff    // the pauses between looks
 	ew *exitWatch // on h's process, when it can be watched
 
-	// Made by arm, at the first pause: the timer of the pauses, the watch
-	// on the lock file, and the timeout's cancel.
+	// Made by arm, at the first pause: the timeout's cancel, and either
+	// the wait set (Linux) or the timer of the pauses and the watch on the
+	// lock file.
+	armed  bool
+	cancel context.CancelFunc
+	ws     *waitSet
 	timer  *time.Timer
 	wt     *watch
-	cancel context.CancelFunc
+	next   time.Duration // the coming pause, with ws
 
 	woken   bool      // a release woke us: try a bare link
+	recheck bool      // a watch just began: try a bare link
 	judgeBy time.Time // a full look is due by then (after a lost race)
 }
 
@@ -49,12 +59,17 @@ func (w *waiter) wait() error {
 		case err != nil:
 			return w.giveUp(w.l.failed(w.ctx, w.start, w.h, err))
 		case held:
+			w.ws.hold() // the line's place is left at release
+			w.ws = nil
 			return nil
 		}
 		w.l.waitedFor(w.start)
 		w.see(seen)
 		if w.arm() {
-			continue // look once more: a release before the watch began raised no event
+			// Look once more, a bare link: a release before the watch
+			// began raised no event. (The holder was judged a moment ago.)
+			w.recheck = true
+			continue
 		}
 		if err := w.sleep(); err != nil {
 			return w.giveUp(err)
@@ -62,15 +77,22 @@ func (w *waiter) wait() error {
 	}
 }
 
-// try makes one attempt: a bare link after a release woke us, else (or when
-// the bare link cannot tell) a full attempt. It returns the holder seen by
+// try makes one attempt: a bare link after a release woke us or a watch
+// began, else (or when the bare link cannot tell) a full attempt. It returns the holder seen by
 // a full attempt, nil after a bare one.
 func (w *waiter) try() (bool, *holder, error) {
-	if w.woken {
+	if w.woken || w.recheck {
+		recheck := w.recheck
+		w.recheck = false
 		held, err := w.l.tryLink()
 		if err != errFullLook {
-			if err == nil && !held && w.judgeBy.IsZero() {
-				w.judgeBy = time.Now().Add(settle)
+			if err == nil && !held && !recheck {
+				// Lost the race after a release: the next in line may
+				// now be second, and watch the lock file too.
+				w.ws.ringNext()
+				if w.judgeBy.IsZero() {
+					w.judgeBy = time.Now().Add(settle)
+				}
 			}
 			return held, nil, err
 		}
@@ -86,7 +108,7 @@ func (w *waiter) see(seen *holder) {
 		return
 	}
 	w.l.noteBusy(w.h, seen)
-	if !sameProcess(w.h, seen) {
+	if w.ws == nil && !sameProcess(w.h, seen) {
 		w.ew.stop()
 		w.ew = w.l.watchExit(seen)
 	}
@@ -94,8 +116,16 @@ func (w *waiter) see(seen *holder) {
 }
 
 // pause is how long to sleep before the next look.
+//
+// A wait that notification covers (see waitSet.covered) looks only every
+// coveredRetries retry periods: its looks are a safety net there, and each
+// costs a process that sleeps in a system call a wake-up of the Go
+// runtime's monitor too.
 func (w *waiter) pause() time.Duration {
 	p := w.b.next()
+	if w.ws.covered() {
+		p = coveredRetries * w.l.cfg.RetryPeriod
+	}
 	if !w.judgeBy.IsZero() {
 		p = min(p, time.Until(w.judgeBy))
 	}
@@ -107,11 +137,22 @@ func (w *waiter) pause() time.Duration {
 // which the caller must look once more before it sleeps. Later it only
 // resets the timer.
 func (w *waiter) arm() bool {
+	if !w.armed {
+		w.armed = true
+		w.ctx, w.cancel = w.l.withTimeout(w.ctx, w.start)
+		if w.ws = w.l.newWaitSet(w.ctx); w.ws != nil {
+			w.ws.join(w.h)
+		}
+	}
+	if w.ws != nil {
+		watching := w.ws.settle(w.h)
+		w.next = w.pause()
+		return watching
+	}
 	if w.timer != nil {
 		w.timer.Reset(w.pause())
 		return false
 	}
-	w.ctx, w.cancel = w.l.withTimeout(w.ctx, w.start)
 	w.timer = time.NewTimer(w.pause())
 	w.wt = w.l.watch(releaseOps)
 	return w.wt != nil
@@ -122,6 +163,9 @@ func (w *waiter) arm() bool {
 func (w *waiter) sleep() error {
 	w.l.step(StepWaiting)
 	w.woken = false
+	if w.ws != nil {
+		return w.sleepOn(w.ws)
+	}
 	select {
 	case <-w.timer.C:
 	case <-w.wt.wakeups():
@@ -136,9 +180,31 @@ func (w *waiter) sleep() error {
 	return nil
 }
 
+// sleepOn is sleep on a wait set.
+func (w *waiter) sleepOn(s *waitSet) error {
+	switch s.wait(w.next) {
+	case released:
+		w.woken = true
+		w.l.step(StepWoken)
+	case rung:
+		// The waiter ahead released the lock, lost a race for it, or left:
+		// a bare link (which rings nobody if it fails).
+		w.recheck = true
+		w.l.step(StepWoken)
+	case exited:
+		w.l.step(StepWoken)
+	case interrupted:
+		if w.ctx.Err() != nil {
+			return w.l.gaveUp(w.ctx, w.start, w.h)
+		}
+	}
+	return nil
+}
+
 // giveUp leaves the wait without the lock: the turn reserved (a waiter that
 // gives up leaves its turn) and q.sem go. It returns err.
 func (w *waiter) giveUp(err error) error {
+	w.ws.leave()
 	w.l.dropTurnUnlocked()
 	w.l.q.sem.Release(1)
 	return err
@@ -146,6 +212,9 @@ func (w *waiter) giveUp(err error) error {
 
 // stop releases what arm and see made.
 func (w *waiter) stop() {
+	if w.ws != nil {
+		w.ws.close()
+	}
 	w.wt.stop()
 	w.ew.stop()
 	if w.timer != nil {

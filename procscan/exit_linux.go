@@ -20,18 +20,11 @@ type ExitWatch struct {
 // process (it checks the start time after opening the pidfd, so the watch
 // never follows a reused PID).
 func WatchExit(p Process) (*ExitWatch, error) {
-	if !ownProc() {
-		return nil, errors.New("/proc shows another PID namespace")
-	}
-	fd, err := unix.PidfdOpen(p.PID, unix.PIDFD_NONBLOCK)
+	fd, err := OpenPidfd(p)
 	if err != nil {
-		return nil, fmt.Errorf("pidfd_open(%d): %w", p.PID, err)
+		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), "pidfd")
-	if now, err := (procTable{}).Process(p.PID); err != nil || now.Start != p.Start {
-		f.Close()
-		return nil, fmt.Errorf("pid %d is no longer the process watched", p.PID)
-	}
 	rc, err := f.SyscallConn()
 	if err != nil {
 		f.Close()
@@ -48,6 +41,26 @@ func WatchExit(p Process) (*ExitWatch, error) {
 		rc.Read(exited)
 	}()
 	return w, nil
+}
+
+// OpenPidfd returns a pidfd of p (pidfd_open(2), non-blocking, close on
+// exec), as System() found it: it becomes readable when p exits. It fails
+// if the OS cannot watch processes this way, or if p's PID now belongs to
+// another process (it checks the start time after opening the pidfd, so
+// the descriptor never follows a reused PID). The caller closes it.
+func OpenPidfd(p Process) (int, error) {
+	if !ownProc() {
+		return -1, errors.New("/proc shows another PID namespace")
+	}
+	fd, err := unix.PidfdOpen(p.PID, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return -1, fmt.Errorf("pidfd_open(%d): %w", p.PID, err)
+	}
+	if now, err := (procTable{}).Process(p.PID); err != nil || now.Start != p.Start {
+		unix.Close(fd)
+		return -1, fmt.Errorf("pid %d is no longer the process watched", p.PID)
+	}
+	return fd, nil
 }
 
 // exited reports whether the process behind the pidfd has exited (or the

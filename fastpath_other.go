@@ -1,0 +1,17 @@
+//go:build !linux
+
+package openlock
+
+import "os"
+
+// Elsewhere the uncontended path goes through package os (fastpath_linux.go
+// says what Linux does instead).
+
+// fileID is Linux's (fastpath_linux.go).
+type fileID struct{}
+
+func prepareFast(*token)              {}
+func cpath(string) *byte              { return nil }
+func (l *FileLock) linkLock() error   { return l.link(l.abs) }
+func (l *FileLock) ownedLock() error  { return owned(l.abs, l.tok) }
+func (l *FileLock) removeLock() error { return os.Remove(l.abs) }

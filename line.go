@@ -1,0 +1,64 @@
+package openlock
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
+
+// The line: processes waiting for one lock queue in order, so that a
+// release wakes one of them, not all (Linux; elsewhere every waiter
+// watches the lock file through the shared watcher, notify.go).
+//
+// A waiter that finds the lock held by a live holder H joins the line: it
+// exclusively links its token to <lock>.<H's nonce>.after ("I wait right
+// after H"). If that name exists, it reads the record there (the waiter W1
+// already after H) and tries <lock>.<W1's nonce>.after, and so on to the
+// end of the line, as an MCS lock's waiter swaps itself in at the tail.
+// Before it joins it opens its doorbell, <lock>.<its nonce>.bell, a FIFO it
+// keeps open for reading while it waits.
+//
+// Only the first in line (the one right after the holder, or one that was
+// rung) watches the lock file (inotify); a release wakes it alone. Every
+// other waiter sleeps on its bell and on the exit of the waiter ahead
+// (pidfd). A waiter that leaves the line, having taken the lock or given
+// up, removes its entry and rings the bell of the waiter after it, which
+// then watches the lock file in its turn. A bell that cannot be opened for
+// writing (ENXIO: nobody reads it; ENOENT) belongs to a waiter that died or
+// left: it is skipped, and the one after it rung. A waiter whose waiter
+// ahead dies is woken by the pidfd and watches the lock file itself. So a
+// dead waiter is skipped, never waited for.
+//
+// The line is advice for wake-ups and order, never what mutual exclusion
+// rests on. A waiter, however it was woken, takes the lock only by link(2)
+// of its token to the lock path, or by a takeover of a stale lock file
+// through a claim (takeover.go); nothing in the line grants or blocks that.
+// A process that never joined the line (a TryLock, a newcomer, a waiter on
+// another machine) competes as before, and may take a free lock before the
+// first in line: a flock(2) newcomer may too. The worst the line can do is
+// fail to wake someone (a bell rung while its owner is between two looks, a
+// dead waiter's entry swept while another process reused its name): then
+// the backoff's polls, which every waiter keeps, find the free lock within
+// a retry period. Several waiters may watch the lock file at once (a line
+// that formed behind a holder that lost the race to a newcomer, a waiter
+// rung by one that gave up): then a release wakes those few.
+//
+// The release path is untouched: a holder does not look for waiters, so the
+// uncontended Lock and Unlock make no extra system call. The waiter that
+// takes the lock rings the next one, while it holds the lock.
+//
+// Not on a network file system: another client's waiters see neither the
+// bell nor the lock file's removal (turn.go). Files: the entries are links
+// of live tokens, judged like any token by sweep; a bell is debris once
+// the token of its nonce is gone or names a dead process.
+
+// dropBell removes this FileLock's bell, if it made one. l.mu must be held.
+func (l *FileLock) dropBell() {
+	if l.tok == nil || !l.tok.bell {
+		return
+	}
+	l.tok.bell = false
+	if err := os.Remove(bellName(l.abs, l.tok.nonce)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		l.debug("cannot remove our bell", "err", err)
+	}
+}

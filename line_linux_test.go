@@ -1,0 +1,180 @@
+package openlock
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// lockAsync runs l.Lock in a goroutine and returns its result channel.
+func lockAsync(t *testing.T, l *FileLock) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- l.Lock(lockCtx(t)) }()
+	return done
+}
+
+// waitStep waits for a step signalled by signalOn, or fails the test.
+func waitStep(t *testing.T, c <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(long):
+		t.Fatalf("no %s within %v", what, long)
+	}
+}
+
+// lockedSoon waits for a Lock's result, which must be success.
+func lockedSoon(t *testing.T, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Lock: %v", err)
+		}
+	case <-time.After(long):
+		t.Fatalf("%s: Lock did not return within %v", what, long)
+	}
+}
+
+// A waiter queued behind waiters that died (their places in the line are
+// still there, with no bell) is not stuck behind them: it watches the lock
+// file, and takes the lock when the holder releases it. The waiter never
+// polls here (its pauses last an hour), so only a notification can wake it.
+func TestLineSkipsDeadWaiters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
+	h.Expect("held")
+	holder := readRecord(t, path)
+
+	trace, waiting := signalOn(StepWaiting, nil)
+	l := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
+	if ok, err := l.TryLock(); ok || err != nil { // makes our token (and sweeps) first
+		t.Fatalf("TryLock of a held lock = %v, %v", ok, err)
+	}
+	// Two waiters that died in line, one behind the other, after the holder.
+	dead1, dead2 := writeStale(t, afterName(path, holder.Nonce)), hereRecord(deadPID(t), "12345")
+	writeRecord(t, afterName(path, dead1.Nonce), dead2)
+
+	done := lockAsync(t, l)
+	waitStep(t, waiting, "wait")
+	mine := afterName(path, dead2.Nonce) // third in line: behind both
+	fi, err := os.Lstat(mine)
+	if err != nil || !os.SameFile(fi, l.tok.fi) {
+		t.Fatalf("the waiter's place in line %s: %v (want a link of its token)", mine, err)
+	}
+	h.Send("release")
+	lockedSoon(t, done, "behind dead waiters")
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(mine); !os.IsNotExist(err) {
+		t.Errorf("the place in line %s is still there after the release (%v)", mine, err)
+	}
+	// The dead waiters' places are debris, swept on demand.
+	removed, err := l.Clean(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{afterName(path, holder.Nonce), afterName(path, dead1.Nonce)} {
+		if !slices.Contains(removed, p) {
+			t.Errorf("Clean removed %v; want %s among them", removed, p)
+		}
+	}
+}
+
+// A waiter behind a waiter that is killed while it waits takes the lock at
+// the next release: the kill wakes it (pidfd of the waiter ahead) and it
+// watches the lock file in its stead. Without that, nothing would wake it:
+// its pauses last an hour, the killed waiter never rings it, and the first
+// waiter, when it takes the lock, rings nobody.
+func TestLineSkipsKilledWaiter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_REPORT=waiting"}
+	h := startChild(t, "hold", env)
+	h.Expect("held")
+	w1 := startChild(t, "hold", env) // first in line
+	w1.Expect("step waiting")
+	w2 := startChild(t, "hold", env) // second
+	w2.Expect("step waiting")
+
+	trace, waiting := signalOn(StepWaiting, nil)
+	l := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
+	done := lockAsync(t, l)
+	waitStep(t, waiting, "wait") // third in line, behind w2
+	w2.Kill()
+	waitStep(t, waiting, "wait after the waiter ahead was killed")
+	h.Send("release")
+	// w1 and we both watch the lock file now: either may win the race.
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	case <-time.After(time.Millisecond):
+	}
+	won := make(chan struct{})
+	go func() {
+		if _, err := w1.Child.Expect("held", long); err == nil {
+			close(won)
+		}
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-won:
+		w1.Send("release")
+		lockedSoon(t, done, "behind a killed waiter")
+	case <-time.After(long):
+		t.Fatalf("neither the first waiter nor we took the released lock within %v", long)
+	}
+}
+
+// A bell whose FileLock is gone (no token beside it) is debris, swept when
+// a token is made; a live FileLock's bell, and a file that is not a FIFO
+// under a bell's name, stay.
+func TestSweepRemovesDeadBells(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.lock")
+	orphan := bellName(path, newNonce())
+	if err := unix.Mkfifo(orphan, 0o600); err != nil {
+		t.Skipf("cannot make a FIFO here: %v", err)
+	}
+	notFIFO := bellName(path, newNonce())
+	if err := os.WriteFile(notFIFO, []byte("user data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	live := mustNew(t, path)
+	if err := live.Lock(lockCtx(t)); err != nil { // its token's creation sweeps
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(orphan); !os.IsNotExist(err) {
+		t.Errorf("a dead FileLock's bell %s is still there (%v)", orphan, err)
+	}
+	if b, err := os.ReadFile(notFIFO); err != nil || string(b) != "user data" {
+		t.Errorf("a regular file under a bell's name was touched: %q, %v", b, err)
+	}
+	liveBell := bellName(path, live.tok.nonce)
+	if err := unix.Mkfifo(liveBell, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	live.tok.bell = true // as if it had waited: Close removes it
+	if _, err := live.Clean(false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(liveBell); err != nil {
+		t.Errorf("a live FileLock's bell was swept: %v", err)
+	}
+	if err := live.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(liveBell); !os.IsNotExist(err) {
+		t.Errorf("Close left the FileLock's bell %s (%v)", liveBell, err)
+	}
+}

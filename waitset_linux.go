@@ -1,0 +1,397 @@
+package openlock
+
+import (
+	"context"
+	"errors"
+
+	"path/filepath"
+	"sync"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/openlock/openlock/procscan"
+)
+
+// A waitSet is one waiter's own descriptors, all waited on in one blocking
+// ppoll(2) by the waiting goroutine itself, so that a wake-up reaches the
+// waiter the way the kernel wakes a flock(2) waiter: directly, with no
+// watcher goroutine or channel in between.
+//
+//   - ev, an eventfd: the end of ctx, or Close, interrupts the wait.
+//   - ino, an inotify descriptor on the lock's directory, while this waiter
+//     watches the lock file (it is first in the line, see line_linux.go):
+//     the lock file was removed or renamed away, a release.
+//   - pid, a pidfd of the process waited for: the holder, while watching;
+//     otherwise the waiter ahead in the line, so that a dead one is skipped
+//     at once rather than waited for.
+//   - bell, this FileLock's doorbell (a FIFO) while in the line: the waiter
+//     ahead rang it, because it took the lock or left the line.
+//
+// These are notifications only. Whatever wakes a waiter, it then looks at
+// the lock file, which alone decides who holds the lock; a notification
+// that never comes costs time (the backoff's poll still looks), never
+// safety.
+type waitSet struct {
+	l     *FileLock
+	ev    int
+	ino   int // inoFD while watching the lock file, else -1
+	inoFD int // the inotify descriptor, made on first use; -1 before
+	wd    int // the watch in ino
+	pid   int // -1 when none
+	// pidOf is the process pid watches.
+	pidOf procscan.Process
+	base  string // the lock file's name in its directory, for inotify events
+
+	line // this waiter's place in the line (line_linux.go)
+
+	mu     sync.Mutex // guards ev against the interrupting AfterFuncs
+	closed bool       // the wait is over: interrupts no longer write to ev
+	held   bool       // the wait took the lock; leftLine is due
+	rang   bool       // an interrupt wrote to ev: drain it before the next wait
+	stops  [2]func() bool
+
+	fds [4]unix.PollFd
+	buf [4096]byte // inotify events
+}
+
+// A wake says why a wait ended.
+type wake int
+
+const (
+	timedOut    wake = iota // the pause ended
+	released                // the lock file was removed (we watch it)
+	exited                  // the process waited for exited
+	rung                    // the waiter ahead rang our bell
+	interrupted             // ctx ended or the FileLock was closed
+)
+
+// newWaitSet returns the waiter's wait set, or nil where notification is
+// off (tests) or the kernel refuses an eventfd: the waiter then uses the
+// process's shared watcher. A FileLock keeps its wait set (its eventfd and
+// inotify descriptor, and the event buffer) from one wait to the next, so
+// that a wait makes only what belongs to it: the watches, the pidfd, its
+// place in the line.
+func (l *FileLock) newWaitSet(ctx context.Context) *waitSet {
+	if l.cfg.test.noNotify {
+		return nil
+	}
+	l.mu.Lock()
+	s := l.spare
+	l.spare = nil
+	if s != nil && s.held {
+		s.afterHold() // not released by this FileLock (lost, or handed over)
+	}
+	l.mu.Unlock()
+	if s == nil {
+		ev, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			l.debug("no eventfd; the shared watcher serves", "err", err)
+			return nil
+		}
+		s = &waitSet{l: l, ev: ev, ino: -1, inoFD: -1, base: filepath.Base(l.abs)}
+	}
+	s.pid, s.closed = -1, false
+	s.line = line{bell: -1}
+	s.stops[0] = context.AfterFunc(ctx, s.interrupt)
+	s.stops[1] = context.AfterFunc(l.closing, s.interrupt)
+	return s
+}
+
+// interrupt ends a wait in progress, and the next one at once.
+func (s *waitSet) interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.rang = true
+		one := uint64(1)
+		unix.Write(s.ev, (*[8]byte)(unsafe.Pointer(&one))[:])
+	}
+}
+
+// wait blocks until one of the set's events, or for at most d.
+func (s *waitSet) wait(d time.Duration) wake {
+	deadline := time.Now().Add(d)
+	for {
+		fds := s.pollFds()
+		left := time.Until(deadline)
+		if left <= 0 {
+			return timedOut
+		}
+		ts := unix.NsecToTimespec(left.Nanoseconds())
+		n, err := unix.Ppoll(fds, &ts, nil)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case err != nil || n == 0:
+			return timedOut // an error here leaves polling to serve
+		}
+		if w, ok := s.woken(fds); ok {
+			return w
+		}
+	}
+}
+
+// pollFds lists the descriptors to wait on: ev first, then the others open.
+func (s *waitSet) pollFds() []unix.PollFd {
+	fds := append(s.fds[:0], unix.PollFd{Fd: int32(s.ev), Events: unix.POLLIN})
+	for _, fd := range []int{s.ino, s.pid, s.bell} {
+		if fd >= 0 {
+			fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+		}
+	}
+	return fds
+}
+
+// woken tells why ppoll returned, consuming the events, or false for events
+// that do not concern us (another file of the directory changed).
+func (s *waitSet) woken(fds []unix.PollFd) (wake, bool) {
+	ready := func(fd int) bool {
+		for _, p := range fds {
+			if int(p.Fd) == fd && fd >= 0 {
+				return p.Revents != 0
+			}
+		}
+		return false
+	}
+	switch {
+	case ready(s.ev):
+		return interrupted, true // drained by close
+	case ready(s.pid):
+		s.unwatchProcess()
+		s.first = true // the holder crashed, or the waiter ahead is gone
+		return exited, true
+	case ready(s.bell):
+		drain(s.bell, s.buf[:])
+		s.first = true
+		return rung, true
+	case ready(s.ino):
+		if s.releasedEvent() {
+			return released, true
+		}
+	}
+	return timedOut, false
+}
+
+// drain reads fd until it would block.
+func drain(fd int, buf []byte) {
+	for {
+		if n, err := unix.Read(fd, buf); n <= 0 || err != nil {
+			return
+		}
+	}
+}
+
+// watchLock starts watching the lock file for a release. It reports
+// whether the watch began, after which the caller must look once more: a
+// release before it raised no event.
+//
+// The inotify descriptor is kept from one wait to the next (closing one
+// costs the kernel a grace period, up to milliseconds); a wait adds the
+// watch and removes it at the end (microseconds).
+func (s *waitSet) watchLock() bool {
+	if s.ino >= 0 {
+		return false
+	}
+	if s.inoFD < 0 {
+		fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+		if err != nil {
+			s.l.debug("no inotify descriptor; polling only", "err", err)
+			return false
+		}
+		s.inoFD = fd
+	}
+	wd, err := unix.InotifyAddWatch(s.inoFD, filepath.Dir(s.l.abs), unix.IN_DELETE|unix.IN_MOVED_FROM)
+	if err != nil {
+		s.l.debug("cannot watch the lock's directory; polling only", "err", err)
+		return false
+	}
+	s.ino, s.wd = s.inoFD, wd
+	return true
+}
+
+// unwatchLock removes the watch, with no event left for the next wait.
+func (s *waitSet) unwatchLock() {
+	if s.ino < 0 {
+		return
+	}
+	unix.InotifyRmWatch(s.ino, uint32(s.wd))
+	drain(s.ino, s.buf[:])
+	s.ino = -1
+}
+
+// dropWaitSet closes the wait set the FileLock keeps, if no waiter holds
+// it. l.mu must be held.
+func (l *FileLock) dropWaitSet() {
+	if s := l.spare; s != nil {
+		l.spare = nil
+		if s.held {
+			s.afterHold()
+		}
+		s.free()
+	}
+}
+
+// free closes the descriptors kept from wait to wait; the inotify one in
+// the background, as the kernel makes its close wait a grace period.
+func (s *waitSet) free() {
+	unix.Close(s.ev)
+	if fd := s.inoFD; fd >= 0 {
+		go unix.Close(fd)
+	}
+}
+
+// releasedEvent reads the pending inotify events and reports whether one
+// says the lock file went away (or that events were lost).
+func (s *waitSet) releasedEvent() bool {
+	found := false
+	for {
+		n, err := unix.Read(s.ino, s.buf[:])
+		if n <= 0 || err != nil {
+			return found
+		}
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			e := (*unix.InotifyEvent)(unsafe.Pointer(&s.buf[off]))
+			name := s.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(e.Len)]
+			if e.Mask&unix.IN_Q_OVERFLOW != 0 || cstring(name) == s.base {
+				found = true
+			}
+			off += unix.SizeofInotifyEvent + int(e.Len)
+		}
+	}
+}
+
+// cstring is b up to its first NUL, without allocating when compared.
+func cstring(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			b = b[:i]
+			break
+		}
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// watchProcess makes pid watch p, the holder or the waiter ahead; a
+// process that cannot be watched from here leaves it to polling.
+func (s *waitSet) watchProcess(p procscan.Process) {
+	if s.pid >= 0 && s.pidOf == p {
+		return
+	}
+	s.unwatchProcess()
+	fd, err := procscan.OpenPidfd(p)
+	if err != nil {
+		return
+	}
+	s.pid, s.pidOf = fd, p
+}
+
+func (s *waitSet) unwatchProcess() {
+	if s.pid >= 0 {
+		unix.Close(s.pid)
+		s.pid, s.pidOf = -1, procscan.Process{}
+	}
+}
+
+// close ends a wait that did not take the lock: the watches and the bell
+// go, and the FileLock keeps the rest for its next wait (or frees it, once
+// closed). The FileLock's bell file stays, for its next wait; Close removes
+// it.
+func (s *waitSet) close() {
+	s.endWait()
+	s.unwatchLock()
+	s.unwatchProcess()
+	s.keep()
+}
+
+// hold ends a wait that took the lock. What is not needed to tell the
+// waiters after us stays until the release (leftLine), so that Lock
+// returns at once: the bell closes (a ring must now pass us by), the
+// place in the line and the watches stay.
+func (s *waitSet) hold() {
+	if s == nil {
+		return
+	}
+	s.endWait()
+	s.held = true
+	s.keep()
+}
+
+// endWait stops the interrupts, drains what they wrote, and closes the
+// bell.
+func (s *waitSet) endWait() {
+	for _, stop := range s.stops {
+		stop()
+	}
+	s.mu.Lock()
+	s.closed = true
+	if s.rang {
+		s.rang = false
+		var b [8]byte
+		unix.Read(s.ev, b[:])
+	}
+	s.mu.Unlock()
+	s.line.close()
+}
+
+// keep gives the set back to the FileLock for its next wait.
+func (s *waitSet) keep() {
+	l := s.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || l.spare != nil {
+		if s.held {
+			s.afterHold()
+		}
+		s.free()
+		return
+	}
+	l.spare = s
+}
+
+// leftLine, at the release of a lock taken from the line, removes our place
+// in it (the waiters after us are woken by the lock file's removal) and the
+// watches kept since. l.mu must be held.
+func (l *FileLock) leftLine() {
+	if s := l.spare; s != nil && s.held {
+		s.afterHold()
+	}
+}
+
+// afterHold is leftLine's work: it also rings the waiter after us, so that
+// it tries at once (the first in line are woken by the removal itself), and
+// so that the waiter after us learns that it moves up even if the one that
+// should have told it (a waiter that lost the race to us) is stopped or
+// slow. l.mu must be held.
+func (s *waitSet) afterHold() {
+	s.held = false
+	s.leaveEntry()
+	if s.l.tok != nil {
+		ringAfter(s.l.abs, s.l.tok.nonce)
+	}
+	s.unwatchLock()
+	s.unwatchProcess()
+}
+
+// covered reports whether notification covers every way the lock can come
+// free to this waiter, so that its looks are only a safety net: the lock
+// directory is local (on a network file system, other machines' changes
+// raise no event here), and the waiter is among the first in line and
+// watches the lock file and the holder's process (a release, a removal, a
+// crash). A waiter further back is not
+// covered: it relies on the line's rings, which are advice (see line.go),
+// so it keeps looking every retry period. A holder that cannot be watched
+// (another PID namespace, a lease to run out) leaves the wait uncovered.
+func (s *waitSet) covered() bool {
+	return s != nil && s.local && s.first && s.ino >= 0 && s.pid >= 0
+}
+
+// holderProcess is the process a holder's record names, if it can be
+// watched from here.
+func holderProcess(h *holder) (procscan.Process, bool) {
+	if h == nil || h.fi == nil || h.bad != nil || h.res.Verdict != procscan.Alive || h.rec.Seed() {
+		return procscan.Process{}, false
+	}
+	return procscan.Process{PID: h.rec.PID, Start: h.rec.Start}, true
+}

@@ -1,0 +1,35 @@
+//go:build !linux
+
+package openlock
+
+import (
+	"context"
+	"time"
+)
+
+// waitSet is Linux's (waitset_linux.go); elsewhere a waiter uses the
+// process's shared watcher and newWaitSet returns nil.
+type waitSet struct{}
+
+type wake int
+
+const (
+	timedOut wake = iota
+	released
+	exited
+	rung
+	interrupted
+)
+
+func (l *FileLock) newWaitSet(context.Context) *waitSet { return nil }
+func (s *waitSet) join(*holder)                         {}
+func (s *waitSet) settle(*holder) bool                  { return false }
+func (s *waitSet) wait(time.Duration) wake              { return timedOut }
+func (s *waitSet) leave()                               {}
+func (s *waitSet) close()                               {}
+
+func (l *FileLock) dropWaitSet() {}
+func (s *waitSet) hold()         {}
+func (s *waitSet) ringNext()     {}
+func (l *FileLock) leftLine()    {}
+func (s *waitSet) covered() bool { return false }
