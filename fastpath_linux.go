@@ -120,3 +120,19 @@ func (l *FileLock) removeLock() error {
 }
 
 const atFDCWD = ^uintptr(99) // AT_FDCWD, -100, as a system call argument
+
+// readersGone reports whether the shared lock's readers' directory is
+// absent (readers.go's judgement on a local file system), by a raw statx:
+// what an exclusive Lock pays for the shared lock when no reader is about.
+func (l *FileLock) readersGone() (bool, error) {
+	if l.rd0 == nil {
+		return readersGoneOS(l.abs)
+	}
+	switch _, errno := statxID(l.rd0); errno {
+	case 0:
+		return false, nil
+	case syscall.ENOENT:
+		return true, nil
+	}
+	return readersGoneOS(l.abs)
+}

@@ -15,3 +15,5 @@ func cpath(string) *byte              { return nil }
 func (l *FileLock) linkLock() error   { return l.link(l.abs) }
 func (l *FileLock) ownedLock() error  { return owned(l.abs, l.tok) }
 func (l *FileLock) removeLock() error { return os.Remove(l.abs) }
+
+func (l *FileLock) readersGone() (bool, error) { return readersGoneOS(l.abs) }

@@ -31,6 +31,7 @@ type FileLock struct {
 	path string // as given to New
 	abs  string // absolute, so a later os.Chdir changes nothing
 	abs0 *byte  // abs, NUL-terminated, for fastpath_linux.go; nil elsewhere
+	rd0  *byte  // the readers' directory (rlock.go), likewise
 	cfg  config
 	q    *queue
 
@@ -70,7 +71,7 @@ func New(path string, opts ...Option) (*FileLock, error) {
 	if err != nil {
 		return nil, wrap("new", path, err)
 	}
-	l := &FileLock{path: path, abs: abs, abs0: cpath(abs), cfg: c, q: join(abs)}
+	l := &FileLock{path: path, abs: abs, abs0: cpath(abs), rd0: cpath(readersDir(abs)), cfg: c, q: join(abs)}
 	l.closing, l.closeWaits = context.WithCancel(context.Background())
 	return l, nil
 }

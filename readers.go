@@ -67,14 +67,10 @@ func (l *FileLock) tryExcludeReaders() (bool, error) {
 // succeeds (and it is removed again). false, nil means "look closer". l.mu
 // and the gate must be held.
 func (l *FileLock) noReaders() (bool, error) {
-	dir := readersDir(l.abs)
 	if !l.remote() {
-		_, err := os.Lstat(dir)
-		if errors.Is(err, fs.ErrNotExist) {
-			return true, nil
-		}
-		return false, err
+		return l.readersGone()
 	}
+	dir := readersDir(l.abs)
 	switch err := os.Mkdir(dir, 0o700); {
 	case err == nil:
 		return rmdir(dir) == nil, nil
@@ -83,6 +79,15 @@ func (l *FileLock) noReaders() (bool, error) {
 	default:
 		return false, fmt.Errorf("checking for readers of the shared lock (mkdir %s): %w", dir, err)
 	}
+}
+
+// readersGoneOS is readersGone through package os (fastpath_linux.go).
+func readersGoneOS(lock string) (bool, error) {
+	_, err := os.Lstat(readersDir(lock))
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	return false, err
 }
 
 // drainReaders lists the registered readers, removes those whose process is
