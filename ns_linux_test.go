@@ -138,7 +138,7 @@ func TestPausedLeasedHolderOnOtherHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, holder, 'T')
-	_, lastRefresh, err := fsx.FreshChangeTime(paths[0])
+	lastRefresh, err := fsx.FreshChangeTime(paths[0])
 	if err != nil {
 		t.Fatal(err)
 	}

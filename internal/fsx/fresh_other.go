@@ -7,14 +7,13 @@ import (
 	"time"
 )
 
-// FreshChangeTime returns the inode number and change time of the file at
-// path (not following a symlink). Outside Linux it cannot ask past this
-// client's attribute cache.
-func FreshChangeTime(path string) (uint64, time.Time, error) {
+// FreshChangeTime returns the change time of the file at path (not
+// following a symlink). Outside Linux it cannot ask past this client's
+// attribute cache.
+func FreshChangeTime(path string) (time.Time, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
-		return 0, time.Time{}, Restale(err)
+		return time.Time{}, Restale(err)
 	}
-	ino, _ := Ino(fi)
-	return ino, ChangeTime(fi), nil
+	return ChangeTime(fi), nil
 }

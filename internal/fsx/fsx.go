@@ -75,10 +75,6 @@ func readSmall(path string, max int64) ([]byte, fs.FileInfo, error) {
 // inode where the OS has them), for naming one incarnation of a file.
 func Key(fi fs.FileInfo) string { return key(fi) }
 
-// Ino returns the inode number of the file fi describes, and false where
-// the OS gives none.
-func Ino(fi fs.FileInfo) (uint64, bool) { return ino(fi) }
-
 // Now returns the file system's current time, read back from the change
 // time of the file at path after touching it. Comparing other files' times
 // with it, rather than with time.Now, removes the skew between this

@@ -12,5 +12,3 @@ import (
 func key(fi fs.FileInfo) string {
 	return fmt.Sprintf("%d:%d", fi.Size(), fi.ModTime().UnixNano())
 }
-
-func ino(fs.FileInfo) (uint64, bool) { return 0, false }

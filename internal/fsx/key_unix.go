@@ -14,10 +14,3 @@ func key(fi fs.FileInfo) string {
 	}
 	return fmt.Sprintf("%d:%d", fi.Size(), fi.ModTime().UnixNano())
 }
-
-func ino(fi fs.FileInfo) (uint64, bool) {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return uint64(st.Ino), true
-	}
-	return 0, false
-}
