@@ -154,16 +154,8 @@ func TestLeasedReleaseSeenThroughOtherClient(t *testing.T) {
 	pathA, pathB := twoClients(t)
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + pathA, "OPENLOCK_TEST_LEASE=1h", "OPENLOCK_TEST_KEEP_TOKEN=1"})
 	h.Expect("held")
-	waiting := make(chan struct{}, 1)
-	b := mustNew(t, pathB, withTable(uncertainTable{procscan.System()}), WithRetryPeriod(20*time.Millisecond),
-		withHook(func(step string) {
-			if step == string(StepWaiting) {
-				select {
-				case waiting <- struct{}{}:
-				default:
-				}
-			}
-		}))
+	trace, waiting := signalOn(StepWaiting, nil)
+	b := mustNew(t, pathB, withTable(uncertainTable{procscan.System()}), WithRetryPeriod(20*time.Millisecond), trace)
 	done := make(chan error, 1)
 	go func() { done <- b.Lock(lockCtx(t)) }()
 	select {
@@ -208,15 +200,8 @@ func TestDroppedReservationSeenThroughOtherClient(t *testing.T) {
 			t.Fatal("the waiter on client A never reserved the next turn")
 		}
 	}
-	waiting := make(chan struct{}, 1)
-	w := mustNew(t, pathB, WithCacheTime(cacheTime), WithRetryPeriod(retry), withHook(func(step string) {
-		if step == string(StepWaiting) {
-			select {
-			case waiting <- struct{}{}:
-			default:
-			}
-		}
-	}))
+	trace, waiting := signalOn(StepWaiting, nil)
+	w := mustNew(t, pathB, WithCacheTime(cacheTime), WithRetryPeriod(retry), trace)
 	wDone := make(chan error, 1)
 	go func() { wDone <- w.Lock(lockCtx(t)) }()
 	select {

@@ -406,12 +406,8 @@ func TestWriterWokenByReaders(t *testing.T) {
 	}
 	c := startChild(t, "rhold", []string{"OPENLOCK_TEST_LOCK=" + path})
 	c.Expect("held")
-	waiting := make(chan struct{}, 16)
-	w := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), WithTrace(func(e Event) {
-		if e.Step == StepWaiting {
-			waiting <- struct{}{}
-		}
-	}))
+	trace, waiting := signalOn(StepWaiting, nil)
+	w := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
 	got := make(chan error, 1)
 	go func() { got <- w.Lock(lockCtx(t)) }()
 	<-waiting

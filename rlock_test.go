@@ -75,16 +75,9 @@ func TestSharedExcludesWriter(t *testing.T) {
 func TestWriterWaitsForReaderAndHoldsOffNewReaders(t *testing.T) {
 	sharedModes(t, func(t *testing.T, opts ...Option) {
 		path := filepath.Join(t.TempDir(), "a.lock")
-		waiting := make(chan struct{}, 1)
+		trace, waiting := signalOn(StepWaiting, nil)
 		r := mustNew(t, path, opts...)
-		w := mustNew(t, path, append(opts, WithTrace(func(e Event) {
-			if e.Step == StepWaiting {
-				select {
-				case waiting <- struct{}{}:
-				default:
-				}
-			}
-		}))...)
+		w := mustNew(t, path, append(opts, trace)...)
 		late := mustNew(t, path, opts...)
 		if err := r.RLock(lockCtx(t)); err != nil {
 			t.Fatal(err)
