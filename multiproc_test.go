@@ -192,10 +192,17 @@ func TestTortureKillsAndPauses(t *testing.T) {
 	if total < workers*after {
 		t.Fatalf("survivors completed %d cycles, want at least %d", total, workers*after)
 	}
-	// Whatever the kills left is swept by the next token, and on a network
-	// file system Clean removes the dead claims no takeover passed (a sweep
-	// there leaves claims: see sweep.go).
-	l := mustNew(t, paths[0])
+	requireNoDebris(t, paths[0], dirs[0], "the torture")
+}
+
+// requireNoDebris takes the lock at path once more, cleans and closes, and
+// fails t if anything is left in dir after what: whatever killed processes
+// left is swept by the new token, and on a network file system Clean
+// removes the dead claims no takeover passed (a sweep there leaves claims:
+// see sweep.go).
+func requireNoDebris(t *testing.T, path, dir, what string) {
+	t.Helper()
+	l := mustNew(t, path)
 	if err := l.Lock(lockCtx(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -203,8 +210,8 @@ func TestTortureKillsAndPauses(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	if names := dirNames(t, dirs[0]); len(names) != 0 {
-		t.Errorf("debris left after the torture and a sweep: %q", names)
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("debris left after %s and a sweep: %q", what, names)
 	}
 }
 

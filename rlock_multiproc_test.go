@@ -64,14 +64,7 @@ func roleRWorker() error {
 	minCycles := envInt("OPENLOCK_TEST_MIN_CYCLES", 0)
 	every := envInt("OPENLOCK_TEST_WRITE_EVERY", 0)
 	hold := envDuration("OPENLOCK_TEST_HOLD")
-	stop := make(chan struct{})
-	if cycles == 0 {
-		go func() {
-			for stdin.Scan() {
-			}
-			close(stop)
-		}()
-	}
+	stop := stopAtEOF(cycles)
 	// Make the token before "ready", so that kills come after it: a process
 	// killed while it writes its token leaves a partial <lock>.<nonce>.tmp,
 	// which no sweep can tell from a token being written (a limit of token
@@ -382,17 +375,7 @@ func TestSharedKills(t *testing.T) {
 	if total < workers*after {
 		t.Fatalf("survivors completed %d cycles, want at least %d", total, workers*after)
 	}
-	l := mustNew(t, paths[0])
-	if err := l.Lock(lockCtx(t)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Clean(false); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
-	if names := dirNames(t, dirs[0]); len(names) != 0 {
-		t.Errorf("debris left after the kills and a sweep: %q", names)
-	}
+	requireNoDebris(t, paths[0], dirs[0], "the kills")
 }
 
 // A writer waiting for readers is woken when one leaves (file-change

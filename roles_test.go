@@ -67,6 +67,20 @@ func role(f func() error) reexec.Role {
 
 var stdin = bufio.NewScanner(os.Stdin)
 
+// stopAtEOF returns a channel that a worker role without a cycle count
+// (cycles 0) sees closed once its stdin ends: the test's way to stop it.
+func stopAtEOF(cycles int) <-chan struct{} {
+	stop := make(chan struct{})
+	if cycles == 0 {
+		go func() {
+			for stdin.Scan() {
+			}
+			close(stop)
+		}()
+	}
+	return stop
+}
+
 // roleLock opens the lock the environment describes, with the test hooks.
 func roleLock() (*FileLock, error) {
 	opts := []Option{withHook(roleHook())}
@@ -216,14 +230,7 @@ func roleWorker() error {
 	cycles := envInt("OPENLOCK_TEST_CYCLES", 0)
 	minCycles := envInt("OPENLOCK_TEST_MIN_CYCLES", 0)
 	hold := envDuration("OPENLOCK_TEST_HOLD")
-	stop := make(chan struct{})
-	if cycles == 0 {
-		go func() {
-			for stdin.Scan() {
-			}
-			close(stop)
-		}()
-	}
+	stop := stopAtEOF(cycles)
 	fmt.Println("ready")
 	n := 0
 	for ; cycles == 0 || n < cycles; n++ {
