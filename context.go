@@ -212,6 +212,12 @@ func (b *backoff) next() time.Duration {
 	case b.cur < b.max:
 		b.cur = min(2*b.cur, b.max)
 	}
-	half := b.cur / 2
-	return half + rand.N(b.cur-half+1)
+	return jitter(b.cur)
+}
+
+// jitter is a pause in [d/2, d], so that waiters that began together do
+// not look together.
+func jitter(d time.Duration) time.Duration {
+	half := d / 2
+	return half + rand.N(d-half+1)
 }

@@ -21,13 +21,23 @@ import (
 // Only the first in line (the one right after the holder, or one that was
 // rung) watches the lock file (inotify); a release wakes it alone. Every
 // other waiter sleeps on its bell and on the exit of the waiter ahead
-// (pidfd). A waiter that leaves the line, having taken the lock or given
-// up, removes its entry and rings the bell of the waiter after it, which
-// then watches the lock file in its turn. A bell that cannot be opened for
-// writing (ENXIO: nobody reads it; ENOENT) belongs to a waiter that died or
-// left: it is skipped, and the one after it rung. A waiter whose waiter
-// ahead dies is woken by the pidfd and watches the lock file itself. So a
-// dead waiter is skipped, never waited for.
+// (pidfd), and does not race for the lock. A waiter that leaves the line,
+// having taken the lock or given up, first removes its entry and then
+// rings the bell of the waiter after it, which is now first and watches
+// the lock file in its turn; the one that took the lock does this from a
+// goroutine, so that Lock returns at once and the next waiter is watching
+// before the release. A waiter that joins behind W checks, after its entry
+// is made, that W's entry is still there: if it is not, W may have rung
+// before the entry existed, and the joiner is first. A bell that cannot be
+// opened for writing (ENXIO: nobody reads it; ENOENT) belongs to a waiter
+// that died or left: it is skipped, and the one after it rung. A waiter
+// whose waiter ahead dies is woken by the pidfd and watches the lock file
+// itself. So a dead waiter is skipped, never waited for.
+//
+// A waiter behind others looks at the lock file only every retry period,
+// a net for a ring that does not come (a waiter ahead stopped by SIGSTOP
+// holds up the line that long at most); the first in line, while
+// notification covers its wait, every 16 retry periods (waiter.pause).
 //
 // The line is advice for wake-ups and order, never what mutual exclusion
 // rests on. A waiter, however it was woken, takes the lock only by link(2)
@@ -44,8 +54,7 @@ import (
 // rung by one that gave up): then a release wakes those few.
 //
 // The release path is untouched: a holder does not look for waiters, so the
-// uncontended Lock and Unlock make no extra system call. The waiter that
-// takes the lock rings the next one, while it holds the lock.
+// uncontended Lock and Unlock make no extra system call.
 //
 // Not on a network file system: another client's waiters see neither the
 // bell nor the lock file's removal (turn.go). Files: the entries are links

@@ -28,14 +28,12 @@ func (ln *line) close() {
 	}
 }
 
-// join puts the waiter in the line behind the holder h, once. The first
-// two in line watch the lock file (first): a release wakes them both, and
-// the one that loses the race (to the other, or to a newcomer) rings the
-// next, which then watches in its turn; so the next waiter is already
-// watching when the lock is released again, and the one that takes the
-// lock need do nothing for the line before Lock returns. Where there is no
-// line to join (a holder whose record has no nonce, a network file system,
-// an error), the waiter watches the lock file.
+// join puts the waiter in the line behind the holder h, once. Only the
+// first in line, the one right after the holder, watches the lock file: a
+// release wakes it alone. When it takes the lock it rings the waiter after
+// it (hold), which is then first and watches in its turn. Where there is
+// no line to join (a holder whose record has no nonce, a network file
+// system, an error), the waiter watches the lock file.
 func (s *waitSet) join(h *holder) {
 	l := s.l
 	l.mu.Lock()
@@ -52,12 +50,15 @@ func (s *waitSet) join(h *holder) {
 		l.debug("no doorbell; watching the lock file", "err", err)
 		return
 	}
+	// x is the waiter (at first the holder) we try to queue right behind;
+	// xEntry and xFi, its own entry, once past the holder.
 	x, ahead := h.rec.Nonce, procscan.Process{}
-	for place := 0; place < maxChain; {
+	xEntry, xFi := "", fs.FileInfo(nil)
+	for range maxChain {
 		p := afterName(l.abs, x)
 		err := fsx.Link(l.tok.path, p)
 		if err == nil {
-			s.entry, s.ahead, s.first = p, ahead, place <= 1
+			s.entry, s.ahead, s.first = p, ahead, !stillInLine(xEntry, xFi)
 			return
 		}
 		if !errors.Is(err, fs.ErrExist) {
@@ -70,12 +71,27 @@ func (s *waitSet) join(h *holder) {
 		case err != nil:
 			return
 		case os.SameFile(fi, l.tok.fi):
-			s.entry, s.ahead, s.first = p, ahead, place <= 1
+			s.entry, s.ahead, s.first = p, ahead, !stillInLine(xEntry, xFi)
 			return
 		}
 		x, ahead = rec.Nonce, procscan.Process{PID: rec.PID, Start: rec.Start}
-		place++
+		xEntry, xFi = p, fi
 	}
+}
+
+// stillInLine reports whether the waiter we queued behind still waits in
+// the line: its entry (at path, seen as fi) is still there. A waiter
+// leaves the line, by taking the lock or by giving up, by removing its
+// entry first and then ringing the waiter after it (hold, leave): so if
+// its entry is still there after ours was made, its ring will reach us;
+// if not, it may have rung before we came, and we are first. The holder
+// (path "") never is: the waiter right behind it is first.
+func stillInLine(path string, fi fs.FileInfo) bool {
+	if path == "" {
+		return false
+	}
+	now, err := os.Lstat(path)
+	return err == nil && os.SameFile(now, fi)
 }
 
 // readEntry reads the record of a waiter's entry.
@@ -112,6 +128,7 @@ func (s *waitSet) openBell() error {
 		return &fs.PathError{Op: "open", Path: p, Err: err}
 	}
 	s.bell = fd
+	s.add(fd)
 	return nil
 }
 
@@ -135,36 +152,27 @@ func (s *waitSet) settle(h *holder) bool {
 }
 
 // leave takes a waiter that gives up out of the line, and rings the waiter
-// after it, which may now be among the first two.
-func (s *waitSet) leave() { s.ring(true) }
-
-// ringNext rings the waiter after this one.
-func (s *waitSet) ringNext() { s.ring(false) }
-
-func (s *waitSet) ring(leaving bool) {
+// after it, which may now be first.
+func (s *waitSet) leave() {
 	if s == nil || s.entry == "" {
 		return
 	}
 	l := s.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if leaving {
-		s.leaveEntry()
-	}
 	if l.tok != nil {
-		ringAfter(l.abs, l.tok.nonce)
-	}
-}
-
-// leaveEntry removes our entry, if it is still ours. l.mu must be held.
-func (s *waitSet) leaveEntry() {
-	if s.entry == "" {
-		return
-	}
-	if fi, err := os.Lstat(s.entry); err == nil && s.l.tok != nil && os.SameFile(fi, s.l.tok.fi) {
-		os.Remove(s.entry)
+		leaveLine(l.abs, s.entry, l.tok)
 	}
 	s.entry = ""
+}
+
+// leaveLine removes our entry, if it is still ours, and then rings the
+// waiter after us: in that order, which stillInLine relies on.
+func leaveLine(lock, entry string, tok *token) {
+	if fi, err := os.Lstat(entry); err == nil && os.SameFile(fi, tok.fi) {
+		os.Remove(entry)
+	}
+	ringAfter(lock, tok.nonce)
 }
 
 // ringAfter rings the bell of the first live waiter after the FileLock

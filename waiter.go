@@ -59,7 +59,7 @@ func (w *waiter) wait() error {
 		case err != nil:
 			return w.giveUp(w.l.failed(w.ctx, w.start, w.h, err))
 		case held:
-			w.ws.hold() // the line's place is left at release
+			w.ws.hold() // rings the next in line; our place is left at release
 			w.ws = nil
 			return nil
 		}
@@ -86,13 +86,9 @@ func (w *waiter) try() (bool, *holder, error) {
 		w.recheck = false
 		held, err := w.l.tryLink()
 		if err != errFullLook {
-			if err == nil && !held && !recheck {
-				// Lost the race after a release: the next in line may
-				// now be second, and watch the lock file too.
-				w.ws.ringNext()
-				if w.judgeBy.IsZero() {
-					w.judgeBy = time.Now().Add(settle)
-				}
+			if err == nil && !held && !recheck && w.judgeBy.IsZero() {
+				// Lost the race after a release: judge the winner soon.
+				w.judgeBy = time.Now().Add(settle)
 			}
 			return held, nil, err
 		}
@@ -117,14 +113,22 @@ func (w *waiter) see(seen *holder) {
 
 // pause is how long to sleep before the next look.
 //
+// A waiter further back in the line (see waitSet.queued) is rung when its
+// turn comes, so it looks every retry period from the start, not after a
+// backoff from a millisecond: with many waiters, those early looks were
+// most of what waiting cost.
+//
 // A wait that notification covers (see waitSet.covered) looks only every
 // coveredRetries retry periods: its looks are a safety net there, and each
 // costs a process that sleeps in a system call a wake-up of the Go
 // runtime's monitor too.
 func (w *waiter) pause() time.Duration {
 	p := w.b.next()
-	if w.ws.covered() {
+	switch {
+	case w.ws.covered():
 		p = coveredRetries * w.l.cfg.RetryPeriod
+	case w.ws.queued():
+		p = jitter(w.l.cfg.RetryPeriod)
 	}
 	if !w.judgeBy.IsZero() {
 		p = min(p, time.Until(w.judgeBy))

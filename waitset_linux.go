@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 
+	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -14,10 +16,15 @@ import (
 	"github.com/openlock/openlock/procscan"
 )
 
-// A waitSet is one waiter's own descriptors, all waited on in one blocking
-// ppoll(2) by the waiting goroutine itself, so that a wake-up reaches the
-// waiter the way the kernel wakes a flock(2) waiter: directly, with no
-// watcher goroutine or channel in between.
+// A waitSet is one waiter's own descriptors, gathered in an epoll instance
+// of its own, which the waiting goroutine waits on through the Go
+// runtime's poller: a wake-up reaches the waiter the way the kernel wakes
+// a flock(2) waiter, directly, with no watcher goroutine or channel in
+// between, and while it waits the goroutine is parked, not in a system
+// call, so the runtime's monitor thread (sysmon) sleeps instead of
+// checking every 20 µs on the thread blocked in the call (it did, for the
+// first 10 ms of every wait, when the waiter blocked in ppoll(2): most of
+// the CPU that many waiters cost).
 //
 //   - ev, an eventfd: the end of ctx, or Close, interrupts the wait.
 //   - ino, an inotify descriptor on the lock's directory, while this waiter
@@ -49,11 +56,17 @@ type waitSet struct {
 	mu     sync.Mutex // guards ev against the interrupting AfterFuncs
 	closed bool       // the wait is over: interrupts no longer write to ev
 	held   bool       // the wait took the lock; leftLine is due
-	rang   bool       // an interrupt wrote to ev: drain it before the next wait
-	stops  [2]func() bool
+	// leaving is closed once the goroutine that hold started has left the
+	// line for us; nil when none runs.
+	leaving chan struct{}
+	rang    bool // an interrupt wrote to ev: drain it before the next wait
+	stops   [2]func() bool
 
-	fds [4]unix.PollFd
-	buf [4096]byte // inotify events
+	ep     *os.File        // the epoll instance, in the runtime's poller
+	rc     syscall.RawConn // ep's, to wait on it
+	parked bool            // rc waits in the poller; false: a blocking epoll_wait
+	events [4]unix.EpollEvent
+	buf    [4096]byte // inotify events
 }
 
 // A wake says why a wait ended.
@@ -91,6 +104,11 @@ func (l *FileLock) newWaitSet(ctx context.Context) *waitSet {
 			return nil
 		}
 		s = &waitSet{l: l, ev: ev, ino: -1, inoFD: -1, base: filepath.Base(l.abs)}
+		if err := s.openEpoll(); err != nil {
+			unix.Close(ev)
+			l.debug("no epoll instance; the shared watcher serves", "err", err)
+			return nil
+		}
 	}
 	s.pid, s.closed = -1, false
 	s.line = line{bell: -1}
@@ -110,68 +128,130 @@ func (s *waitSet) interrupt() {
 	}
 }
 
+// openEpoll makes the set's epoll instance, with ev in it, and hands it to
+// the runtime's poller (an epoll instance is readable while one of its
+// descriptors is ready). Where the poller will not take it, wait blocks in
+// epoll_wait instead.
+func (s *waitSet) openEpoll() error {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return os.NewSyscallError("epoll_create1", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return os.NewSyscallError("fcntl", err)
+	}
+	s.ep = os.NewFile(uintptr(fd), "epoll")
+	if s.rc, err = s.ep.SyscallConn(); err != nil {
+		s.ep.Close()
+		return err
+	}
+	s.parked = s.ep.SetReadDeadline(time.Time{}) == nil
+	s.add(s.ev)
+	return nil
+}
+
+// add puts fd in the epoll instance; close(2) takes it out again.
+func (s *waitSet) add(fd int) {
+	s.rc.Control(func(ep uintptr) {
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+		if err := unix.EpollCtl(int(ep), unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+			s.l.debug("cannot wait on a descriptor; polling serves", "err", err)
+		}
+	})
+}
+
+// del takes fd, which stays open, out of the epoll instance.
+func (s *waitSet) del(fd int) {
+	s.rc.Control(func(ep uintptr) {
+		unix.EpollCtl(int(ep), unix.EPOLL_CTL_DEL, fd, nil)
+	})
+}
+
 // wait blocks until one of the set's events, or for at most d.
 func (s *waitSet) wait(d time.Duration) wake {
+	if !s.parked {
+		return s.waitBlocking(d)
+	}
+	why := timedOut
+	s.ep.SetReadDeadline(time.Now().Add(d))
+	err := s.rc.Read(func(ep uintptr) bool {
+		w, ok, err := s.poll(int(ep), 0)
+		why = w
+		return ok || err != nil // an error leaves polling to serve
+	})
+	if err != nil {
+		return timedOut // the deadline passed
+	}
+	return why
+}
+
+// waitBlocking is wait in a blocking epoll_wait, where the runtime's
+// poller does not take the epoll instance.
+func (s *waitSet) waitBlocking(d time.Duration) wake {
 	deadline := time.Now().Add(d)
-	for {
-		fds := s.pollFds()
-		left := time.Until(deadline)
-		if left <= 0 {
-			return timedOut
+	var why wake
+	s.rc.Control(func(ep uintptr) {
+		for {
+			left := time.Until(deadline)
+			if left <= 0 {
+				why = timedOut
+				return
+			}
+			ms := int((left + time.Millisecond - 1) / time.Millisecond)
+			w, ok, err := s.poll(int(ep), ms)
+			if ok || err != nil {
+				why = w
+				return
+			}
 		}
-		ts := unix.NsecToTimespec(left.Nanoseconds())
-		n, err := unix.Ppoll(fds, &ts, nil)
-		switch {
-		case errors.Is(err, unix.EINTR):
-			continue
-		case err != nil || n == 0:
-			return timedOut // an error here leaves polling to serve
-		}
-		if w, ok := s.woken(fds); ok {
-			return w
-		}
-	}
+	})
+	return why
 }
 
-// pollFds lists the descriptors to wait on: ev first, then the others open.
-func (s *waitSet) pollFds() []unix.PollFd {
-	fds := append(s.fds[:0], unix.PollFd{Fd: int32(s.ev), Events: unix.POLLIN})
-	for _, fd := range []int{s.ino, s.pid, s.bell} {
-		if fd >= 0 {
-			fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
-		}
+// poll takes the ready events of the epoll instance, waiting up to ms
+// milliseconds (0: not at all), and tells why the wait ends, or false for
+// none or for events that do not concern us (another file of the directory
+// changed).
+func (s *waitSet) poll(ep, ms int) (wake, bool, error) {
+	n, err := unix.EpollWait(ep, s.events[:], ms)
+	switch {
+	case errors.Is(err, unix.EINTR):
+		return timedOut, false, nil
+	case err != nil:
+		return timedOut, false, err
 	}
-	return fds
+	return s.woken(s.events[:n])
 }
 
-// woken tells why ppoll returned, consuming the events, or false for events
-// that do not concern us (another file of the directory changed).
-func (s *waitSet) woken(fds []unix.PollFd) (wake, bool) {
+// woken tells why the wait ends, consuming the events, or false for events
+// that do not concern us.
+func (s *waitSet) woken(events []unix.EpollEvent) (wake, bool, error) {
 	ready := func(fd int) bool {
-		for _, p := range fds {
-			if int(p.Fd) == fd && fd >= 0 {
-				return p.Revents != 0
+		for _, e := range events {
+			if int(e.Fd) == fd && fd >= 0 {
+				return true
 			}
 		}
 		return false
 	}
 	switch {
 	case ready(s.ev):
-		return interrupted, true // drained by close
+		return interrupted, true, nil // drained by close
 	case ready(s.pid):
 		s.unwatchProcess()
 		s.first = true // the holder crashed, or the waiter ahead is gone
-		return exited, true
+		return exited, true, nil
 	case ready(s.bell):
 		drain(s.bell, s.buf[:])
 		s.first = true
-		return rung, true
+		return rung, true, nil
 	case ready(s.ino):
 		if s.releasedEvent() {
-			return released, true
+			return released, true, nil
 		}
 	}
-	return timedOut, false
+	return timedOut, false, nil
 }
 
 // drain reads fd until it would block.
@@ -208,6 +288,7 @@ func (s *waitSet) watchLock() bool {
 		return false
 	}
 	s.ino, s.wd = s.inoFD, wd
+	s.add(s.ino)
 	return true
 }
 
@@ -216,6 +297,7 @@ func (s *waitSet) unwatchLock() {
 	if s.ino < 0 {
 		return
 	}
+	s.del(s.ino)
 	unix.InotifyRmWatch(s.ino, uint32(s.wd))
 	drain(s.ino, s.buf[:])
 	s.ino = -1
@@ -236,6 +318,7 @@ func (l *FileLock) dropWaitSet() {
 // free closes the descriptors kept from wait to wait; the inotify one in
 // the background, as the kernel makes its close wait a grace period.
 func (s *waitSet) free() {
+	s.ep.Close()
 	unix.Close(s.ev)
 	if fd := s.inoFD; fd >= 0 {
 		go unix.Close(fd)
@@ -285,6 +368,7 @@ func (s *waitSet) watchProcess(p procscan.Process) {
 		return
 	}
 	s.pid, s.pidOf = fd, p
+	s.add(fd)
 }
 
 func (s *waitSet) unwatchProcess() {
@@ -305,16 +389,31 @@ func (s *waitSet) close() {
 	s.keep()
 }
 
-// hold ends a wait that took the lock. What is not needed to tell the
-// waiters after us stays until the release (leftLine), so that Lock
-// returns at once: the bell closes (a ring must now pass us by), the
-// place in the line and the watches stay.
+// hold ends a wait that took the lock. The waiter after us in the line is
+// now first: our entry goes and it is rung (leaveLine), from a goroutine
+// of its own, so that it watches the lock file before our release while
+// Lock returns at once. The watches stay until the release (leftLine);
+// the bell closes (a ring must now pass us by).
 func (s *waitSet) hold() {
 	if s == nil {
 		return
 	}
 	s.endWait()
 	s.held = true
+	if s.entry != "" {
+		l := s.l
+		l.mu.Lock()
+		if tok := l.tok; tok != nil {
+			done := make(chan struct{})
+			go func(lock, entry string) {
+				defer close(done)
+				leaveLine(lock, entry, tok)
+			}(l.abs, s.entry)
+			s.leaving = done
+		}
+		s.entry = ""
+		l.mu.Unlock()
+	}
 	s.keep()
 }
 
@@ -359,16 +458,15 @@ func (l *FileLock) leftLine() {
 	}
 }
 
-// afterHold is leftLine's work: it also rings the waiter after us, so that
-// it tries at once (the first in line are woken by the removal itself), and
-// so that the waiter after us learns that it moves up even if the one that
-// should have told it (a waiter that lost the race to us) is stopped or
-// slow. l.mu must be held.
+// afterHold is leftLine's work. The waiter after us was rung when we took
+// the lock (hold) and is woken by the lock file's removal; what is left is
+// to wait until that ring is done, and to end the watches. l.mu must be
+// held.
 func (s *waitSet) afterHold() {
 	s.held = false
-	s.leaveEntry()
-	if s.l.tok != nil {
-		ringAfter(s.l.abs, s.l.tok.nonce)
+	if s.leaving != nil {
+		<-s.leaving // long done, by all odds: Unlock leaves no entry behind
+		s.leaving = nil
 	}
 	s.unwatchLock()
 	s.unwatchProcess()
@@ -385,6 +483,14 @@ func (s *waitSet) afterHold() {
 // (another PID namespace, a lease to run out) leaves the wait uncovered.
 func (s *waitSet) covered() bool {
 	return s != nil && s.local && s.first && s.ino >= 0 && s.pid >= 0
+}
+
+// queued reports whether this waiter waits in the line behind another
+// waiter, on its bell: the waiter ahead rings it when its turn comes (see
+// line.go), so its own looks are only a net for a ring that does not come
+// (a waiter ahead that is stopped, say).
+func (s *waitSet) queued() bool {
+	return s != nil && s.local && !s.first && s.entry != "" && s.bell >= 0
 }
 
 // holderProcess is the process a holder's record names, if it can be

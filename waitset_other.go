@@ -30,6 +30,6 @@ func (s *waitSet) close()                               {}
 
 func (l *FileLock) dropWaitSet() {}
 func (s *waitSet) hold()         {}
-func (s *waitSet) ringNext()     {}
 func (l *FileLock) leftLine()    {}
 func (s *waitSet) covered() bool { return false }
+func (s *waitSet) queued() bool  { return false }

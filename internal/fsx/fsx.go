@@ -44,6 +44,12 @@ func readSmall(path string, max int64) ([]byte, fs.FileInfo, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fi, &fs.PathError{Op: "read", Path: path, Err: ErrNotRegular}
 	}
+	return readRegular(path, fi, max)
+}
+
+// readFile reads the file at path with package os: open, fstat, read. The
+// returned FileInfo is the fstat's.
+func readFile(path string, max int64) ([]byte, fs.FileInfo, error) {
 	f, err := os.OpenFile(path, openFlags, 0)
 	if err != nil {
 		if isSymlinkLoop(err) { // replaced by a symlink since the Lstat
@@ -52,7 +58,8 @@ func readSmall(path string, max int64) ([]byte, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
+	fi, err := f.Stat()
+	if err != nil {
 		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {

@@ -56,6 +56,7 @@ func main() {
 	dir := flag.String("dir", "", "directory for the lock files (default: the system's temporary directory); or several paths to one directory, comma-separated (mounts of one network volume, each its own client), to measure across them")
 	only := flag.String("only", "", "comma-separated measurements to run (default: all: "+strings.Join(measures, ",")+
 		"; across several -dir paths: "+strings.Join(acrossMeasures, ",")+")")
+	procs := flag.String("procs", "", "handoff: comma-separated numbers of processes to run (default: the mode's, e.g. 2,3,4,5,8,9,17,33 in full)")
 	hold := flag.Duration("hold", 0, "handoff: mean time each holder stays in the critical section (uniform in [0, 2*hold]; default 1ms, across several -dir paths 50ms)")
 	flag.Parse()
 
@@ -89,6 +90,11 @@ func main() {
 
 	if *hold > 0 {
 		p.Hold = *hold
+	}
+	if *procs != "" {
+		if p.Procs, err = parseProcs(*procs); err != nil {
+			fatal(err)
+		}
 	}
 	r := &results{plan: p, started: time.Now(), loadBefore: loadAverage()}
 	if across {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -114,4 +116,18 @@ func planNamed(name string, tiny, across bool) (plan, error) {
 		p = p.tiny()
 	}
 	return p, nil
+}
+
+// parseProcs reads -procs: numbers of processes, each at least 2 (a holder
+// and a waiter).
+func parseProcs(s string) ([]int, error) {
+	var ns []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 2 {
+			return nil, fmt.Errorf("-procs %q: %q is not a number of processes of at least 2", s, f)
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
 }
