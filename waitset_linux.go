@@ -400,6 +400,12 @@ func (s *waitSet) hold() {
 	}
 	s.endWait()
 	s.held = true
+	if s.ino >= 0 {
+		// The watch stays until the release (its removal costs the kernel
+		// more), but raises nothing here: not at every change of the
+		// directory while we hold, nor at our own release.
+		s.del(s.ino)
+	}
 	if s.entry != "" {
 		l := s.l
 		l.mu.Lock()

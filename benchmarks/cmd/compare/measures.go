@@ -46,6 +46,36 @@ type handoffRuns struct {
 	acquired  [][]int       // per run, per process (process i on mount i mod the number of mounts)
 	elapsed   time.Duration // the runs' time from first to last acquisition, summed
 	longest   time.Duration // the longest wait of a process for one acquisition
+	cpu       time.Duration // the workers' processor time, summed over the runs
+}
+
+// cpuPerAcquisition is the processor time of all the processes of a run
+// per acquisition (their start-up included).
+func (h *handoffRuns) cpuPerAcquisition() time.Duration {
+	n := 0
+	for _, a := range h.acquired {
+		for _, k := range a {
+			n += k
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return h.cpu / time.Duration(n)
+}
+
+// spread is the fewest and most acquisitions of one process in one run.
+func (h *handoffRuns) spread() (fewest, most int) {
+	fewest = -1
+	for _, a := range h.acquired {
+		for _, k := range a {
+			if fewest < 0 || k < fewest {
+				fewest = k
+			}
+			most = max(most, k)
+		}
+	}
+	return max(fewest, 0), most
 }
 
 // perSecond is the throughput: the handoffs whose latencies are pooled, in
@@ -148,8 +178,9 @@ func measureUncontended(r *results, work []string) error {
 var contendedLibs = []string{bench.Openlock, bench.Flock}
 
 // measureHandoff runs the contended handoff for each number of processes,
-// openlock and flock taking turns, run by run; across mounts, it measures
-// first the floor that the clients' caches set.
+// openlock and flock taking turns, run by run, and on a local directory the
+// floor lock (bench.Floor) too; across mounts, it measures first the floor
+// that the clients' caches set.
 func measureHandoff(r *results, work []string) error {
 	if r.across() {
 		floor, err := bench.Visibility(work, r.plan.Hold, r.plan.Handoffs)
@@ -159,14 +190,18 @@ func measureHandoff(r *results, work []string) error {
 		r.floor = floor
 		progress("  floor between clients: p50 %v", median(floor))
 	}
+	libs := contendedLibs
+	if !r.across() {
+		libs = append(libs[:len(libs):len(libs)], bench.Floor)
+	}
 	r.handoffs = make(map[int]map[string]*handoffRuns)
 	for _, procs := range r.plan.Procs {
 		r.handoffs[procs] = make(map[string]*handoffRuns)
-		for _, lib := range contendedLibs {
+		for _, lib := range libs {
 			r.handoffs[procs][lib] = &handoffRuns{}
 		}
 		for range r.plan.Rounds {
-			for _, lib := range contendedLibs {
+			for _, lib := range libs {
 				res, err := bench.Handoff(bench.HandoffConfig{Lib: lib, Dirs: work, Procs: procs,
 					Handoffs: r.plan.Handoffs, Hold: r.plan.Hold, Timeout: r.plan.ChildTimeout})
 				if err != nil {
@@ -178,6 +213,7 @@ func measureHandoff(r *results, work []string) error {
 				h.acquired = append(h.acquired, res.Acquired)
 				h.elapsed += res.Elapsed
 				h.longest = max(h.longest, res.LongestWait)
+				h.cpu += res.CPU
 			}
 		}
 		progress("  handoff, %d processes: openlock p50 %v, flock p50 %v", procs,

@@ -52,6 +52,9 @@ type HandoffResult struct {
 	// LongestWait is the longest time any worker spent in Lock for one
 	// counted acquisition: how long the lock may leave a process out.
 	LongestWait time.Duration
+	// CPU is the processor time (user and system) the workers used, from
+	// their start to their exit: the run's cost, start-up included.
+	CPU time.Duration
 }
 
 // PerSecond is n events in d, per second; 0 if d is not positive.
@@ -91,6 +94,7 @@ func Handoff(cfg HandoffConfig) (HandoffResult, error) {
 	}
 	spec := Spec{Lib: cfg.Lib, Board: boardPath,
 		Procs: cfg.Procs, Handoffs: cfg.Handoffs, Hold: cfg.Hold, Limit: cfg.Timeout}
+	cpu0 := childrenCPU()
 	var g group
 	defer func() { g.stop() }()
 	for i := range cfg.Procs {
@@ -129,7 +133,19 @@ func Handoff(cfg HandoffConfig) (HandoffResult, error) {
 		}
 	}
 	res.Elapsed = time.Duration(b.Stopped.Load() - b.First.Load())
+	res.CPU = childrenCPU() - cpu0
 	return res, nil
+}
+
+// childrenCPU is the processor time used by this process's children that
+// have exited and been waited for (getrusage RUSAGE_CHILDREN): the workers
+// of a run, taken before and after it. Measurements run one at a time.
+func childrenCPU() time.Duration {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_CHILDREN, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // roleHandoff is one worker of Handoff.

@@ -21,6 +21,10 @@ const (
 	// Nightlyone is github.com/nightlyone/lockfile, a PID lock file: it has
 	// no blocking lock, only TryLock and Unlock.
 	Nightlyone = "nightlyone"
+	// Floor is no library but the least a lock made of a name can do
+	// (floorMutex): link, unlink, and a wake-up by inotify; no crash
+	// safety. Linux only.
+	Floor = "floor"
 )
 
 // A Mutex is one lock object of one library, driven the way its users
@@ -56,6 +60,8 @@ func Open(lib, path string, opts ...openlock.Option) (Mutex, error) {
 			return nil, err
 		}
 		return nightlyMutex{l}, nil
+	case Floor:
+		return openFloor(path)
 	}
 	return nil, fmt.Errorf("unknown library %q", lib)
 }
