@@ -97,14 +97,15 @@ func (w *waiter) try() (bool, *holder, error) {
 	return w.l.attempt(w.ctx)
 }
 
-// see takes note of the holder a full attempt found, and watches its
-// process when it is another than the one watched.
+// see takes note of the holder a full attempt found, and, once the wait
+// is armed without a wait set, watches its process when it is another
+// than the one watched.
 func (w *waiter) see(seen *holder) {
 	if seen == nil {
 		return
 	}
 	w.l.noteBusy(w.h, seen)
-	if w.ws == nil && !sameProcess(w.h, seen) {
+	if w.armed && w.ws == nil && !sameProcess(w.h, seen) {
 		w.ew.stop()
 		w.ew = w.l.watchExit(seen)
 	}
@@ -146,6 +147,8 @@ func (w *waiter) arm() bool {
 		w.ctx, w.cancel = w.l.withTimeout(w.ctx, w.start)
 		if w.ws = w.l.newWaitSet(w.ctx); w.ws != nil {
 			w.ws.join(w.h)
+		} else if w.h != nil {
+			w.ew = w.l.watchExit(w.h) // the wait set would watch it
 		}
 	}
 	if w.ws != nil {
