@@ -136,3 +136,18 @@ func (l *FileLock) readersGone() (bool, error) {
 	}
 	return readersGoneOS(l.abs)
 }
+
+// unchanged reports whether the lock file is still, to the nanosecond of
+// its change time, the one h was read from: one statx(2) on the path kept
+// from New, no allocation. false when it cannot tell.
+func (l *FileLock) unchanged(h *holder) bool {
+	st, ok := h.fi.Sys().(*syscall.Stat_t)
+	if !ok || l.abs0 == nil {
+		return false
+	}
+	var x unix.Statx_t
+	_, _, e := syscall.Syscall6(unix.SYS_STATX, atFDCWD, uintptr(unsafe.Pointer(l.abs0)),
+		unix.AT_SYMLINK_NOFOLLOW, unix.STATX_INO|unix.STATX_CTIME, uintptr(unsafe.Pointer(&x)), 0)
+	return e == 0 && x.Ino == st.Ino && unix.Mkdev(x.Dev_major, x.Dev_minor) == st.Dev &&
+		x.Ctime.Sec == st.Ctim.Sec && int64(x.Ctime.Nsec) == st.Ctim.Nsec
+}

@@ -94,6 +94,14 @@ func (w *waiter) try() (bool, *holder, error) {
 		}
 	}
 	w.judgeBy = time.Time{}
+	if w.ws.queued() && w.h != nil && time.Since(w.h.at) < coveredRetries*w.l.cfg.RetryPeriod && w.l.unchanged(w.h) {
+		// A waiter behind others looks only for a ring that did not come:
+		// while the lock file is the one it judged, a stat tells it so.
+		// The holder's end is the first in line's to see (it watches the
+		// holder's process); the full look comes every coveredRetries
+		// retry periods.
+		return false, nil, nil
+	}
 	return w.l.attempt(w.ctx)
 }
 

@@ -62,6 +62,7 @@ type waitSet struct {
 	rang    bool // an interrupt wrote to ev: drain it before the next wait
 	stops   [2]func() bool
 
+	timer  int             // a timerfd in ep: the pause; -1 when none
 	ep     *os.File        // the epoll instance, in the runtime's poller
 	rc     syscall.RawConn // ep's, to wait on it
 	parked bool            // rc waits in the poller; false: a blocking epoll_wait
@@ -148,6 +149,11 @@ func (s *waitSet) openEpoll() error {
 	}
 	s.parked = s.ep.SetReadDeadline(time.Time{}) == nil
 	s.add(s.ev)
+	s.timer = -1
+	if fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC); err == nil {
+		s.timer = fd
+		s.add(fd)
+	}
 	return nil
 }
 
@@ -169,21 +175,40 @@ func (s *waitSet) del(fd int) {
 }
 
 // wait blocks until one of the set's events, or for at most d.
+//
+// The pause is a timerfd in the epoll instance, not a read deadline: a Go
+// timer set before every wait would, at each wait, interrupt the thread
+// the runtime keeps blocked in its own poller (to make it sleep until the
+// new timer), two context switches for nothing; and a waiting process
+// with no Go timer lets the runtime's threads sleep until an event comes.
 func (s *waitSet) wait(d time.Duration) wake {
-	if !s.parked {
+	if !s.parked || !s.arm(d) {
 		return s.waitBlocking(d)
 	}
 	why := timedOut
-	s.ep.SetReadDeadline(time.Now().Add(d))
 	err := s.rc.Read(func(ep uintptr) bool {
 		w, ok, err := s.poll(int(ep), 0)
 		why = w
 		return ok || err != nil // an error leaves polling to serve
 	})
 	if err != nil {
-		return timedOut // the deadline passed
+		return timedOut
 	}
 	return why
+}
+
+// arm sets the set's timer to go off after d (at least a nanosecond), or
+// disarms it for d < 0. It reports false if there is no timer or the
+// kernel refuses.
+func (s *waitSet) arm(d time.Duration) bool {
+	if s.timer < 0 {
+		return false
+	}
+	var its unix.ItimerSpec
+	if d >= 0 {
+		its.Value = unix.NsecToTimespec(max(int64(d), 1))
+	}
+	return unix.TimerfdSettime(s.timer, 0, &its, nil) == nil
 }
 
 // waitBlocking is wait in a blocking epoll_wait, where the runtime's
@@ -250,6 +275,8 @@ func (s *waitSet) woken(events []unix.EpollEvent) (wake, bool, error) {
 		if s.releasedEvent() {
 			return released, true, nil
 		}
+	case ready(s.timer):
+		return timedOut, true, nil // settime clears it
 	}
 	return timedOut, false, nil
 }
@@ -320,6 +347,9 @@ func (l *FileLock) dropWaitSet() {
 func (s *waitSet) free() {
 	s.ep.Close()
 	unix.Close(s.ev)
+	if s.timer >= 0 {
+		unix.Close(s.timer)
+	}
 	if fd := s.inoFD; fd >= 0 {
 		go unix.Close(fd)
 	}
@@ -438,6 +468,7 @@ func (s *waitSet) endWait() {
 	}
 	s.mu.Unlock()
 	s.line.close()
+	s.arm(-1) // so that the kept set raises nothing until its next wait
 }
 
 // keep gives the set back to the FileLock for its next wait.
