@@ -18,21 +18,25 @@ import (
 // Before it joins it opens its doorbell, <lock>.<its nonce>.bell, a FIFO it
 // keeps open for reading while it waits.
 //
-// Only the first in line (the one right after the holder, or one that was
-// rung) watches the lock file (inotify); a release wakes it alone. Every
-// other waiter sleeps on its bell and on the exit of the waiter ahead
-// (pidfd), and does not race for the lock. A waiter that leaves the line,
-// having taken the lock or given up, first removes its entry and then
-// rings the bell of the waiter after it, which is now first and watches
-// the lock file in its turn; the one that took the lock does this from a
-// goroutine, so that Lock returns at once and the next waiter is watching
-// before the release. A waiter that joins behind W checks, after its entry
-// is made, that W's entry is still there: if it is not, W may have rung
-// before the entry existed, and the joiner is first. A bell that cannot be
-// opened for writing (ENXIO: nobody reads it; ENOENT) belongs to a waiter
-// that died or left: it is skipped, and the one after it rung. A waiter
-// whose waiter ahead dies is woken by the pidfd and watches the lock file
-// itself. So a dead waiter is skipped, never waited for.
+// Only the first in line (the one right after a holder that is not in the
+// line, or one that was rung) watches the lock file (inotify); a release
+// wakes it alone. Every other waiter sleeps on its bell and on the exit of
+// the waiter ahead (pidfd), and does not race for the lock. A waiter keeps
+// its entry while it holds the lock; it leaves the line at its release
+// (after the lock file's removal), or when it gives up, by removing its
+// entry first and then ringing the bell of the waiter after it, which
+// takes the free lock with a bare link, or watches the lock file in its
+// turn. So Lock, once the link succeeded, does nothing for the line before
+// it returns, and the release wakes one waiter: the one the ring reaches
+// (and the first in line, if it watches, by the same release). A waiter
+// that joins behind W checks, after its entry is made, that W's entry is
+// still there: if it is not, W may have rung before the entry existed, and
+// the joiner is first; if it is, W (waiting, or holding the lock) rings it
+// when it leaves. A bell that cannot be opened for writing (ENXIO: nobody
+// reads it; ENOENT) belongs to a waiter that died or left: it is skipped,
+// and the one after it rung. A waiter whose waiter ahead dies (holding the
+// lock or not) is woken by the pidfd and watches the lock file itself. So
+// a dead waiter is skipped, never waited for.
 //
 // A waiter behind others looks at the lock file only every retry period,
 // a net for a ring that does not come (a waiter ahead stopped by SIGSTOP
@@ -53,8 +57,10 @@ import (
 // that formed behind a holder that lost the race to a newcomer, a waiter
 // rung by one that gave up): then a release wakes those few.
 //
-// The release path is untouched: a holder does not look for waiters, so the
-// uncontended Lock and Unlock make no extra system call.
+// A holder that did not wait (the uncontended Lock) has no place in the
+// line and looks for no waiter at its release: the first in line watches
+// the lock file. So the uncontended Lock and Unlock make no extra system
+// call.
 //
 // Not on a network file system: another client's waiters see neither the
 // bell nor the lock file's removal (turn.go). Files: the entries are links

@@ -15,7 +15,8 @@ import (
 // line is a waiter's place in the line (see line.go).
 type line struct {
 	bell  int              // our bell, open for reading; -1 when none
-	entry string           // <lock>.<pred>.after, a link of our token; "" when not in line
+	entry string           // <lock>.<pred>.after, a link of tok; "" when not in line
+	tok   *token           // the token entry links (Close may drop the FileLock's first)
 	ahead procscan.Process // the waiter ahead (zero: the holder is ahead)
 	first bool             // we watch the lock file: among the first two, or rung
 	local bool             // the lock directory is local: notification sees every change
@@ -29,11 +30,11 @@ func (ln *line) close() {
 }
 
 // join puts the waiter in the line behind the holder h, once. Only the
-// first in line, the one right after the holder, watches the lock file: a
-// release wakes it alone. When it takes the lock it rings the waiter after
-// it (hold), which is then first and watches in its turn. Where there is
-// no line to join (a holder whose record has no nonce, a network file
-// system, an error), the waiter watches the lock file.
+// first in line, the one right after the holder, watches the lock file.
+// When a waiter leaves the line (at its release, or giving up) it rings
+// the waiter after it. Where there is no line to join (a holder whose
+// record has no nonce, a network file system, an error), the waiter
+// watches the lock file.
 func (s *waitSet) join(h *holder) {
 	l := s.l
 	l.mu.Lock()
@@ -58,7 +59,7 @@ func (s *waitSet) join(h *holder) {
 		p := afterName(l.abs, x)
 		err := fsx.Link(l.tok.path, p)
 		if err == nil {
-			s.entry, s.ahead, s.first = p, ahead, !stillInLine(xEntry, xFi)
+			s.entry, s.tok, s.ahead, s.first = p, l.tok, ahead, !stillInLine(xEntry, xFi)
 			return
 		}
 		if !errors.Is(err, fs.ErrExist) {
@@ -71,7 +72,7 @@ func (s *waitSet) join(h *holder) {
 		case err != nil:
 			return
 		case os.SameFile(fi, l.tok.fi):
-			s.entry, s.ahead, s.first = p, ahead, !stillInLine(xEntry, xFi)
+			s.entry, s.tok, s.ahead, s.first = p, l.tok, ahead, !stillInLine(xEntry, xFi)
 			return
 		}
 		x, ahead = rec.Nonce, procscan.Process{PID: rec.PID, Start: rec.Start}
@@ -157,13 +158,17 @@ func (s *waitSet) leave() {
 	if s == nil || s.entry == "" {
 		return
 	}
-	l := s.l
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.tok != nil {
-		leaveLine(l.abs, s.entry, l.tok)
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	s.leave1()
+}
+
+// leave1 is leave with l.mu held.
+func (s *waitSet) leave1() {
+	if s.entry != "" {
+		leaveLine(s.l.abs, s.entry, s.tok)
+		s.entry, s.tok = "", nil
 	}
-	s.entry = ""
 }
 
 // leaveLine removes our entry, if it is still ours, and then rings the

@@ -202,9 +202,9 @@ func (w *waiter) sleepOn(s *waitSet) error {
 		w.woken = true
 		w.l.step(StepWoken)
 	case rung:
-		// The waiter ahead released the lock, lost a race for it, or left:
-		// a bare link (which rings nobody if it fails).
-		w.recheck = true
+		// The waiter ahead released the lock, or left the line: a bare
+		// link, as after a release.
+		w.woken = true
 		w.l.step(StepWoken)
 	case exited:
 		w.l.step(StepWoken)

@@ -56,11 +56,8 @@ type waitSet struct {
 	mu     sync.Mutex // guards ev against the interrupting AfterFuncs
 	closed bool       // the wait is over: interrupts no longer write to ev
 	held   bool       // the wait took the lock; leftLine is due
-	// leaving is closed once the goroutine that hold started has left the
-	// line for us; nil when none runs.
-	leaving chan struct{}
-	rang    bool // an interrupt wrote to ev: drain it before the next wait
-	stops   [2]func() bool
+	rang   bool       // an interrupt wrote to ev: drain it before the next wait
+	stops  [2]func() bool
 
 	timer  int             // a timerfd in ep: the pause; -1 when none
 	ep     *os.File        // the epoll instance, in the runtime's poller
@@ -419,43 +416,35 @@ func (s *waitSet) close() {
 	s.keep()
 }
 
-// hold ends a wait that took the lock. The waiter after us in the line is
-// now first: our entry goes and it is rung (leaveLine), from a goroutine
-// of its own, so that it watches the lock file before our release while
-// Lock returns at once. The watches stay until the release (leftLine);
-// the bell closes (a ring must now pass us by).
+// hold ends a wait that took the lock, doing as little as it can, so that
+// Lock returns at once: the interrupts stop, and the lock file's watch
+// leaves the epoll instance (it stays in the kernel until the release, but
+// raises nothing here: not at every change of the directory while we hold,
+// nor at our own release). Our place in the line, the bell and the timer
+// stay until the release (leftLine), when the waiter after us is rung.
 func (s *waitSet) hold() {
 	if s == nil {
 		return
 	}
-	s.endWait()
+	s.stopInterrupts()
 	s.held = true
 	if s.ino >= 0 {
-		// The watch stays until the release (its removal costs the kernel
-		// more), but raises nothing here: not at every change of the
-		// directory while we hold, nor at our own release.
 		s.del(s.ino)
-	}
-	if s.entry != "" {
-		l := s.l
-		l.mu.Lock()
-		if tok := l.tok; tok != nil {
-			done := make(chan struct{})
-			go func(lock, entry string) {
-				defer close(done)
-				leaveLine(lock, entry, tok)
-			}(l.abs, s.entry)
-			s.leaving = done
-		}
-		s.entry = ""
-		l.mu.Unlock()
 	}
 	s.keep()
 }
 
-// endWait stops the interrupts, drains what they wrote, and closes the
-// bell.
+// endWait ends a wait: the interrupts stop, the bell closes, and the
+// timer is disarmed, so that the kept set raises nothing until its next
+// wait.
 func (s *waitSet) endWait() {
+	s.stopInterrupts()
+	s.line.close()
+	s.arm(-1)
+}
+
+// stopInterrupts stops the interrupts and drains what they wrote.
+func (s *waitSet) stopInterrupts() {
 	for _, stop := range s.stops {
 		stop()
 	}
@@ -467,8 +456,6 @@ func (s *waitSet) endWait() {
 		unix.Read(s.ev, b[:])
 	}
 	s.mu.Unlock()
-	s.line.close()
-	s.arm(-1) // so that the kept set raises nothing until its next wait
 }
 
 // keep gives the set back to the FileLock for its next wait.
@@ -495,16 +482,14 @@ func (l *FileLock) leftLine() {
 	}
 }
 
-// afterHold is leftLine's work. The waiter after us was rung when we took
-// the lock (hold) and is woken by the lock file's removal; what is left is
-// to wait until that ring is done, and to end the watches. l.mu must be
-// held.
+// afterHold is leftLine's work: our place in the line goes and the waiter
+// after us is rung (leaveLine); it may not watch the lock file (it joined
+// while we held, or we took the lock from ahead of it), so the ring is its
+// wake-up. Then the wait's leftovers go. l.mu must be held.
 func (s *waitSet) afterHold() {
 	s.held = false
-	if s.leaving != nil {
-		<-s.leaving // long done, by all odds: Unlock leaves no entry behind
-		s.leaving = nil
-	}
+	s.leave1()
+	s.endWait()
 	s.unwatchLock()
 	s.unwatchProcess()
 }
