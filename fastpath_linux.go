@@ -1,6 +1,7 @@
 package openlock
 
 import (
+	"io/fs"
 	"os"
 	"syscall"
 	"unsafe"
@@ -140,14 +141,25 @@ func (l *FileLock) readersGone() (bool, error) {
 // unchanged reports whether the lock file is still, to the nanosecond of
 // its change time, the one h was read from: one statx(2) on the path kept
 // from New, no allocation. false when it cannot tell.
-func (l *FileLock) unchanged(h *holder) bool {
-	st, ok := h.fi.Sys().(*syscall.Stat_t)
-	if !ok || l.abs0 == nil {
+func (l *FileLock) unchanged(h *holder) bool { return l.lockIs(h.fi, true) }
+
+// holdsLock reports whether the lock file is the file fi describes (a
+// waiter's entry: a link of its token).
+func (l *FileLock) holdsLock(fi fs.FileInfo) bool { return l.lockIs(fi, false) }
+
+// lockIs reports whether the lock file is the file fi describes, and with
+// ctime, unchanged since, to the nanosecond of its change time.
+func (l *FileLock) lockIs(fi fs.FileInfo, ctime bool) bool {
+	if fi == nil || l.abs0 == nil {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
 		return false
 	}
 	var x unix.Statx_t
 	_, _, e := syscall.Syscall6(unix.SYS_STATX, atFDCWD, uintptr(unsafe.Pointer(l.abs0)),
 		unix.AT_SYMLINK_NOFOLLOW, unix.STATX_INO|unix.STATX_CTIME, uintptr(unsafe.Pointer(&x)), 0)
 	return e == 0 && x.Ino == st.Ino && unix.Mkdev(x.Dev_major, x.Dev_minor) == st.Dev &&
-		x.Ctime.Sec == st.Ctim.Sec && int64(x.Ctime.Nsec) == st.Ctim.Nsec
+		(!ctime || x.Ctime.Sec == st.Ctim.Sec && int64(x.Ctime.Nsec) == st.Ctim.Nsec)
 }

@@ -1,11 +1,5 @@
 package openlock
 
-import (
-	"errors"
-	"io/fs"
-	"os"
-)
-
 // The line: processes waiting for one lock queue in order, so that a
 // release wakes one of them, not all (Linux; elsewhere every waiter
 // watches the lock file through the shared watcher, notify.go).
@@ -15,33 +9,36 @@ import (
 // after H"). If that name exists, it reads the record there (the waiter W1
 // already after H) and tries <lock>.<W1's nonce>.after, and so on to the
 // end of the line, as an MCS lock's waiter swaps itself in at the tail.
-// Before it joins it opens its doorbell, <lock>.<its nonce>.bell, a FIFO it
-// keeps open for reading while it waits.
 //
-// Only the first in line (the one right after a holder that is not in the
-// line, or one that was rung) watches the lock file (inotify); a release
-// wakes it alone. Every other waiter sleeps on its bell and on the exit of
-// the waiter ahead (pidfd), and does not race for the lock. A waiter keeps
-// its entry while it holds the lock; it leaves the line at its release
-// (after the lock file's removal), or when it gives up, by removing its
-// entry first and then ringing the bell of the waiter after it, which
-// takes the free lock with a bare link, or watches the lock file in its
-// turn. So Lock, once the link succeeded, does nothing for the line before
-// it returns, and the release wakes one waiter: the one the ring reaches
-// (and the first in line, if it watches, by the same release). A waiter
-// that joins behind W checks, after its entry is made, that W's entry is
-// still there: if it is not, W may have rung before the entry existed, and
-// the joiner is first; if it is, W (waiting, or holding the lock) rings it
-// when it leaves. A bell that cannot be opened for writing (ENXIO: nobody
-// reads it; ENOENT) belongs to a waiter that died or left: it is skipped,
-// and the one after it rung. A waiter whose waiter ahead dies (holding the
-// lock or not) is woken by the pidfd and watches the lock file itself. So
-// a dead waiter is skipped, never waited for.
+// Each waiter watches one inode with inotify: the token of the one it waits
+// right behind (through that waiter's entry, or, right behind the holder,
+// through the lock file), for a change of its link count (IN_ATTRIB), and
+// that process with a pidfd. Every name a process gives its token (the
+// lock file, its entry) is a hard link of it, so its token's link count
+// changes exactly when it takes the lock, releases it, joins the line or
+// leaves it: the kernel rings the next waiter, and only it, with no file
+// or system call of ours. A release (the lock file's unlink) thus wakes
+// the one waiter behind the releaser, which takes the free lock with a
+// bare link(2). When the waiter ahead takes the lock, the waiter behind it
+// wakes too, finds the lock held by the one it watches, and waits on: it
+// is now first. A waiter keeps its entry while it holds the lock; it
+// leaves the line at its release (after the lock file's removal) or when
+// it gives up, by removing its entry, which wakes the waiter behind it. A
+// waiter woken by a change that finds the waiter ahead gone from the line
+// (its entry removed) waits right behind the holder, watching the lock
+// file. A waiter that joins behind W checks, once its entry is made, that
+// W's entry is still there: if not, W left before the watch began, and the
+// joiner waits right behind the holder. A waiter whose waiter ahead dies
+// (holding the lock or not) is woken by the pidfd and looks at the lock
+// file, and takes over a lock its holder left stale. So a dead waiter is
+// skipped, never waited for.
 //
-// A waiter behind others looks at the lock file only every retry period,
-// a net for a ring that does not come (a waiter ahead stopped by SIGSTOP
-// holds up the line that long at most); the first in line, while
-// notification covers its wait, every 16 retry periods (waiter.pause).
+// A waiter behind another waiter looks at the lock file only every retry
+// period, a net for a turn that does not come (a waiter ahead stopped by
+// SIGSTOP holds up the line that long at most), and while the lock file is
+// the one it judged last, that look is one statx; the first in line, while
+// notification covers its wait, looks every 16 retry periods
+// (waiter.pause).
 //
 // The line is advice for wake-ups and order, never what mutual exclusion
 // rests on. A waiter, however it was woken, takes the lock only by link(2)
@@ -50,30 +47,17 @@ import (
 // A process that never joined the line (a TryLock, a newcomer, a waiter on
 // another machine) competes as before, and may take a free lock before the
 // first in line: a flock(2) newcomer may too. The worst the line can do is
-// fail to wake someone (a bell rung while its owner is between two looks, a
-// dead waiter's entry swept while another process reused its name): then
-// the backoff's polls, which every waiter keeps, find the free lock within
-// a retry period. Several waiters may watch the lock file at once (a line
-// that formed behind a holder that lost the race to a newcomer, a waiter
-// rung by one that gave up): then a release wakes those few.
+// fail to wake someone (a dead waiter's entry swept while another process
+// reused its name): then the polls, which every waiter keeps, find the
+// free lock within a retry period. Several waiters may wait right behind
+// the holder at once (a line that formed behind a holder that lost the
+// race to a newcomer, waiters behind one that gave up): then a release
+// wakes those few.
 //
 // A holder that did not wait (the uncontended Lock) has no place in the
-// line and looks for no waiter at its release: the first in line watches
-// the lock file. So the uncontended Lock and Unlock make no extra system
-// call.
+// line and looks for no waiter: the first in line watches its token. So
+// the uncontended Lock and Unlock make no extra system call.
 //
-// Not on a network file system: another client's waiters see neither the
-// bell nor the lock file's removal (turn.go). Files: the entries are links
-// of live tokens, judged like any token by sweep; a bell is debris once
-// the token of its nonce is gone or names a dead process.
-
-// dropBell removes this FileLock's bell, if it made one. l.mu must be held.
-func (l *FileLock) dropBell() {
-	if l.tok == nil || !l.tok.bell {
-		return
-	}
-	l.tok.bell = false
-	if err := os.Remove(bellName(l.abs, l.tok.nonce)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		l.debug("cannot remove our bell", "err", err)
-	}
-}
+// Not on a network file system: another client's waiters see no change of
+// a link count made through another client (turn.go). Files: the entries
+// are links of live tokens, judged like any token by sweep.

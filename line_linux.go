@@ -1,9 +1,13 @@
 package openlock
 
 import (
+	"encoding/binary"
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -14,52 +18,52 @@ import (
 
 // line is a waiter's place in the line (see line.go).
 type line struct {
-	bell  int              // our bell, open for reading; -1 when none
-	entry string           // <lock>.<pred>.after, a link of tok; "" when not in line
-	tok   *token           // the token entry links (Close may drop the FileLock's first)
-	ahead procscan.Process // the waiter ahead (zero: the holder is ahead)
-	first bool             // we watch the lock file: among the first two, or rung
-	local bool             // the lock directory is local: notification sees every change
+	entry string   // <lock>.<ahead's nonce>.after, a link of tok; "" when not in line
+	tok   *token   // the token entry links (Close may drop the FileLock's first)
+	local bool     // the lock directory is local: notification sees every change
+	ahead position // whom this waiter waits right behind
 }
 
-func (ln *line) close() {
-	if ln.bell >= 0 {
-		unix.Close(ln.bell)
-		ln.bell = -1
-	}
+// position is the waiter a waiter waits right behind, or the holder.
+type position struct {
+	// entry is the waiter ahead's own entry, a link of its token, seen as
+	// fi when we queued behind it; "" when we wait right behind the holder
+	// (the lock file is then what we watch).
+	entry string
+	fi    fs.FileInfo
+	proc  procscan.Process // the waiter ahead's process (zero behind the holder)
+	holds bool             // the waiter ahead holds the lock now (settle)
 }
 
-// join puts the waiter in the line behind the holder h, once. Only the
-// first in line, the one right after the holder, watches the lock file.
-// When a waiter leaves the line (at its release, or giving up) it rings
-// the waiter after it. Where there is no line to join (a holder whose
-// record has no nonce, a network file system, an error), the waiter
-// watches the lock file.
+// behindHolder reports whether this waiter waits right behind the holder:
+// first in line, or not in the line at all.
+func (p position) behindHolder() bool { return p.entry == "" }
+
+// join puts the waiter in the line behind the holder h, once. Where there
+// is no line to join (a holder whose record has no nonce, a network file
+// system, an error), the waiter waits behind the holder.
 func (s *waitSet) join(h *holder) {
 	l := s.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s.entry != "" || s.first {
+	if s.entry != "" {
 		return
 	}
-	s.first = true
+	s.ahead = position{}
 	s.local = l.tok != nil && !l.remote()
 	if l.tok == nil || l.closed || !s.local || h == nil || h.bad != nil || !validNonce(h.rec.Nonce) {
 		return
 	}
-	if err := s.openBell(); err != nil {
-		l.debug("no doorbell; watching the lock file", "err", err)
-		return
-	}
-	// x is the waiter (at first the holder) we try to queue right behind;
-	// xEntry and xFi, its own entry, once past the holder.
-	x, ahead := h.rec.Nonce, procscan.Process{}
-	xEntry, xFi := "", fs.FileInfo(nil)
-	for range maxChain {
+	// x is the waiter (at first the holder) we try to queue right behind.
+	x, ahead := h.rec.Nonce, position{}
+	for step := range maxChain {
+		if step == jumpAfter {
+			x, ahead = s.jump(x, ahead)
+		}
 		p := afterName(l.abs, x)
 		err := fsx.Link(l.tok.path, p)
 		if err == nil {
-			s.entry, s.tok, s.ahead, s.first = p, l.tok, ahead, !stillInLine(xEntry, xFi)
+			s.queue(p, ahead)
 			return
 		}
 		if !errors.Is(err, fs.ErrExist) {
@@ -72,27 +76,112 @@ func (s *waitSet) join(h *holder) {
 		case err != nil:
 			return
 		case os.SameFile(fi, l.tok.fi):
-			s.entry, s.tok, s.ahead, s.first = p, l.tok, ahead, !stillInLine(xEntry, xFi)
+			s.queue(p, ahead)
 			return
 		}
-		x, ahead = rec.Nonce, procscan.Process{PID: rec.PID, Start: rec.Start}
-		xEntry, xFi = p, fi
+		x = rec.Nonce
+		ahead = position{entry: p, fi: fi, proc: procscan.Process{PID: rec.PID, Start: rec.Start}}
 	}
 }
 
-// stillInLine reports whether the waiter we queued behind still waits in
-// the line: its entry (at path, seen as fi) is still there. A waiter
-// leaves the line, by taking the lock or by giving up, by removing its
-// entry first and then ringing the waiter after it (hold, leave): so if
-// its entry is still there after ours was made, its ring will reach us;
-// if not, it may have rung before we came, and we are first. The holder
-// (path "") never is: the waiter right behind it is first.
-func stillInLine(path string, fi fs.FileInfo) bool {
-	if path == "" {
+// jumpAfter is how many waiters join walks past one by one (a failed link
+// and a read each) before it maps the rest of the line from one read of
+// the directory.
+const jumpAfter = 2
+
+// jump returns the last waiter of the line that goes on after x (whose
+// entry, if x is a waiter, is ahead), as the directory maps it (lineMap):
+// where join should try to queue next. Where the map says nothing more,
+// or the last waiter's entry cannot be read, it returns x and ahead.
+func (s *waitSet) jump(x string, ahead position) (string, position) {
+	next := lineMap(s.l.abs)
+	x0, entry := x, ""
+	for range maxChain {
+		n, ok := next[x]
+		if !ok {
+			break
+		}
+		entry, x = afterName(s.l.abs, x), n
+	}
+	if entry == "" {
+		return x, ahead
+	}
+	rec, fi, err := readEntry(entry)
+	if err != nil || rec.Nonce != x {
+		return x0, ahead // changed meanwhile: walk on from where we were
+	}
+	return x, position{entry: entry, fi: fi, proc: procscan.Process{PID: rec.PID, Start: rec.Start}}
+}
+
+// lineMap maps the line of the lock at path from one read of its
+// directory: for each nonce X with an entry <lock>.<X>.after, the nonce of
+// the waiter that entry belongs to. An entry is a hard link of its owner's
+// token, <lock>.<nonce>.token, so the directory's inode numbers tell whose
+// it is without opening a file. Where they do not match (a file system
+// whose directory entries report other inode numbers than stat), the map
+// is short, and join walks on from where it ends.
+func lineMap(lock string) map[string]string {
+	dir, base := filepath.Split(lock)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(fd)
+	tokens := make(map[uint64]string)  // inode -> nonce
+	entries := make(map[string]uint64) // the nonce ahead -> inode
+	var buf [8192]byte
+	for {
+		n, err := unix.Getdents(fd, buf[:])
+		if n <= 0 || err != nil {
+			break
+		}
+		for off := 0; off+19 <= n; {
+			// struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name
+			ino := binary.NativeEndian.Uint64(buf[off:])
+			reclen := int(binary.NativeEndian.Uint16(buf[off+16:]))
+			if reclen == 0 || off+reclen > n {
+				break
+			}
+			name := cstring(buf[off+19 : off+reclen])
+			if rest, ok := strings.CutPrefix(name, base+"."); ok {
+				if nonce, ok := strings.CutSuffix(rest, ".token"); ok && validNonce(nonce) {
+					tokens[ino] = strings.Clone(nonce) // name is buf's, read over next
+				} else if nonce, ok := strings.CutSuffix(rest, ".after"); ok && validNonce(nonce) {
+					entries[strings.Clone(nonce)] = ino
+				}
+			}
+			off += reclen
+		}
+	}
+	next := make(map[string]string, len(entries))
+	for ahead, ino := range entries {
+		if nonce, ok := tokens[ino]; ok {
+			next[ahead] = nonce
+		}
+	}
+	return next
+}
+
+// queue takes the place at entry, behind ahead. l.mu must be held.
+func (s *waitSet) queue(entry string, ahead position) {
+	s.entry, s.tok = entry, s.l.tok
+	s.ahead = ahead
+	if !stillInLine(ahead) {
+		s.ahead = position{} // it left before we came: we are first
+	}
+}
+
+// stillInLine reports whether the waiter ahead (not the holder) still has
+// its entry: it waits in the line, or holds the lock it took from there.
+// Its entry is a link of its token, which this waiter watches, so its
+// leaving (the entry's removal) raises an event; if the entry was gone
+// before the watch began, the waiter is first.
+func stillInLine(p position) bool {
+	if p.behindHolder() {
 		return false
 	}
-	now, err := os.Lstat(path)
-	return err == nil && os.SameFile(now, fi)
+	now, err := os.Lstat(p.entry)
+	return err == nil && os.SameFile(now, p.fi)
 }
 
 // readEntry reads the record of a waiter's entry.
@@ -108,105 +197,60 @@ func readEntry(path string) (fileformat.Record, fs.FileInfo, error) {
 	return rec, fi, err
 }
 
-// openBell makes this FileLock's bell, once, and opens it for the wait:
-// read and write, so that the open does not block and a releaser's open
-// for writing finds a reader. Anyone may ring it (a spurious ring costs a
-// look at the lock file), so it is writable by all. l.mu must be held.
-func (s *waitSet) openBell() error {
-	l := s.l
-	p := bellName(l.abs, l.tok.nonce)
-	if !l.tok.bell {
-		if err := unix.Mkfifo(p, 0o600); err != nil {
-			return &fs.PathError{Op: "mkfifo", Path: p, Err: err}
-		}
-		l.tok.bell = true
-		if err := unix.Chmod(p, uint32(l.cfg.FileMode|0o222)); err != nil {
-			return &fs.PathError{Op: "chmod", Path: p, Err: err}
-		}
-	}
-	fd, err := unix.Open(p, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return &fs.PathError{Op: "open", Path: p, Err: err}
-	}
-	s.bell = fd
-	s.add(fd)
-	return nil
-}
-
-// settle makes the set watch what this waiter waits for: the lock file and
-// the holder's process when among the first in line, else the waiter
-// ahead (and if that cannot be watched, the lock file after all). It reports whether a
-// watch on the lock file began, after which the caller looks once more.
+// settle makes the set watch what this waiter waits for: the token of the
+// waiter ahead (through its entry) and its process, or, right behind the
+// holder, the lock file and the holder's process. It reports whether a
+// watch began, after which the caller looks once more: a change before it
+// raised no event.
 func (s *waitSet) settle(h *holder) bool {
-	if !s.first {
-		if s.watchProcess(s.ahead); s.pid >= 0 {
-			return false
+	if !s.ahead.behindHolder() {
+		if stillInLine(s.ahead) {
+			if s.watchProcess(s.ahead.proc); s.pid >= 0 {
+				began := s.watchFile(s.ahead.entry)
+				s.ahead.holds = s.l.holdsLock(s.ahead.fi)
+				return began
+			}
 		}
-		s.first = true // dead already, or out of sight: skip it
+		// It left, or it is dead already, or out of sight: we are first.
+		s.ahead = position{}
 	}
 	if p, ok := holderProcess(h); ok {
 		s.watchProcess(p)
 	} else {
 		s.unwatchProcess()
 	}
-	return s.watchLock()
+	return s.watchFile(s.l.abs)
 }
 
-// leave takes a waiter that gives up out of the line, and rings the waiter
-// after it, which may now be first.
+// leave takes a waiter that gives up out of the line; the waiter after it,
+// which watches its token, is woken by the entry's removal.
 func (s *waitSet) leave() {
 	if s == nil || s.entry == "" {
 		return
 	}
 	s.l.mu.Lock()
 	defer s.l.mu.Unlock()
-	s.leave1()
+	s.leaveLine()
 }
 
-// leave1 is leave with l.mu held.
-func (s *waitSet) leave1() {
-	if s.entry != "" {
-		leaveLine(s.l.abs, s.entry, s.tok)
-		s.entry, s.tok = "", nil
+// leaveLine removes our entry, if it is still ours. l.mu must be held.
+func (s *waitSet) leaveLine() {
+	if s.entry == "" {
+		return
 	}
-}
-
-// leaveLine removes our entry, if it is still ours, and then rings the
-// waiter after us: in that order, which stillInLine relies on.
-func leaveLine(lock, entry string, tok *token) {
-	if fi, err := os.Lstat(entry); err == nil && os.SameFile(fi, tok.fi) {
-		os.Remove(entry)
+	if fi, err := os.Lstat(s.entry); err == nil && os.SameFile(fi, s.tok.fi) {
+		os.Remove(s.entry)
 	}
-	ringAfter(lock, tok.nonce)
+	s.entry, s.tok = "", nil
 }
 
-// ringAfter rings the bell of the first live waiter after the FileLock
-// whose token has nonce, skipping those whose bell nobody reads.
-func ringAfter(lock, nonce string) {
-	for range maxChain {
-		rec, _, err := readEntry(afterName(lock, nonce))
-		if err != nil {
-			return // nobody after it
+// cstring is b up to its first NUL, without allocating when compared.
+func cstring(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			b = b[:i]
+			break
 		}
-		if ring(bellName(lock, rec.Nonce)) {
-			return
-		}
-		nonce = rec.Nonce
 	}
-}
-
-// ring writes a byte to the bell at p and reports whether a waiter reads
-// it. Only a FIFO is written to: whatever else has that name is not ours.
-func ring(p string) bool {
-	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return false // ENXIO: nobody reads it; ENOENT: gone
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
-		return false
-	}
-	_, err = unix.Write(fd, []byte{1})
-	return err == nil || errors.Is(err, unix.EAGAIN) // full: rung already
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // lockAsync runs l.Lock in a goroutine and returns its result channel.
@@ -133,48 +131,5 @@ func TestLineSkipsKilledWaiter(t *testing.T) {
 		lockedSoon(t, done, "behind a killed waiter")
 	case <-time.After(long):
 		t.Fatalf("neither the first waiter nor we took the released lock within %v", long)
-	}
-}
-
-// A bell whose FileLock is gone (no token beside it) is debris, swept when
-// a token is made; a live FileLock's bell, and a file that is not a FIFO
-// under a bell's name, stay.
-func TestSweepRemovesDeadBells(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.lock")
-	orphan := bellName(path, newNonce())
-	if err := unix.Mkfifo(orphan, 0o600); err != nil {
-		t.Skipf("cannot make a FIFO here: %v", err)
-	}
-	notFIFO := bellName(path, newNonce())
-	if err := os.WriteFile(notFIFO, []byte("user data"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	live := mustNew(t, path)
-	if err := live.Lock(lockCtx(t)); err != nil { // its token's creation sweeps
-		t.Fatal(err)
-	}
-	if _, err := os.Lstat(orphan); !os.IsNotExist(err) {
-		t.Errorf("a dead FileLock's bell %s is still there (%v)", orphan, err)
-	}
-	if b, err := os.ReadFile(notFIFO); err != nil || string(b) != "user data" {
-		t.Errorf("a regular file under a bell's name was touched: %q, %v", b, err)
-	}
-	liveBell := bellName(path, live.tok.nonce)
-	if err := unix.Mkfifo(liveBell, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	live.tok.bell = true // as if it had waited: Close removes it
-	if _, err := live.Clean(false); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Lstat(liveBell); err != nil {
-		t.Errorf("a live FileLock's bell was swept: %v", err)
-	}
-	if err := live.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Lstat(liveBell); !os.IsNotExist(err) {
-		t.Errorf("Close left the FileLock's bell %s (%v)", liveBell, err)
 	}
 }

@@ -202,7 +202,6 @@ func (l *FileLock) Close() error {
 	}
 	l.dropTurn()
 	errs = append(errs, l.closeReading()) // rlock.go
-	l.dropBell()
 	l.dropWaitSet()
 	errs = append(errs, l.dropToken())
 	l.mu.Unlock()

@@ -24,7 +24,6 @@ const nonceBytes = 16
 //	<lock>.<nonce>.after   a waiter's place in the line: a link of its
 //	                       token, queued right after the FileLock whose
 //	                       token has that nonce (line_linux.go)
-//	<lock>.<nonce>.bell    a waiting FileLock's doorbell, a FIFO (line_linux.go)
 //	<lock>.readers/        the directory of the shared lock's readers
 //	                       (rlock.go)
 //	<lock>.readers/<nonce>.reader
@@ -57,7 +56,6 @@ const (
 )
 
 func afterName(lock, nonce string) string { return lock + "." + nonce + ".after" }
-func bellName(lock, nonce string) string  { return lock + "." + nonce + ".bell" }
 
 func newNonce() string {
 	b := make([]byte, nonceBytes)
@@ -89,7 +87,6 @@ const (
 	claimFile
 	turnFile
 	afterFile
-	bellFile
 )
 
 // classify tells a helper file of the lock whose base name is base from the
@@ -115,8 +112,6 @@ func classify(base, name string) debrisKind {
 		return tmpFile
 	case suffix == "after":
 		return afterFile
-	case suffix == "bell":
-		return bellFile
 	}
 	return notOurs
 }
@@ -133,14 +128,14 @@ func baseBefore(name, suffix string) (string, bool) {
 }
 
 // helperBase returns the lock file's base name for the name of a helper
-// file (<base>.<nonce>.token, .tmp, .after, .bell; <base>.break.<id>). A
+// file (<base>.<nonce>.token, .tmp, .after; <base>.break.<id>). A
 // reservation, <base>.next, has no nonce in its name to tell it from a
 // user's file: LockFiles knows it by its record.
 func helperBase(name string) (string, bool) {
 	if i := strings.LastIndex(name, ".break."); i > 0 && classify(name[:i], name) == claimFile {
 		return name[:i], true
 	}
-	for _, suffix := range []string{".token", ".tmp", ".after", ".bell"} {
+	for _, suffix := range []string{".token", ".tmp", ".after"} {
 		rest, ok := strings.CutSuffix(name, suffix)
 		if i := strings.LastIndexByte(rest, '.'); ok && i > 0 && classify(rest[:i], name) != notOurs {
 			return rest[:i], true

@@ -5,13 +5,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/openlock/openlock/procscan"
 )
 
 // Sweeping: removing the debris that crashed processes leave beside a lock
-// file (tokens, temporary links, claims, places in the line and bells,
+// file (tokens, temporary links, claims, places in the line,
 // readers' registrations and their directory), so that a directory never
 // fills up. A dead reader's registration goes at once, as a token does (see
 // rlock.go, step 4).
@@ -70,11 +69,6 @@ func judgeDebris(l *FileLock) ([]*holder, error) {
 	for _, e := range entries {
 		switch classify(base, e.Name()) {
 		case notOurs:
-			continue
-		case bellFile:
-			if p := filepath.Join(dir, e.Name()); l.bellDead(p) {
-				dead = append(dead, &holder{path: p})
-			}
 			continue
 		}
 		h, err := l.inspect(filepath.Join(dir, e.Name()))
@@ -149,25 +143,4 @@ func (l *FileLock) chain() (in map[string]bool, whole bool) {
 		id = c.id()
 	}
 	return in, false
-}
-
-// bellDead reports whether the bell at p (<lock>.<nonce>.bell, line.go) is
-// debris: a FIFO whose FileLock's token, <lock>.<nonce>.token, is gone or
-// names a dead process. A bell is made after its token and removed before
-// it, so a live FileLock's bell always has its token beside it. Anything
-// else at that name is left alone.
-func (l *FileLock) bellDead(p string) bool {
-	fi, err := os.Lstat(p)
-	if err != nil || fi.Mode().Type() != fs.ModeNamedPipe {
-		return false
-	}
-	nonce := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), filepath.Base(l.abs)+"."), ".bell")
-	h, err := l.inspect(tokenName(l.abs, nonce))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return true
-	case err != nil || h.bad != nil || !h.rec.Complete():
-		return false
-	}
-	return h.res.Verdict == procscan.Dead
 }

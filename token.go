@@ -22,7 +22,6 @@ type token struct {
 	// remote: the directory is not known to be local, so other machines'
 	// clients may change it while ours answers from its cache (network.go).
 	remote bool
-	bell   bool // its doorbell exists (line.go)
 	// path0 and id: its path NUL-terminated and its identity, for the
 	// uncontended path's raw system calls (fastpath_linux.go); nil where
 	// unused.

@@ -13,9 +13,10 @@ import (
 // the watches are made only once a first look found the lock held (arm), so
 // the uncontended path allocates none of them.
 //
-// On Linux the waiter waits on descriptors of its own in one blocking
-// ppoll (waitSet, waitset_linux.go) and queues in the line (line.go), so
-// that a release wakes the first waiter only, directly. Elsewhere it waits
+// On Linux the waiter waits on descriptors of its own, gathered in an
+// epoll instance that the runtime's poller waits on (waitSet,
+// waitset_linux.go), and queues in the line (line.go), so that a release
+// wakes the first waiter only, directly. Elsewhere it waits
 // on a channel of the process's shared watcher (notify.go) and on an
 // exitWatch, and a release wakes every waiter.
 //
@@ -59,7 +60,7 @@ func (w *waiter) wait() error {
 		case err != nil:
 			return w.giveUp(w.l.failed(w.ctx, w.start, w.h, err))
 		case held:
-			w.ws.hold() // rings the next in line; our place is left at release
+			w.ws.hold() // our place in the line is left at the release
 			w.ws = nil
 			return nil
 		}
@@ -86,8 +87,10 @@ func (w *waiter) try() (bool, *holder, error) {
 		w.recheck = false
 		held, err := w.l.tryLink()
 		if err != errFullLook {
-			if err == nil && !held && !recheck && w.judgeBy.IsZero() {
+			if err == nil && !held && !recheck && w.judgeBy.IsZero() && !w.ws.queued() {
 				// Lost the race after a release: judge the winner soon.
+				// (A waiter behind another was woken by that one taking
+				// the lock: it watches that one's process already.)
 				w.judgeBy = time.Now().Add(settle)
 			}
 			return held, nil, err
@@ -95,7 +98,7 @@ func (w *waiter) try() (bool, *holder, error) {
 	}
 	w.judgeBy = time.Time{}
 	if w.ws.queued() && w.h != nil && time.Since(w.h.at) < coveredRetries*w.l.cfg.RetryPeriod && w.l.unchanged(w.h) {
-		// A waiter behind others looks only for a ring that did not come:
+		// A waiter behind others looks only for a turn that did not come:
 		// while the lock file is the one it judged, a stat tells it so.
 		// The holder's end is the first in line's to see (it watches the
 		// holder's process); the full look comes every coveredRetries
@@ -122,15 +125,14 @@ func (w *waiter) see(seen *holder) {
 
 // pause is how long to sleep before the next look.
 //
-// A waiter further back in the line (see waitSet.queued) is rung when its
+// A waiter further back in the line (see waitSet.queued) is woken when its
 // turn comes, so it looks every retry period from the start, not after a
 // backoff from a millisecond: with many waiters, those early looks were
 // most of what waiting cost.
 //
 // A wait that notification covers (see waitSet.covered) looks only every
 // coveredRetries retry periods: its looks are a safety net there, and each
-// costs a process that sleeps in a system call a wake-up of the Go
-// runtime's monitor too.
+// wakes the Go runtime's threads of a process that could sleep.
 func (w *waiter) pause() time.Duration {
 	p := w.b.next()
 	switch {
@@ -199,11 +201,6 @@ func (w *waiter) sleep() error {
 func (w *waiter) sleepOn(s *waitSet) error {
 	switch s.wait(w.next) {
 	case released:
-		w.woken = true
-		w.l.step(StepWoken)
-	case rung:
-		// The waiter ahead released the lock, or left the line: a bare
-		// link, as after a release.
 		w.woken = true
 		w.l.step(StepWoken)
 	case exited:

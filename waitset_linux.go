@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -27,29 +26,30 @@ import (
 // the CPU that many waiters cost).
 //
 //   - ev, an eventfd: the end of ctx, or Close, interrupts the wait.
-//   - ino, an inotify descriptor on the lock's directory, while this waiter
-//     watches the lock file (it is first in the line, see line_linux.go):
-//     the lock file was removed or renamed away, a release.
-//   - pid, a pidfd of the process waited for: the holder, while watching;
-//     otherwise the waiter ahead in the line, so that a dead one is skipped
-//     at once rather than waited for.
-//   - bell, this FileLock's doorbell (a FIFO) while in the line: the waiter
-//     ahead rang it, because it took the lock or left the line.
+//   - ino, an inotify descriptor with one watch, on the inode of the token
+//     of the one this waiter waits right behind (line_linux.go): the
+//     waiter ahead in the line, through its entry, or the holder, through
+//     the lock file. Every name of a token is a hard link of it, so a
+//     change of its link count (IN_ATTRIB) is that process taking the lock
+//     (a link), releasing it or leaving the line (an unlink): the release
+//     wakes the one waiter behind the releaser, and nobody else.
+//   - pid, a pidfd of the same process, so that a dead one is skipped at
+//     once rather than waited for, and a crashed holder is taken over.
+//   - timer, a timerfd: the pause between looks.
 //
 // These are notifications only. Whatever wakes a waiter, it then looks at
 // the lock file, which alone decides who holds the lock; a notification
 // that never comes costs time (the backoff's poll still looks), never
 // safety.
 type waitSet struct {
-	l     *FileLock
-	ev    int
-	ino   int // inoFD while watching the lock file, else -1
-	inoFD int // the inotify descriptor, made on first use; -1 before
-	wd    int // the watch in ino
-	pid   int // -1 when none
+	l      *FileLock
+	ev     int
+	ino    int  // the inotify descriptor, made on first use; -1 before
+	polled bool // ino is in the epoll instance
+	wd     int  // the watch in ino; -1 when none
+	pid    int  // -1 when none
 	// pidOf is the process pid watches.
 	pidOf procscan.Process
-	base  string // the lock file's name in its directory, for inotify events
 
 	line // this waiter's place in the line (line_linux.go)
 
@@ -72,9 +72,8 @@ type wake int
 
 const (
 	timedOut    wake = iota // the pause ended
-	released                // the lock file was removed (we watch it)
+	released                // the token watched changed: a release, or a turn
 	exited                  // the process waited for exited
-	rung                    // the waiter ahead rang our bell
 	interrupted             // ctx ended or the FileLock was closed
 )
 
@@ -101,7 +100,7 @@ func (l *FileLock) newWaitSet(ctx context.Context) *waitSet {
 			l.debug("no eventfd; the shared watcher serves", "err", err)
 			return nil
 		}
-		s = &waitSet{l: l, ev: ev, ino: -1, inoFD: -1, base: filepath.Base(l.abs)}
+		s = &waitSet{l: l, ev: ev, ino: -1, wd: -1}
 		if err := s.openEpoll(); err != nil {
 			unix.Close(ev)
 			l.debug("no epoll instance; the shared watcher serves", "err", err)
@@ -109,7 +108,7 @@ func (l *FileLock) newWaitSet(ctx context.Context) *waitSet {
 		}
 	}
 	s.pid, s.closed = -1, false
-	s.line = line{bell: -1}
+	s.line = line{}
 	s.stops[0] = context.AfterFunc(ctx, s.interrupt)
 	s.stops[1] = context.AfterFunc(l.closing, s.interrupt)
 	return s
@@ -262,14 +261,10 @@ func (s *waitSet) woken(events []unix.EpollEvent) (wake, bool, error) {
 		return interrupted, true, nil // drained by close
 	case ready(s.pid):
 		s.unwatchProcess()
-		s.first = true // the holder crashed, or the waiter ahead is gone
+		s.ahead = position{} // the holder crashed, or the waiter ahead is gone
 		return exited, true, nil
-	case ready(s.bell):
-		drain(s.bell, s.buf[:])
-		s.first = true
-		return rung, true, nil
-	case ready(s.ino):
-		if s.releasedEvent() {
+	case s.polled && ready(s.ino):
+		if s.changed() {
 			return released, true, nil
 		}
 	case ready(s.timer):
@@ -287,44 +282,60 @@ func drain(fd int, buf []byte) {
 	}
 }
 
-// watchLock starts watching the lock file for a release. It reports
-// whether the watch began, after which the caller must look once more: a
-// release before it raised no event.
+// watchFile makes the set's one watch watch the inode at path (not
+// following a symlink), for a change of its link count, its removal or its
+// renaming. It reports whether a new watch began (another inode than the
+// one watched, or none is there any more), after which the caller must
+// look once more: a change before the watch raised no event.
 //
 // The inotify descriptor is kept from one wait to the next (closing one
-// costs the kernel a grace period, up to milliseconds); a wait adds the
+// costs the kernel a grace period, up to milliseconds); a wait adds its
 // watch and removes it at the end (microseconds).
-func (s *waitSet) watchLock() bool {
-	if s.ino >= 0 {
-		return false
-	}
-	if s.inoFD < 0 {
+func (s *waitSet) watchFile(path string) bool {
+	if s.ino < 0 {
 		fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 		if err != nil {
 			s.l.debug("no inotify descriptor; polling only", "err", err)
 			return false
 		}
-		s.inoFD = fd
+		s.ino = fd
 	}
-	wd, err := unix.InotifyAddWatch(s.inoFD, filepath.Dir(s.l.abs), unix.IN_DELETE|unix.IN_MOVED_FROM)
+	wd, err := unix.InotifyAddWatch(s.ino, path, unix.IN_ATTRIB|unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_DONT_FOLLOW)
 	if err != nil {
-		s.l.debug("cannot watch the lock's directory; polling only", "err", err)
+		s.unwatchFile()
+		if errors.Is(err, unix.ENOENT) {
+			return true // gone already: look
+		}
+		s.l.debug("cannot watch; polling only", "path", path, "err", err)
 		return false
 	}
-	s.ino, s.wd = s.inoFD, wd
-	s.add(s.ino)
+	if !s.polled {
+		s.add(s.ino)
+		s.polled = true
+	}
+	if wd == s.wd {
+		return false
+	}
+	if s.wd >= 0 {
+		unix.InotifyRmWatch(s.ino, uint32(s.wd))
+	}
+	s.wd = wd
 	return true
 }
 
-// unwatchLock removes the watch, with no event left for the next wait.
-func (s *waitSet) unwatchLock() {
-	if s.ino < 0 {
-		return
+// unwatchFile removes the watch, with no event left for the next wait.
+func (s *waitSet) unwatchFile() {
+	if s.polled {
+		s.del(s.ino)
+		s.polled = false
 	}
-	s.del(s.ino)
-	unix.InotifyRmWatch(s.ino, uint32(s.wd))
-	drain(s.ino, s.buf[:])
-	s.ino = -1
+	if s.wd >= 0 {
+		unix.InotifyRmWatch(s.ino, uint32(s.wd))
+		s.wd = -1
+	}
+	if s.ino >= 0 {
+		drain(s.ino, s.buf[:])
+	}
 }
 
 // dropWaitSet closes the wait set the FileLock keeps, if no waiter holds
@@ -347,14 +358,15 @@ func (s *waitSet) free() {
 	if s.timer >= 0 {
 		unix.Close(s.timer)
 	}
-	if fd := s.inoFD; fd >= 0 {
+	if fd := s.ino; fd >= 0 {
 		go unix.Close(fd)
 	}
 }
 
-// releasedEvent reads the pending inotify events and reports whether one
-// says the lock file went away (or that events were lost).
-func (s *waitSet) releasedEvent() bool {
+// changed reads the pending inotify events and reports whether one is of
+// the current watch (or says that events were lost); events of a watch
+// removed since (IN_IGNORED, or raised before the removal) are not.
+func (s *waitSet) changed() bool {
 	found := false
 	for {
 		n, err := unix.Read(s.ino, s.buf[:])
@@ -363,24 +375,12 @@ func (s *waitSet) releasedEvent() bool {
 		}
 		for off := 0; off+unix.SizeofInotifyEvent <= n; {
 			e := (*unix.InotifyEvent)(unsafe.Pointer(&s.buf[off]))
-			name := s.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(e.Len)]
-			if e.Mask&unix.IN_Q_OVERFLOW != 0 || cstring(name) == s.base {
+			if e.Mask&unix.IN_Q_OVERFLOW != 0 || (int(e.Wd) == s.wd && e.Mask&unix.IN_IGNORED == 0) {
 				found = true
 			}
 			off += unix.SizeofInotifyEvent + int(e.Len)
 		}
 	}
-}
-
-// cstring is b up to its first NUL, without allocating when compared.
-func cstring(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			b = b[:i]
-			break
-		}
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // watchProcess makes pid watch p, the holder or the waiter ahead; a
@@ -405,41 +405,37 @@ func (s *waitSet) unwatchProcess() {
 	}
 }
 
-// close ends a wait that did not take the lock: the watches and the bell
-// go, and the FileLock keeps the rest for its next wait (or frees it, once
-// closed). The FileLock's bell file stays, for its next wait; Close removes
-// it.
+// close ends a wait that did not take the lock: the watches go, and the
+// FileLock keeps the rest for its next wait (or frees it, once closed).
 func (s *waitSet) close() {
 	s.endWait()
-	s.unwatchLock()
+	s.unwatchFile()
 	s.unwatchProcess()
 	s.keep()
 }
 
 // hold ends a wait that took the lock, doing as little as it can, so that
-// Lock returns at once: the interrupts stop, and the lock file's watch
-// leaves the epoll instance (it stays in the kernel until the release, but
-// raises nothing here: not at every change of the directory while we hold,
-// nor at our own release). Our place in the line, the bell and the timer
-// stay until the release (leftLine), when the waiter after us is rung.
+// Lock returns at once: the interrupts stop, and the inotify descriptor
+// leaves the epoll instance (the watch stays in the kernel until the
+// release, but raises nothing here). Our place in the line and the timer
+// stay until the release (leftLine).
 func (s *waitSet) hold() {
 	if s == nil {
 		return
 	}
 	s.stopInterrupts()
 	s.held = true
-	if s.ino >= 0 {
+	if s.polled {
 		s.del(s.ino)
+		s.polled = false
 	}
 	s.keep()
 }
 
-// endWait ends a wait: the interrupts stop, the bell closes, and the
-// timer is disarmed, so that the kept set raises nothing until its next
-// wait.
+// endWait ends a wait: the interrupts stop and the timer is disarmed, so
+// that the kept set raises nothing until its next wait.
 func (s *waitSet) endWait() {
 	s.stopInterrupts()
-	s.line.close()
 	s.arm(-1)
 }
 
@@ -474,45 +470,43 @@ func (s *waitSet) keep() {
 }
 
 // leftLine, at the release of a lock taken from the line, removes our place
-// in it (the waiters after us are woken by the lock file's removal) and the
-// watches kept since. l.mu must be held.
+// in it and the watches kept since. l.mu must be held.
 func (l *FileLock) leftLine() {
 	if s := l.spare; s != nil && s.held {
 		s.afterHold()
 	}
 }
 
-// afterHold is leftLine's work: our place in the line goes and the waiter
-// after us is rung (leaveLine); it may not watch the lock file (it joined
-// while we held, or we took the lock from ahead of it), so the ring is its
-// wake-up. Then the wait's leftovers go. l.mu must be held.
+// afterHold is leftLine's work. The waiter after us watches our token: the
+// lock file's removal, just made, woke it; our entry's removal here raises
+// one more event, for it or for a newcomer behind us. l.mu must be held.
 func (s *waitSet) afterHold() {
 	s.held = false
-	s.leave1()
+	s.leaveLine()
 	s.endWait()
-	s.unwatchLock()
+	s.unwatchFile()
 	s.unwatchProcess()
 }
 
 // covered reports whether notification covers every way the lock can come
 // free to this waiter, so that its looks are only a safety net: the lock
 // directory is local (on a network file system, other machines' changes
-// raise no event here), and the waiter is among the first in line and
-// watches the lock file and the holder's process (a release, a removal, a
-// crash). A waiter further back is not
-// covered: it relies on the line's rings, which are advice (see line.go),
-// so it keeps looking every retry period. A holder that cannot be watched
-// (another PID namespace, a lease to run out) leaves the wait uncovered.
+// raise no event here), and the waiter waits right behind the holder (or
+// behind a waiter that holds the lock now) and watches its token and its
+// process (a release, a removal, a crash). A waiter behind another that
+// waits is not covered: it waits for that one's turn, which a stopped
+// process may hold up, so it keeps looking every retry period (queued). A
+// holder that cannot be watched (another PID namespace, a lease to run
+// out) leaves the wait uncovered.
 func (s *waitSet) covered() bool {
-	return s != nil && s.local && s.first && s.ino >= 0 && s.pid >= 0
+	return s != nil && s.local && s.wd >= 0 && s.pid >= 0 && (s.ahead.behindHolder() || s.ahead.holds)
 }
 
 // queued reports whether this waiter waits in the line behind another
-// waiter, on its bell: the waiter ahead rings it when its turn comes (see
-// line.go), so its own looks are only a net for a ring that does not come
-// (a waiter ahead that is stopped, say).
+// waiter, whose token it watches: its own looks are only a net for a turn
+// that does not come.
 func (s *waitSet) queued() bool {
-	return s != nil && s.local && !s.first && s.entry != "" && s.bell >= 0
+	return s != nil && s.local && s.wd >= 0 && !s.ahead.behindHolder() && !s.ahead.holds
 }
 
 // holderProcess is the process a holder's record names, if it can be

@@ -17,7 +17,6 @@ const (
 	timedOut wake = iota
 	released
 	exited
-	rung
 	interrupted
 )
 

@@ -28,12 +28,13 @@ func readRegular(path string, fi fs.FileInfo, max int64) ([]byte, fs.FileInfo, e
 	if err := syscall.Fstat(fd, &st); err != nil || !sameStat(lst, &st) {
 		return readFile(path, max)
 	}
-	b := make([]byte, fi.Size(), max+1)
-	n, err := readFull(fd, b[:cap(b)])
-	if err != nil || n != len(b) { // an error, or it changed since the fstat
+	// One byte more than the fstat's size, to see the file grow.
+	b := make([]byte, fi.Size()+1)
+	n, err := readFull(fd, b)
+	if err != nil || int64(n) != fi.Size() { // an error, or it changed since the fstat
 		return readFile(path, max)
 	}
-	return b, fi, nil
+	return b[:n], fi, nil
 }
 
 // sameStat reports whether a and b describe one file in one state.
