@@ -309,12 +309,16 @@ func (s *waitSet) watchFile(path string) bool {
 		s.l.debug("cannot watch; polling only", "path", path, "err", err)
 		return false
 	}
+	began := false
 	if !s.polled {
+		// A watch kept from an earlier wait (afterHold) has queued what
+		// changed since: drop it, and look once more.
+		drain(s.ino, s.buf[:])
 		s.add(s.ino)
-		s.polled = true
+		s.polled, began = true, true
 	}
 	if wd == s.wd {
-		return false
+		return began
 	}
 	if s.wd >= 0 {
 		unix.InotifyRmWatch(s.ino, uint32(s.wd))
@@ -484,8 +488,10 @@ func (s *waitSet) afterHold() {
 	s.held = false
 	s.leaveLine()
 	s.endWait()
-	s.unwatchFile()
 	s.unwatchProcess()
+	// The watch stays, out of the epoll instance, until the next wait
+	// replaces it (watchFile) or Close: its removal would cost the release
+	// the kernel's teardown of the watch, when the next holder should run.
 }
 
 // covered reports whether notification covers every way the lock can come
