@@ -49,9 +49,13 @@ type FileLock struct {
 	// sweepDue: the debris beside a new token is swept at the next
 	// acquisition (network file systems; see sweep.go).
 	sweepDue bool
-	turn     bool     // we hold the reservation of the next turn (turn.go)
-	rd       reading  // the shared lock held through this FileLock (rlock.go)
-	spare    *waitSet // kept for the next wait (waitset_linux.go)
+	// sweepAtRelease: a takeover left the dead holder's files; they are
+	// swept at the release, not before Lock returns (a sweep reads the
+	// whole directory and judges every owner in it).
+	sweepAtRelease bool
+	turn           bool     // we hold the reservation of the next turn (turn.go)
+	rd             reading  // the shared lock held through this FileLock (rlock.go)
+	spare          *waitSet // kept for the next wait (waitset_linux.go)
 }
 
 // New returns a FileLock for the lock file at path ("" means DefaultPath in
@@ -139,10 +143,18 @@ func (l *FileLock) release() error {
 		}
 		return err
 	}
+	if l.sweepAtRelease && l.remote() {
+		l.sweepAtRelease = false
+		l.sweep() // on a network file system, only while we hold the lock (sweep.go)
+	}
 	if err := l.removeLock(); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	l.leftLine() // once the lock file is gone: the next waiter is on its way
+	if l.sweepAtRelease {
+		l.sweepAtRelease = false
+		l.sweep()
+	}
 	l.debug("released")
 	l.step(StepReleased)
 	return nil

@@ -83,9 +83,13 @@ func TestCrashRecovery(t *testing.T) {
 	if r := readRecord(t, path); r.PID != os.Getpid() {
 		t.Errorf("lock holds pid %d after recovery, want ours", r.PID)
 	}
-	// The dead holder's token was swept; only what a live holder needs stays.
+	// The dead holder's token is swept at the release (not before Lock
+	// returns); only what a live FileLock needs stays.
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
 	if got := helperFiles(t, path); len(got[tokenFile]) != 1 || len(got[tmpFile])+len(got[claimFile]) != 0 {
-		t.Errorf("after recovery the directory holds %v; want only our token", got)
+		t.Errorf("after recovery and release the directory holds %v; want only our token", got)
 	}
 }
 

@@ -72,7 +72,7 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
 		for _, c := range passed {
 			os.Remove(c.path)
 		}
-		l.sweep()
+		l.sweepAtRelease = true // the dead holder's files: not now, Lock returns
 	}
 	return won, err
 }
