@@ -321,7 +321,11 @@ func (s *waitSet) watchFile(path string) bool {
 		return began
 	}
 	if s.wd >= 0 {
+		// Its IN_IGNORED, and what it queued, would wake the wait for
+		// nothing: drop them, with whatever the new watch queued already
+		// (the caller looks once more).
 		unix.InotifyRmWatch(s.ino, uint32(s.wd))
+		drain(s.ino, s.buf[:])
 	}
 	s.wd = wd
 	return true

@@ -59,11 +59,12 @@ func (procTable) Process(pid int) (Process, error) {
 	case !ownProc():
 		return Process{}, fmt.Errorf("cannot check pid %d: /proc shows another PID namespace than this process's (mount a /proc of its own)", pid)
 	}
-	b, err := os.ReadFile(dir + "/stat")
+	var buf [statBuf]byte
+	b, err := readStat(dir+"/stat", buf[:])
 	if errors.Is(err, syscall.ESRCH) {
 		// Reaped between the open and the read: look again, which finds
 		// it gone (or a new process with its PID, and its start time).
-		b, err = os.ReadFile(dir + "/stat")
+		b, err = readStat(dir+"/stat", buf[:])
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		// /proc may hide other users' processes (hidepid=2); the kernel's
@@ -74,6 +75,37 @@ func (procTable) Process(pid int) (Process, error) {
 		return Process{}, err
 	}
 	return parseStat(pid, b)
+}
+
+// statBuf holds any /proc/PID/stat: 52 numeric fields and a command name of
+// at most 64 bytes come to well under a kilobyte.
+const statBuf = 1024
+
+// readStat reads the small /proc file at path into buf with bare system
+// calls (waiters judge holders often; package os would add an allocation,
+// a finalizer and three system calls), and through package os if buf is
+// too small. Its errors are package os's.
+func readStat(path string, buf []byte) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		if m == 0 {
+			return buf[:n], nil
+		}
+		n += m
+	}
+	return os.ReadFile(path)
 }
 
 // probe asks the kernel whether pid exists. ESRCH is the only certain "no".
@@ -96,22 +128,31 @@ func parseStat(pid int, b []byte) (Process, error) {
 	if i < 0 {
 		return Process{}, fmt.Errorf("/proc/%d/stat: no command name", pid)
 	}
-	f := strings.Fields(string(b[i+1:]))
 	const state, threads, start = 0, 17, 19 // fields 3, 20 and 22, counted from field 3
-	if len(f) <= start {
-		return Process{}, fmt.Errorf("/proc/%d/stat: only %d fields after the name", pid, len(f))
+	var f [start + 1][]byte
+	k := 0
+	for field := range bytes.FieldsSeq(b[i+1:]) {
+		if k > start {
+			break
+		}
+		f[k] = field
+		k++
 	}
-	if _, err := strconv.ParseUint(f[start], 10, 64); err != nil {
+	if k <= start {
+		return Process{}, fmt.Errorf("/proc/%d/stat: only %d fields after the name", pid, k)
+	}
+	if _, err := strconv.ParseUint(string(f[start]), 10, 64); err != nil {
 		return Process{}, fmt.Errorf("/proc/%d/stat: start time %q: %w", pid, f[start], err)
 	}
-	n, err := strconv.Atoi(f[threads])
+	n, err := strconv.Atoi(string(f[threads]))
 	if err != nil {
 		return Process{}, fmt.Errorf("/proc/%d/stat: thread count %q: %w", pid, f[threads], err)
 	}
 	// A thread-group leader that has exited while other threads run shows
 	// as a zombie too; it is dead only when no thread is left.
-	exited := f[state] == "Z" || f[state] == "X"
-	return Process{PID: pid, Start: f[start], Zombie: exited && n <= 1}, nil
+	st := string(f[state])
+	exited := st == "Z" || st == "X"
+	return Process{PID: pid, Start: string(f[start]), Zombie: exited && n <= 1}, nil
 }
 
 func (procTable) Names(pid int) ([]string, error) {

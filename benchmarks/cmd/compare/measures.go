@@ -50,7 +50,7 @@ type handoffRuns struct {
 }
 
 // cpuPerAcquisition is the processor time of all the processes of a run
-// per acquisition (their start-up included).
+// per acquisition, from the start signal to the end of the run.
 func (h *handoffRuns) cpuPerAcquisition() time.Duration {
 	n := 0
 	for _, a := range h.acquired {

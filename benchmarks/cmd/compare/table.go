@@ -121,7 +121,7 @@ func (r *results) handoffRows() []row {
 			}
 		}
 		x := row{
-			figure:   fmt.Sprintf("%s: release → acquire p50 · p90 · p99; throughput (%d handoffs); CPU of all the processes per acquisition; fewest–most acquisitions of a process in a run", what, so.N),
+			figure:   fmt.Sprintf("%s: release → acquire p50 · p90 · p99; throughput (%d handoffs); CPU of all the processes per acquisition (from the start signal); fewest–most acquisitions of a process in a run", what, so.N),
 			openlock: runsCell(so, o),
 			flock:    runsCell(sf, f),
 			ratio: fmt.Sprintf("p50 %.2fx · p90 %.2fx · p99 %.2fx; throughput %.2fx",

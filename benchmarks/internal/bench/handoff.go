@@ -52,8 +52,9 @@ type HandoffResult struct {
 	// LongestWait is the longest time any worker spent in Lock for one
 	// counted acquisition: how long the lock may leave a process out.
 	LongestWait time.Duration
-	// CPU is the processor time (user and system) the workers used, from
-	// their start to their exit: the run's cost, start-up included.
+	// CPU is the processor time (user and system) the workers used from
+	// the start signal to the end of the run (getrusage of each, their
+	// start-up excluded): the run's cost.
 	CPU time.Duration
 }
 
@@ -71,6 +72,7 @@ type handoffReport struct {
 	From      []int64 // for each latency, the ID of the releaser
 	Acquired  int     // acquisitions counted (up to Spec.Handoffs in all)
 	MaxWait   int64   // ns: the longest Lock of a counted acquisition
+	CPU       int64   // ns: processor time used from the start signal to the end
 }
 
 // Handoff runs the contended measurement.
@@ -94,7 +96,6 @@ func Handoff(cfg HandoffConfig) (HandoffResult, error) {
 	}
 	spec := Spec{Lib: cfg.Lib, Board: boardPath,
 		Procs: cfg.Procs, Handoffs: cfg.Handoffs, Hold: cfg.Hold, Limit: cfg.Timeout}
-	cpu0 := childrenCPU()
 	var g group
 	defer func() { g.stop() }()
 	for i := range cfg.Procs {
@@ -122,6 +123,7 @@ func Handoff(cfg HandoffConfig) (HandoffResult, error) {
 		res.Latencies = append(res.Latencies, Nanos(r.Latencies)...)
 		res.Acquired = append(res.Acquired, r.Acquired)
 		res.LongestWait = max(res.LongestWait, time.Duration(r.MaxWait))
+		res.CPU += time.Duration(r.CPU)
 		for _, from := range r.From {
 			// IDs are 1 + the worker's index.
 			res.Crossed = append(res.Crossed, pathOf(dirs, int(from-1)) != pathOf(dirs, len(res.Acquired)-1))
@@ -133,16 +135,13 @@ func Handoff(cfg HandoffConfig) (HandoffResult, error) {
 		}
 	}
 	res.Elapsed = time.Duration(b.Stopped.Load() - b.First.Load())
-	res.CPU = childrenCPU() - cpu0
 	return res, nil
 }
 
-// childrenCPU is the processor time used by this process's children that
-// have exited and been waited for (getrusage RUSAGE_CHILDREN): the workers
-// of a run, taken before and after it. Measurements run one at a time.
-func childrenCPU() time.Duration {
+// ownCPU is the processor time this process has used (getrusage).
+func ownCPU() time.Duration {
 	var ru unix.Rusage
-	if unix.Getrusage(unix.RUSAGE_CHILDREN, &ru) != nil {
+	if unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -166,6 +165,7 @@ func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
 	}
 	others := uint32(s.Procs - 1)
 	var r handoffReport
+	cpu0 := ownCPU()
 	for b.Run.Load() == runRunning {
 		b.Waiting.Add(1)
 		Wake(&b.Waiting)
@@ -214,6 +214,7 @@ func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
 			return fmt.Errorf("nobody took the lock after us")
 		}
 	}
+	r.CPU = int64(ownCPU() - cpu0)
 	return printResult(r)
 }
 
