@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -28,11 +29,19 @@ type line struct {
 type position struct {
 	// entry is the waiter ahead's own entry, a link of its token, seen as
 	// fi when we queued behind it; "" when we wait right behind the holder
-	// (the lock file is then what we watch).
-	entry string
-	fi    fs.FileInfo
-	proc  procscan.Process // the waiter ahead's process (zero behind the holder)
-	holds bool             // the waiter ahead holds the lock now (settle)
+	// (the lock file is then what we watch). entry0 is entry,
+	// NUL-terminated, for statx.
+	entry  string
+	entry0 *byte
+	fi     fs.FileInfo
+	proc   procscan.Process // the waiter ahead's process (zero behind the holder)
+	holds  bool             // the waiter ahead holds the lock now (settle)
+}
+
+// newPosition is the place behind the waiter whose entry at path was read
+// as fi and rec.
+func newPosition(path string, fi fs.FileInfo, rec fileformat.Record) position {
+	return position{entry: path, entry0: cpath(path), fi: fi, proc: procscan.Process{PID: rec.PID, Start: rec.Start}}
 }
 
 // behindHolder reports whether this waiter waits right behind the holder:
@@ -79,8 +88,7 @@ func (s *waitSet) join(h *holder) {
 			s.queue(p, ahead)
 			return
 		}
-		x = rec.Nonce
-		ahead = position{entry: p, fi: fi, proc: procscan.Process{PID: rec.PID, Start: rec.Start}}
+		x, ahead = rec.Nonce, newPosition(p, fi, rec)
 	}
 }
 
@@ -90,76 +98,116 @@ func (s *waitSet) join(h *holder) {
 const jumpAfter = 2
 
 // jump returns the last waiter of the line that goes on after x (whose
-// entry, if x is a waiter, is ahead), as the directory maps it (lineMap):
+// entry, if x is a waiter, is ahead), as the directory maps it (lineScan):
 // where join should try to queue next. Where the map says nothing more,
 // or the last waiter's entry cannot be read, it returns x and ahead.
 func (s *waitSet) jump(x string, ahead position) (string, position) {
-	next := lineMap(s.l.abs)
+	if s.scan == nil {
+		s.scan = new(lineScan)
+	}
+	m := s.scan
+	if !m.read(s.l.abs) {
+		return x, ahead
+	}
 	x0, entry := x, ""
 	for range maxChain {
-		n, ok := next[x]
+		n, ok := m.next(x)
 		if !ok {
 			break
 		}
 		entry, x = afterName(s.l.abs, x), n
 	}
 	if entry == "" {
-		return x, ahead
+		return x0, ahead
 	}
 	rec, fi, err := readEntry(entry)
 	if err != nil || rec.Nonce != x {
 		return x0, ahead // changed meanwhile: walk on from where we were
 	}
-	return x, position{entry: entry, fi: fi, proc: procscan.Process{PID: rec.PID, Start: rec.Start}}
+	return x, newPosition(entry, fi, rec)
 }
 
-// lineMap maps the line of the lock at path from one read of its
-// directory: for each nonce X with an entry <lock>.<X>.after, the nonce of
-// the waiter that entry belongs to. An entry is a hard link of its owner's
-// token, <lock>.<nonce>.token, so the directory's inode numbers tell whose
-// it is without opening a file. Where they do not match (a file system
-// whose directory entries report other inode numbers than stat), the map
-// is short, and join walks on from where it ends.
-func lineMap(lock string) map[string]string {
+// A lineScan maps the line of a lock from one read of its directory: the
+// tokens (<lock>.<nonce>.token) and the entries (<lock>.<nonce ahead>.after)
+// with their inode numbers. An entry is a hard link of its owner's token,
+// so the inode numbers tell whose it is without opening a file. Where they
+// do not match (a file system whose directory entries report other inode
+// numbers than stat), the map is short, and join walks on from where it
+// ends. A wait set keeps its lineScan, buffers and all, from wait to wait.
+type lineScan struct {
+	tokens  []inoNonce // a token's inode and its owner's nonce
+	entries []inoNonce // an entry's inode and the nonce of the one ahead
+	buf     [8192]byte
+}
+
+type inoNonce struct {
+	ino   uint64
+	nonce [2 * nonceBytes]byte
+}
+
+// read reads the directory of the lock at path; false if it cannot.
+func (m *lineScan) read(lock string) bool {
 	dir, base := filepath.Split(lock)
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil
+		return false
 	}
 	defer unix.Close(fd)
-	tokens := make(map[uint64]string)  // inode -> nonce
-	entries := make(map[string]uint64) // the nonce ahead -> inode
-	var buf [8192]byte
+	m.tokens, m.entries = m.tokens[:0], m.entries[:0]
 	for {
-		n, err := unix.Getdents(fd, buf[:])
+		n, err := unix.Getdents(fd, m.buf[:])
 		if n <= 0 || err != nil {
-			break
+			return true
 		}
 		for off := 0; off+19 <= n; {
 			// struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name
-			ino := binary.NativeEndian.Uint64(buf[off:])
-			reclen := int(binary.NativeEndian.Uint16(buf[off+16:]))
+			ino := binary.NativeEndian.Uint64(m.buf[off:])
+			reclen := int(binary.NativeEndian.Uint16(m.buf[off+16:]))
 			if reclen == 0 || off+reclen > n {
 				break
 			}
-			name := cstring(buf[off+19 : off+reclen])
-			if rest, ok := strings.CutPrefix(name, base+"."); ok {
-				if nonce, ok := strings.CutSuffix(rest, ".token"); ok && validNonce(nonce) {
-					tokens[ino] = strings.Clone(nonce) // name is buf's, read over next
-				} else if nonce, ok := strings.CutSuffix(rest, ".after"); ok && validNonce(nonce) {
-					entries[strings.Clone(nonce)] = ino
-				}
-			}
+			m.note(ino, base, cstring(m.buf[off+19:off+reclen]))
 			off += reclen
 		}
 	}
-	next := make(map[string]string, len(entries))
-	for ahead, ino := range entries {
-		if nonce, ok := tokens[ino]; ok {
-			next[ahead] = nonce
-		}
+}
+
+// note records the directory entry name (inode ino) if it is a token or
+// an entry of the lock whose base name is base.
+func (m *lineScan) note(ino uint64, base, name string) {
+	rest, ok := strings.CutPrefix(name, base)
+	if !ok || len(rest) < 1 || rest[0] != '.' {
+		return
 	}
-	return next
+	nonce, suffix, _ := strings.Cut(rest[1:], ".")
+	if !validNonce(nonce) {
+		return
+	}
+	x := inoNonce{ino: ino}
+	copy(x.nonce[:], nonce)
+	switch suffix {
+	case "token":
+		m.tokens = append(m.tokens, x)
+	case "after":
+		m.entries = append(m.entries, x)
+	}
+}
+
+// next returns the nonce of the waiter right after the one whose nonce is
+// x, if the map knows it.
+func (m *lineScan) next(x string) (string, bool) {
+	for _, e := range m.entries {
+		if string(e.nonce[:]) != x {
+			continue
+		}
+		for _, t := range m.tokens {
+			if t.ino == e.ino {
+				return string(t.nonce[:]), true
+			}
+		}
+		return "", false
+	}
+	return "", false
 }
 
 // queue takes the place at entry, behind ahead. l.mu must be held.
@@ -177,11 +225,7 @@ func (s *waitSet) queue(entry string, ahead position) {
 // leaving (the entry's removal) raises an event; if the entry was gone
 // before the watch began, the waiter is first.
 func stillInLine(p position) bool {
-	if p.behindHolder() {
-		return false
-	}
-	now, err := os.Lstat(p.entry)
-	return err == nil && os.SameFile(now, p.fi)
+	return !p.behindHolder() && isFile(p.entry0, p.fi, false)
 }
 
 // readEntry reads the record of a waiter's entry.
@@ -205,7 +249,7 @@ func readEntry(path string) (fileformat.Record, fs.FileInfo, error) {
 func (s *waitSet) settle(h *holder) bool {
 	if !s.ahead.behindHolder() {
 		if stillInLine(s.ahead) {
-			if s.watchProcess(s.ahead.proc); s.pid >= 0 {
+			if s.watchProcess(s.ahead.proc, false); s.pid >= 0 {
 				began := s.watchFile(s.ahead.entry)
 				s.ahead.holds = s.l.holdsLock(s.ahead.fi)
 				return began
@@ -215,12 +259,16 @@ func (s *waitSet) settle(h *holder) bool {
 		s.ahead = position{}
 	}
 	if p, ok := holderProcess(h); ok {
-		s.watchProcess(p)
+		s.watchProcess(p, time.Since(h.at) < judgedLately)
 	} else {
 		s.unwatchProcess()
 	}
 	return s.watchFile(s.l.abs)
 }
+
+// judgedLately is how recent a judgement of the holder lets settle open a
+// pidfd of it without reading its start time again (procscan.OpenJudgedPidfd).
+const judgedLately = 10 * time.Millisecond
 
 // leave takes a waiter that gives up out of the line; the waiter after it,
 // which watches its token, is woken by the entry's removal.

@@ -51,7 +51,8 @@ type waitSet struct {
 	// pidOf is the process pid watches.
 	pidOf procscan.Process
 
-	line // this waiter's place in the line (line_linux.go)
+	line           // this waiter's place in the line (line_linux.go)
+	scan *lineScan // join's map of a long line, made on first use
 
 	mu     sync.Mutex // guards ev against the interrupting AfterFuncs
 	closed bool       // the wait is over: interrupts no longer write to ev
@@ -392,13 +393,18 @@ func (s *waitSet) changed() bool {
 }
 
 // watchProcess makes pid watch p, the holder or the waiter ahead; a
-// process that cannot be watched from here leaves it to polling.
-func (s *waitSet) watchProcess(p procscan.Process) {
+// process that cannot be watched from here leaves it to polling. judged
+// says that Judge found p alive a moment ago (procscan.OpenJudgedPidfd).
+func (s *waitSet) watchProcess(p procscan.Process, judged bool) {
 	if s.pid >= 0 && s.pidOf == p {
 		return
 	}
 	s.unwatchProcess()
-	fd, err := procscan.OpenPidfd(p)
+	open := procscan.OpenPidfd
+	if judged {
+		open = procscan.OpenJudgedPidfd
+	}
+	fd, err := open(p)
 	if err != nil {
 		return
 	}

@@ -49,16 +49,31 @@ func WatchExit(p Process) (*ExitWatch, error) {
 // another process (it checks the start time after opening the pidfd, so
 // the descriptor never follows a reused PID). The caller closes it.
 func OpenPidfd(p Process) (int, error) {
+	fd, err := OpenJudgedPidfd(p)
+	if err != nil {
+		return -1, err
+	}
+	if now, err := (procTable{}).Process(p.PID); err != nil || now.Start != p.Start {
+		unix.Close(fd)
+		return -1, fmt.Errorf("pid %d is no longer the process watched", p.PID)
+	}
+	return fd, nil
+}
+
+// OpenJudgedPidfd is OpenPidfd for a process that Judge found alive a
+// moment ago, without reading its start time again: reading /proc/PID/stat
+// is most of what a waiter's look costs the kernel. The PID cannot have
+// passed to another process meanwhile unless p exited and the kernel's PID
+// counter went round all of pid_max since the judgement; the caller bounds
+// that moment (to milliseconds), and what it risks is a descriptor that
+// does not tell of p's exit, never a verdict.
+func OpenJudgedPidfd(p Process) (int, error) {
 	if !ownProc() {
 		return -1, errors.New("/proc shows another PID namespace")
 	}
 	fd, err := unix.PidfdOpen(p.PID, unix.PIDFD_NONBLOCK)
 	if err != nil {
 		return -1, fmt.Errorf("pidfd_open(%d): %w", p.PID, err)
-	}
-	if now, err := (procTable{}).Process(p.PID); err != nil || now.Start != p.Start {
-		unix.Close(fd)
-		return -1, fmt.Errorf("pid %d is no longer the process watched", p.PID)
 	}
 	return fd, nil
 }
