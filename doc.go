@@ -32,9 +32,10 @@
 //     and the race detector agrees. A process waiting for another polls with
 //     backoff, and is woken at once by file-change notification when the
 //     lock file is removed (where the file system delivers it). On Linux,
-//     processes waiting for one lock queue in a line of files beside it,
-//     so that a release wakes the first of them, not all (see the README's
-//     "How it works"); the line is advice, never what exclusion rests on.
+//     processes waiting for one lock queue in a line of hard links beside
+//     it, each watching the token of the one ahead, so that a release wakes
+//     the next waiter only (see the README's "How it works"); the line is
+//     advice, never what exclusion rests on.
 //   - Lock honours its context in every phase; a cancelled Lock leaves nothing
 //     of its own behind. Unlock deletes the lock file only if it is still
 //     this FileLock's, and reports ErrLockLost otherwise.

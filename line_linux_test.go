@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -39,7 +40,7 @@ func lockedSoon(t *testing.T, done <-chan error, what string) {
 }
 
 // A waiter queued behind waiters that died (their places in the line are
-// still there, with no bell) is not stuck behind them: it watches the lock
+// still there, their processes gone) is not stuck behind them: it watches the lock
 // file, and takes the lock when the holder releases it. The waiter never
 // polls here (its pauses last an hour), so only a notification can wake it.
 func TestLineSkipsDeadWaiters(t *testing.T) {
@@ -87,8 +88,8 @@ func TestLineSkipsDeadWaiters(t *testing.T) {
 // A waiter behind a waiter that is killed while it waits takes the lock at
 // the next release: the kill wakes it (pidfd of the waiter ahead) and it
 // watches the lock file in its stead. Without that, nothing would wake it:
-// its pauses last an hour, the killed waiter never rings it, and the first
-// waiter, when it takes the lock, rings nobody.
+// its pauses last an hour, and the killed waiter's token, which it
+// watches, never changes again.
 func TestLineSkipsKilledWaiter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_REPORT=waiting"}
@@ -131,5 +132,48 @@ func TestLineSkipsKilledWaiter(t *testing.T) {
 		lockedSoon(t, done, "behind a killed waiter")
 	case <-time.After(long):
 		t.Fatalf("neither the first waiter nor we took the released lock within %v", long)
+	}
+}
+
+// A release wakes the next waiter, not the ones behind it: each waiter
+// watches only the token of the one right ahead of it. Behind a holder and
+// two waiting processes, we are woken by the second one alone: when it
+// takes the lock (its link) and when it releases it (its unlink), never by
+// the holder's release or the first waiter's cycle. Nobody polls here (an
+// hour's retry period), and the turns come in line order.
+func TestReleaseWakesOnlyTheNextWaiter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_REPORT=waiting", "OPENLOCK_TEST_RETRY=1h"}
+	h := startChild(t, "hold", env)
+	h.Expect("held")
+	w1 := startChild(t, "hold", env)
+	w1.Expect("step waiting")
+	w2 := startChild(t, "hold", env)
+	w2.Expect("step waiting")
+
+	var woken atomic.Int32
+	trace, waiting := signalOn(StepWaiting, func(e Event) {
+		if e.Step == StepWoken {
+			woken.Add(1)
+		}
+	})
+	l := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
+	done := lockAsync(t, l)
+	waitStep(t, waiting, "wait") // third in line, behind w2
+	first := readRecord(t, afterName(path, readRecord(t, path).Nonce))
+	second := readRecord(t, afterName(path, first.Nonce))
+	mine := afterName(path, second.Nonce)
+	if fi, err := os.Lstat(mine); err != nil || !os.SameFile(fi, l.tok.fi) {
+		t.Fatalf("our place in line %s: %v (want a link of our token, third in line)", mine, err)
+	}
+
+	h.Send("release")
+	w1.Expect("held")
+	w1.Send("release")
+	w2.Expect("held")
+	w2.Send("release")
+	lockedSoon(t, done, "third in line")
+	if n := woken.Load(); n > 2 {
+		t.Errorf("woken %d times; want at most 2 (the waiter ahead's link and unlink)", n)
 	}
 }

@@ -25,6 +25,7 @@ import (
 //	OPENLOCK_TEST_TAKEOVER    "fischer" for WithTakeover(Fischer)
 //	OPENLOCK_TEST_RACE_DELAY  WithRaceDelay
 //	OPENLOCK_TEST_LEASE       WithLease
+//	OPENLOCK_TEST_RETRY       WithRetryPeriod
 //	OPENLOCK_TEST_PAUSE_AT    a step name: there, print "paused <step>" and
 //	                          wait for a line on stdin (once)
 //	OPENLOCK_TEST_REPORT      steps at which to print "step <step>" (the
@@ -92,6 +93,9 @@ func roleLock() (*FileLock, error) {
 	}
 	if d := envDuration("OPENLOCK_TEST_LEASE"); d > 0 {
 		opts = append(opts, WithLease(d))
+	}
+	if d := envDuration("OPENLOCK_TEST_RETRY"); d > 0 {
+		opts = append(opts, WithRetryPeriod(d))
 	}
 	if os.Getenv("OPENLOCK_TEST_DEBUG") != "" {
 		h := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
