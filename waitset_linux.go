@@ -179,6 +179,9 @@ func (s *waitSet) del(fd int) {
 // new timer), two context switches for nothing; and a waiting process
 // with no Go timer lets the runtime's threads sleep until an event comes.
 func (s *waitSet) wait(d time.Duration) wake {
+	if d <= 0 {
+		return timedOut // due already (a judgement after a lost race, say)
+	}
 	if !s.parked || !s.arm(d) {
 		return s.waitBlocking(d)
 	}
@@ -257,6 +260,11 @@ func (s *waitSet) woken(events []unix.EpollEvent) (wake, bool, error) {
 		}
 		return false
 	}
+	// Every descriptor that is ready must be dealt with before this returns
+	// false: the runtime's poller sees the epoll instance edge-triggered,
+	// so a descriptor left ready would raise no new edge, and the wait
+	// would not end (a timer that went off beside irrelevant inotify events
+	// was lost so, and its waiter waited for minutes on a free lock).
 	switch {
 	case ready(s.ev):
 		return interrupted, true, nil // drained by close
@@ -264,10 +272,8 @@ func (s *waitSet) woken(events []unix.EpollEvent) (wake, bool, error) {
 		s.unwatchProcess()
 		s.ahead = position{} // the holder crashed, or the waiter ahead is gone
 		return exited, true, nil
-	case s.polled && ready(s.ino):
-		if s.changed() {
-			return released, true, nil
-		}
+	case s.polled && ready(s.ino) && s.changed():
+		return released, true, nil
 	case ready(s.timer):
 		return timedOut, true, nil // settime clears it
 	}
@@ -373,8 +379,8 @@ func (s *waitSet) free() {
 }
 
 // changed reads the pending inotify events and reports whether one is of
-// the current watch (or says that events were lost); events of a watch
-// removed since (IN_IGNORED, or raised before the removal) are not.
+// the current watch (or says that events were lost, or that the kernel
+// ended the watch); events of a watch removed since are not.
 func (s *waitSet) changed() bool {
 	found := false
 	for {
@@ -384,7 +390,15 @@ func (s *waitSet) changed() bool {
 		}
 		for off := 0; off+unix.SizeofInotifyEvent <= n; {
 			e := (*unix.InotifyEvent)(unsafe.Pointer(&s.buf[off]))
-			if e.Mask&unix.IN_Q_OVERFLOW != 0 || (int(e.Wd) == s.wd && e.Mask&unix.IN_IGNORED == 0) {
+			switch {
+			case e.Mask&unix.IN_Q_OVERFLOW != 0:
+				found = true // events were lost: look
+			case int(e.Wd) != s.wd:
+				// A watch removed since: nothing to do with us now.
+			case e.Mask&unix.IN_IGNORED != 0:
+				s.wd = -1 // the kernel ended the watch (its inode went): look
+				found = true
+			default:
 				found = true
 			}
 			off += unix.SizeofInotifyEvent + int(e.Len)

@@ -1,0 +1,69 @@
+package openlock
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The runtime's poller sees a wait set's epoll instance edge-triggered: a
+// descriptor left ready when a wake-up is judged irrelevant raises no new
+// edge. So when the pause's timer went off together with inotify events of
+// no concern (here: none left to read), the wait must end all the same.
+// It did not, and a waiter on GlusterFS waited minutes on a free lock.
+func TestWaitEndsOnTimerBesideIrrelevantEvents(t *testing.T) {
+	dir := t.TempDir()
+	l := mustNew(t, filepath.Join(dir, "a.lock"))
+	s := l.newWaitSet(context.Background())
+	if s == nil {
+		t.Skip("no wait set here (no eventfd or epoll)")
+	}
+	defer s.close()
+	watched := filepath.Join(dir, "watched")
+	if err := os.WriteFile(watched, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !s.watchFile(watched) || s.timer < 0 {
+		t.Skip("no inotify watch or timerfd here")
+	}
+	ready := []unix.EpollEvent{{Fd: int32(s.ino)}, {Fd: int32(s.timer)}}
+	if w, ok, err := s.woken(ready); !ok || w != timedOut || err != nil {
+		t.Errorf("woken(inotify with nothing to read, timer) = %v, %v, %v; want the pause's end (timedOut, true)", w, ok, err)
+	}
+	// A change of the watched file, beside the timer, is a change.
+	if err := os.Chmod(watched, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if w, ok, err := s.woken(ready); !ok || w != released || err != nil {
+		t.Errorf("woken(inotify with a change, timer) = %v, %v, %v; want released, true", w, ok, err)
+	}
+}
+
+// A pause that is due already (a judgement after a lost race whose moment
+// has passed) ends the wait at once. It used to disarm the timer instead,
+// and the wait lasted until some event came: on GlusterFS, where no event
+// comes from the other client, minutes on a free lock.
+func TestWaitDueAlreadyEndsAtOnce(t *testing.T) {
+	l := mustNew(t, filepath.Join(t.TempDir(), "a.lock"))
+	s := l.newWaitSet(context.Background())
+	if s == nil {
+		t.Skip("no wait set here (no eventfd or epoll)")
+	}
+	defer s.close()
+	for _, d := range []time.Duration{-time.Millisecond, 0} {
+		done := make(chan wake, 1)
+		go func() { done <- s.wait(d) }()
+		select {
+		case w := <-done:
+			if w != timedOut {
+				t.Errorf("wait(%v) = %v; want timedOut", d, w)
+			}
+		case <-time.After(long):
+			t.Fatalf("wait(%v) still waiting after %v", d, long)
+		}
+	}
+}
