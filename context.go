@@ -112,6 +112,10 @@ func (l *FileLock) queue(ctx context.Context, start time.Time) error {
 // it (see waitSet.covered).
 const coveredRetries = 16
 
+// queuedRetries is how many retry periods apart, at most, a waiter behind
+// another waiter looks at the lock file (see waiter.pause).
+const queuedRetries = 2
+
 // settle is how long after losing a race a waiter judges the winner: soon
 // enough that a winner that crashes at once is recovered within
 // milliseconds, late enough that a busy lock changes hands first.

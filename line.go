@@ -33,12 +33,12 @@ package openlock
 // file, and takes over a lock its holder left stale. So a dead waiter is
 // skipped, never waited for.
 //
-// A waiter behind another waiter looks at the lock file only every retry
-// period, a net for a turn that does not come (a waiter ahead stopped by
-// SIGSTOP holds up the line that long at most), and while the lock file is
-// the one it judged last, that look is one statx; the first in line, while
-// notification covers its wait, looks every 16 retry periods
-// (waiter.pause).
+// A waiter behind another waiter looks at the lock file only every two
+// retry periods, a net for a turn that does not come (a waiter ahead
+// stopped by SIGSTOP holds up the line that long at most), and while the
+// lock file is the one it judged last, that look is one statx; the first
+// in line, while notification covers its wait, looks every 16 retry
+// periods (waiter.pause).
 //
 // The line is advice for wake-ups and order, never what mutual exclusion
 // rests on. A waiter, however it was woken, takes the lock only by link(2)

@@ -46,6 +46,7 @@ type waiter struct {
 
 	woken   bool      // a release woke us: try a bare link
 	recheck bool      // a watch just began: try a bare link
+	quiet   bool      // the last look saw the lock file unchanged: arm need not settle
 	judgeBy time.Time // a full look is due by then (after a lost race)
 }
 
@@ -102,7 +103,8 @@ func (w *waiter) try() (bool, *holder, error) {
 		// while the lock file is the one it judged, a stat tells it so.
 		// The holder's end is the first in line's to see (it watches the
 		// holder's process); the full look comes every coveredRetries
-		// retry periods.
+		// retry periods. Nothing changed, so nothing to settle either.
+		w.quiet = true
 		return false, nil, nil
 	}
 	return w.l.attempt(w.ctx)
@@ -126,9 +128,11 @@ func (w *waiter) see(seen *holder) {
 // pause is how long to sleep before the next look.
 //
 // A waiter further back in the line (see waitSet.queued) is woken when its
-// turn comes, so it looks every retry period from the start, not after a
-// backoff from a millisecond: with many waiters, those early looks were
-// most of what waiting cost.
+// turn comes, so it looks every queuedRetries retry periods from the start,
+// not after a backoff from a millisecond: with many waiters, those looks
+// were most of what waiting cost. They are a net for a turn held up by a
+// waiter ahead that is stopped (SIGSTOP): a free lock waits that long at
+// most.
 //
 // A wait that notification covers (see waitSet.covered) looks only every
 // coveredRetries retry periods: its looks are a safety net there, and each
@@ -139,7 +143,7 @@ func (w *waiter) pause() time.Duration {
 	case w.ws.covered():
 		p = coveredRetries * w.l.cfg.RetryPeriod
 	case w.ws.queued():
-		p = jitter(w.l.cfg.RetryPeriod)
+		p = jitter(queuedRetries * w.l.cfg.RetryPeriod)
 	}
 	if !w.judgeBy.IsZero() {
 		p = min(p, time.Until(w.judgeBy))
@@ -162,7 +166,11 @@ func (w *waiter) arm() bool {
 		}
 	}
 	if w.ws != nil {
-		watching := w.ws.settle(w.h)
+		watching := false
+		if !w.quiet {
+			watching = w.ws.settle(w.h)
+		}
+		w.quiet = false
 		w.next = w.pause()
 		return watching
 	}

@@ -525,7 +525,7 @@ func (s *waitSet) afterHold() {
 // behind a waiter that holds the lock now) and watches its token and its
 // process (a release, a removal, a crash). A waiter behind another that
 // waits is not covered: it waits for that one's turn, which a stopped
-// process may hold up, so it keeps looking every retry period (queued). A
+// process may hold up, so it keeps looking every two retry periods (queued). A
 // holder that cannot be watched (another PID namespace, a lease to run
 // out) leaves the wait uncovered.
 func (s *waitSet) covered() bool {
