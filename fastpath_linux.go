@@ -60,10 +60,17 @@ func prepareFast(t *token) {
 
 // statxID is the identity of the file at p, not following a symlink.
 func statxID(p *byte) (fileID, syscall.Errno) {
+	st, e := statx(p, unix.STATX_INO)
+	return fileID{st.Dev_major, st.Dev_minor, st.Ino}, e
+}
+
+// statx is statx(2) of the NUL-terminated path p, not following a
+// symlink, asking for mask.
+func statx(p *byte, mask int) (unix.Statx_t, syscall.Errno) {
 	var st unix.Statx_t
 	_, _, e := syscall.Syscall6(unix.SYS_STATX, atFDCWD, uintptr(unsafe.Pointer(p)),
-		unix.AT_SYMLINK_NOFOLLOW, unix.STATX_INO, uintptr(unsafe.Pointer(&st)), 0)
-	return fileID{st.Dev_major, st.Dev_minor, st.Ino}, e
+		unix.AT_SYMLINK_NOFOLLOW, uintptr(mask), uintptr(unsafe.Pointer(&st)), 0)
+	return st, e
 }
 
 // cpath is path, NUL-terminated, or nil if it holds a NUL.
@@ -141,15 +148,11 @@ func (l *FileLock) readersGone() (bool, error) {
 // unchanged reports whether the lock file is still, to the nanosecond of
 // its change time, the one h was read from: one statx(2) on the path kept
 // from New, no allocation. false when it cannot tell.
-func (l *FileLock) unchanged(h *holder) bool { return l.lockIs(h.fi, true) }
+func (l *FileLock) unchanged(h *holder) bool { return isFile(l.abs0, h.fi, true) }
 
 // holdsLock reports whether the lock file is the file fi describes (a
 // waiter's entry: a link of its token).
-func (l *FileLock) holdsLock(fi fs.FileInfo) bool { return l.lockIs(fi, false) }
-
-// lockIs reports whether the lock file is the file fi describes, and with
-// ctime, unchanged since, to the nanosecond of its change time.
-func (l *FileLock) lockIs(fi fs.FileInfo, ctime bool) bool { return isFile(l.abs0, fi, ctime) }
+func (l *FileLock) holdsLock(fi fs.FileInfo) bool { return isFile(l.abs0, fi, false) }
 
 // isFile reports whether the name p (NUL-terminated; nil: cannot tell) is
 // the file fi describes, and with ctime, unchanged since, to the
@@ -162,9 +165,7 @@ func isFile(p *byte, fi fs.FileInfo, ctime bool) bool {
 	if !ok {
 		return false
 	}
-	var x unix.Statx_t
-	_, _, e := syscall.Syscall6(unix.SYS_STATX, atFDCWD, uintptr(unsafe.Pointer(p)),
-		unix.AT_SYMLINK_NOFOLLOW, unix.STATX_INO|unix.STATX_CTIME, uintptr(unsafe.Pointer(&x)), 0)
+	x, e := statx(p, unix.STATX_INO|unix.STATX_CTIME)
 	return e == 0 && x.Ino == st.Ino && unix.Mkdev(x.Dev_major, x.Dev_minor) == st.Dev &&
 		(!ctime || x.Ctime.Sec == st.Ctim.Sec && int64(x.Ctime.Nsec) == st.Ctim.Nsec)
 }

@@ -1,6 +1,7 @@
 package openlock
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io/fs"
@@ -294,11 +295,8 @@ func (s *waitSet) leaveLine() {
 
 // cstring is b up to its first NUL, without allocating when compared.
 func cstring(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			b = b[:i]
-			break
-		}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }

@@ -338,12 +338,18 @@ func (s *waitSet) watchFile(path string) bool {
 	return true
 }
 
-// unwatchFile removes the watch, with no event left for the next wait.
-func (s *waitSet) unwatchFile() {
+// unpoll takes the inotify descriptor out of the epoll instance: its watch
+// raises nothing here until watchFile puts it back.
+func (s *waitSet) unpoll() {
 	if s.polled {
 		s.del(s.ino)
 		s.polled = false
 	}
+}
+
+// unwatchFile removes the watch, with no event left for the next wait.
+func (s *waitSet) unwatchFile() {
+	s.unpoll()
 	if s.wd >= 0 {
 		unix.InotifyRmWatch(s.ino, uint32(s.wd))
 		s.wd = -1
@@ -453,10 +459,7 @@ func (s *waitSet) hold() {
 	}
 	s.stopInterrupts()
 	s.held = true
-	if s.polled {
-		s.del(s.ino)
-		s.polled = false
-	}
+	s.unpoll()
 	s.keep()
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/internal/fsx"
 	"golang.org/x/sys/unix"
 )
 
@@ -91,19 +92,12 @@ func readStat(path string, buf []byte) ([]byte, error) {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	n := 0
-	for n < len(buf) {
-		m, err := unix.Read(fd, buf[n:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
-		}
-		if m == 0 {
-			return buf[:n], nil
-		}
-		n += m
+	n, err := fsx.ReadFull(fd, buf)
+	switch {
+	case err != nil:
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+	case n < len(buf):
+		return buf[:n], nil
 	}
 	return os.ReadFile(path)
 }

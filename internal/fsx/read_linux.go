@@ -30,7 +30,7 @@ func readRegular(path string, fi fs.FileInfo, max int64) ([]byte, fs.FileInfo, e
 	}
 	// One byte more than the fstat's size, to see the file grow.
 	b := make([]byte, fi.Size()+1)
-	n, err := readFull(fd, b)
+	n, err := ReadFull(fd, b)
 	if err != nil || int64(n) != fi.Size() { // an error, or it changed since the fstat
 		return readFile(path, max)
 	}
@@ -43,8 +43,9 @@ func sameStat(a, b *syscall.Stat_t) bool {
 		a.Nlink == b.Nlink && a.Ctim == b.Ctim && a.Mtim == b.Mtim
 }
 
-// readFull reads into b until it is full or the file ends.
-func readFull(fd int, b []byte) (int, error) {
+// ReadFull reads the open file fd into b until b is full or the file ends,
+// with bare system calls, and returns how many bytes it read.
+func ReadFull(fd int, b []byte) (int, error) {
 	n := 0
 	for n < len(b) {
 		m, err := unix.Read(fd, b[n:])
