@@ -200,3 +200,33 @@ func snapshot(t *testing.T, path string) string {
 	}
 	return s
 }
+
+// lockAsync runs l.Lock in a goroutine and returns its result channel.
+func lockAsync(t *testing.T, l *FileLock) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- l.Lock(lockCtx(t)) }()
+	return done
+}
+
+// waitStep waits for a step signalled by signalOn, or fails the test.
+func waitStep(t *testing.T, c <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(long):
+		t.Fatalf("no %s within %v", what, long)
+	}
+}
+
+// lockedSoon waits for a Lock's result, which must be success.
+func lockedSoon(t *testing.T, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Lock: %v", err)
+		}
+	case <-time.After(long):
+		t.Fatalf("%s: Lock did not return within %v", what, long)
+	}
+}

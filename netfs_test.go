@@ -156,13 +156,8 @@ func TestLeasedReleaseSeenThroughOtherClient(t *testing.T) {
 	h.Expect("held")
 	trace, waiting := signalOn(StepWaiting, nil)
 	b := mustNew(t, pathB, withTable(uncertainTable{procscan.System()}), WithRetryPeriod(20*time.Millisecond), trace)
-	done := make(chan error, 1)
-	go func() { done <- b.Lock(lockCtx(t)) }()
-	select {
-	case <-waiting:
-	case <-time.After(long):
-		t.Fatal("the waiter on client B never waited")
-	}
+	done := lockAsync(t, b)
+	waitStep(t, waiting, "wait by the waiter on client B")
 	h.Send("release")
 	h.Expect("released")
 	if err := <-done; err != nil {
@@ -190,8 +185,7 @@ func TestDroppedReservationSeenThroughOtherClient(t *testing.T) {
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + pathA})
 	h.Expect("held")
 	r := mustNew(t, pathA, WithCacheTime(cacheTime), WithRetryPeriod(retry))
-	rDone := make(chan error, 1)
-	go func() { rDone <- r.Lock(lockCtx(t)) }()
+	rDone := lockAsync(t, r)
 	for deadline := time.Now().Add(long); ; time.Sleep(5 * time.Millisecond) {
 		if _, err := os.Lstat(nextName(pathA)); err == nil {
 			break
@@ -202,13 +196,8 @@ func TestDroppedReservationSeenThroughOtherClient(t *testing.T) {
 	}
 	trace, waiting := signalOn(StepWaiting, nil)
 	w := mustNew(t, pathB, WithCacheTime(cacheTime), WithRetryPeriod(retry), trace)
-	wDone := make(chan error, 1)
-	go func() { wDone <- w.Lock(lockCtx(t)) }()
-	select {
-	case <-waiting:
-	case <-time.After(long):
-		t.Fatal("the waiter on client B never waited")
-	}
+	wDone := lockAsync(t, w)
+	waitStep(t, waiting, "wait by the waiter on client B")
 	h.Send("release")
 	h.Expect("released")
 	if err := <-rDone; err != nil {

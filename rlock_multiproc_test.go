@@ -391,8 +391,7 @@ func TestWriterWokenByReaders(t *testing.T) {
 	c.Expect("held")
 	trace, waiting := signalOn(StepWaiting, nil)
 	w := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
-	got := make(chan error, 1)
-	go func() { got <- w.Lock(lockCtx(t)) }()
+	got := lockAsync(t, w)
 	<-waiting
 	// Whichever reader the writer watches, both wake-ups are needed.
 	if err := local.RUnlock(); err != nil {

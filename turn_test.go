@@ -46,8 +46,7 @@ func TestWaiterReservesTurn(t *testing.T) {
 	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
 	h.Expect("held")
 	l := mustNew(t, path, withRemote(10*time.Millisecond), WithRetryPeriod(10*time.Millisecond))
-	done := make(chan error, 1)
-	go func() { done <- l.Lock(lockCtx(t)) }()
+	done := lockAsync(t, l)
 	for deadline := time.Now().Add(long); ; time.Sleep(5 * time.Millisecond) {
 		if fi, err := os.Lstat(nextName(path)); err == nil {
 			l.mu.Lock()

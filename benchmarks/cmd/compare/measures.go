@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/openlock/openlock"
@@ -66,16 +67,13 @@ func (h *handoffRuns) cpuPerAcquisition() time.Duration {
 
 // spread is the fewest and most acquisitions of one process in one run.
 func (h *handoffRuns) spread() (fewest, most int) {
-	fewest = -1
-	for _, a := range h.acquired {
-		for _, k := range a {
-			if fewest < 0 || k < fewest {
-				fewest = k
-			}
-			most = max(most, k)
+	for i, a := range h.acquired {
+		if i == 0 {
+			fewest, most = slices.Min(a), slices.Max(a)
 		}
+		fewest, most = min(fewest, slices.Min(a)), max(most, slices.Max(a))
 	}
-	return max(fewest, 0), most
+	return fewest, most
 }
 
 // perSecond is the throughput: the handoffs whose latencies are pooled, in

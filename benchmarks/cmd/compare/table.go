@@ -245,7 +245,6 @@ func (r *results) mountNames() string {
 
 func (r *results) fairnessCell(h *handoffRuns) string {
 	var runs []string
-	fewest, most := r.plan.Handoffs, 0
 	for _, acquired := range h.acquired {
 		perMount := make([]string, len(r.mounts))
 		for m := range r.mounts {
@@ -256,8 +255,8 @@ func (r *results) fairnessCell(h *handoffRuns) string {
 			perMount[m] = fmt.Sprint(n)
 		}
 		runs = append(runs, strings.Join(perMount, " · "))
-		fewest, most = min(fewest, slices.Min(acquired)), max(most, slices.Max(acquired))
 	}
+	fewest, most := h.spread()
 	var cross []time.Duration
 	for i, c := range h.crossed {
 		if c {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -80,7 +81,7 @@ func (m *floorMutex) awaitRemoval() error {
 		for off := 0; off+unix.SizeofInotifyEvent <= n; {
 			e := (*unix.InotifyEvent)(unsafe.Pointer(&m.buf[off]))
 			b := m.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(e.Len)]
-			if i := indexNUL(b); i >= 0 {
+			if i := bytes.IndexByte(b, 0); i >= 0 {
 				b = b[:i]
 			}
 			if string(b) == name || e.Mask&unix.IN_Q_OVERFLOW != 0 {
@@ -89,15 +90,6 @@ func (m *floorMutex) awaitRemoval() error {
 			off += unix.SizeofInotifyEvent + int(e.Len)
 		}
 	}
-}
-
-func indexNUL(b []byte) int {
-	for i, c := range b {
-		if c == 0 {
-			return i
-		}
-	}
-	return -1
 }
 
 func (m *floorMutex) Unlock() error { return os.Remove(m.path) }

@@ -138,15 +138,6 @@ func Handoff(cfg HandoffConfig) (HandoffResult, error) {
 	return res, nil
 }
 
-// ownCPU is the processor time this process has used (getrusage).
-func ownCPU() time.Duration {
-	var ru unix.Rusage
-	if unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // roleHandoff is one worker of Handoff.
 func roleHandoff(s Spec) error {
 	b, err := MapBoard(s.Board, false)
@@ -165,7 +156,7 @@ func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
 	}
 	others := uint32(s.Procs - 1)
 	var r handoffReport
-	cpu0 := ownCPU()
+	cpu0 := cpuTime()
 	for b.Run.Load() == runRunning {
 		b.Waiting.Add(1)
 		Wake(&b.Waiting)
@@ -214,7 +205,7 @@ func handoffLoop(ctx context.Context, s Spec, b *Board, m Mutex) error {
 			return fmt.Errorf("nobody took the lock after us")
 		}
 	}
-	r.CPU = int64(ownCPU() - cpu0)
+	r.CPU = int64(cpuTime() - cpu0)
 	return printResult(r)
 }
 

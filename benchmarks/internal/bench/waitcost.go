@@ -100,6 +100,8 @@ func roleWait(s Spec) error {
 	return printResult(u) // and exit, with a flock Lock still blocked
 }
 
+// cpuTime is the processor time (user and system, every thread) this
+// process has used.
 func cpuTime() time.Duration {
 	var ru unix.Rusage
 	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
