@@ -88,6 +88,11 @@ func (l *FileLock) linkLock() error {
 	if !ok {
 		return l.link(l.abs)
 	}
+	if l.place.entry0 != nil {
+		if err, done := l.takeFromLine(c); done {
+			return err
+		}
+	}
 	_, _, e := syscall.Syscall6(unix.SYS_LINKAT, atFDCWD, uintptr(unsafe.Pointer(c.tok)),
 		atFDCWD, uintptr(unsafe.Pointer(c.abs)), 0, 0)
 	if e != 0 {

@@ -15,18 +15,19 @@ package openlock
 // through the lock file), for a change of its link count (IN_ATTRIB), and
 // that process with a pidfd. Every name a process gives its token (the
 // lock file, its entry) is a hard link of it, so its token's link count
-// changes exactly when it takes the lock, releases it, joins the line or
-// leaves it: the kernel rings the next waiter, and only it, with no file
-// or system call of ours. A release (the lock file's unlink) thus wakes
-// the one waiter behind the releaser, which takes the free lock with a
-// bare link(2). When the waiter ahead takes the lock, the waiter behind it
-// wakes too, finds the lock held by the one it watches, and waits on: it
-// is now first. A waiter keeps its entry while it holds the lock; it
-// leaves the line at its release (after the lock file's removal) or when
-// it gives up, by removing its entry, which wakes the waiter behind it. A
-// waiter woken by a change that finds the waiter ahead gone from the line
-// (its entry removed) waits right behind the holder, watching the lock
-// file. A waiter that joins behind W checks, once its entry is made, that
+// changes exactly when it releases the lock, joins the line or leaves it:
+// the kernel rings the next waiter, and only it, with no file or system
+// call of ours. A release (the lock file's unlink) thus wakes the one
+// waiter behind the releaser, which takes the free lock by renaming its
+// entry onto the lock path (renameat2 with RENAME_NOREPLACE; a bare
+// link(2) where the file system lacks it). The rename moves a name of its
+// token rather than adding one, so its link count stays, and the waiter
+// behind it sleeps on: it is woken by the release, not by the take (with
+// a link, it woke for both, and re-armed in between). A waiter that
+// gives up leaves the line by removing its entry, which wakes the waiter
+// behind it. A waiter that finds the waiter ahead gone from the line (its
+// entry removed, or moved onto the lock path) waits right behind the
+// holder, watching the lock file. A waiter that joins behind W checks, once its entry is made, that
 // W's entry is still there: if not, W left before the watch began, and the
 // joiner waits right behind the holder. A waiter whose waiter ahead dies
 // (holding the lock or not) is woken by the pidfd and looks at the lock
@@ -41,9 +42,12 @@ package openlock
 // periods (waiter.pause).
 //
 // The line is advice for wake-ups and order, never what mutual exclusion
-// rests on. A waiter, however it was woken, takes the lock only by link(2)
-// of its token to the lock path, or by a takeover of a stale lock file
-// through a claim (takeover.go); nothing in the line grants or blocks that.
+// rests on. A waiter, however it was woken, takes the lock only by an
+// exclusive creation of the lock path as a name of its token (link(2), or
+// the rename of its entry, which fails as link does if the name exists,
+// and whose result is checked: see takeFromLine), or by a takeover of a
+// stale lock file through a claim (takeover.go); nothing in the line
+// grants or blocks that.
 // A process that never joined the line (a TryLock, a newcomer, a waiter on
 // another machine) competes as before, and may take a free lock before the
 // first in line: a flock(2) newcomer may too. The worst the line can do is

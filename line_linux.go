@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -214,6 +215,7 @@ func (m *lineScan) next(x string) (string, bool) {
 // queue takes the place at entry, behind ahead. l.mu must be held.
 func (s *waitSet) queue(entry string, ahead position) {
 	s.entry, s.tok = entry, s.l.tok
+	s.l.place = place{entry: entry, entry0: cpath(entry), tok: s.tok}
 	s.ahead = ahead
 	if !stillInLine(ahead) {
 		s.ahead = position{} // it left before we came: we are first
@@ -282,15 +284,61 @@ func (s *waitSet) leave() {
 	s.leaveLine()
 }
 
-// leaveLine removes our entry, if it is still ours. l.mu must be held.
+// leaveLine removes our entry, if it is still ours and was not taken onto
+// the lock path (takeFromLine). l.mu must be held.
 func (s *waitSet) leaveLine() {
 	if s.entry == "" {
 		return
 	}
-	if fi, err := os.Lstat(s.entry); err == nil && os.SameFile(fi, s.tok.fi) {
-		os.Remove(s.entry)
+	if s.l.place.entry0 != nil {
+		if fi, err := os.Lstat(s.entry); err == nil && os.SameFile(fi, s.tok.fi) {
+			os.Remove(s.entry)
+		}
 	}
 	s.entry, s.tok = "", nil
+	s.l.place = place{}
+}
+
+// takeFromLine takes the lock from our place in the line: it renames our
+// entry, a link of our token, onto the lock path, with RENAME_NOREPLACE,
+// which, like link(2), creates the name atomically or fails with EEXIST
+// when it exists: the same exclusion, resting on the same property of the
+// file system (an atomic, exclusive creation of a name). The lock file is
+// then our token, as after a link. What the rename spares is the link
+// count: the entry's name goes as the lock's comes, so our token's link
+// count does not change, and the waiter behind us, which watches it
+// (IN_ATTRIB), is not woken by our taking the lock, only by our release.
+//
+// The rename moves whatever the entry's name holds; it is ours unless a
+// third party removed our entry and a newcomer linked its token in its
+// place, which only a sweep that judged this live process dead or a person
+// removing a live lock's files can do. The lock file is checked after the
+// rename: if it is not our token, the newcomer now holds the lock (its own
+// look will tell it: the lock file is its token), and we report the lock
+// as taken. done is false when the rename cannot serve (the entry is no
+// longer ours to move, or the file system lacks RENAME_NOREPLACE): the
+// caller then links as usual. c are the fast path's paths; l.mu must be
+// held.
+func (l *FileLock) takeFromLine(c cpaths) (err error, done bool) {
+	if l.place.tok != l.tok {
+		l.place = place{} // it links a token dropped since
+		return nil, false
+	}
+	_, _, e := syscall.Syscall6(unix.SYS_RENAMEAT2, atFDCWD, uintptr(unsafe.Pointer(l.place.entry0)),
+		atFDCWD, uintptr(unsafe.Pointer(c.abs)), unix.RENAME_NOREPLACE, 0)
+	switch {
+	case e == syscall.EEXIST:
+		return &os.LinkError{Op: "rename", Old: l.place.entry, New: l.abs, Err: e}, true
+	case e != 0:
+		l.place = place{} // gone, or no RENAME_NOREPLACE here: link
+		return nil, false
+	}
+	l.place = place{} // the entry is the lock file now
+	if id, e := statxID(c.abs); e != 0 || id != c.id {
+		l.debug("the entry renamed onto the lock path was not our token")
+		return &os.LinkError{Op: "rename", Old: l.tok.path, New: l.abs, Err: syscall.EEXIST}, true
+	}
+	return nil, true
 }
 
 // cstring is b up to its first NUL, without allocating when compared.

@@ -7,20 +7,28 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/openlock/openlock/fileformat"
 )
+
+// heldByChild has a child process take a new lock, and returns its path,
+// the child, the child's record, and a FileLock on it that never polls (its
+// pauses last an hour), with the signal of its waits.
+func heldByChild(t *testing.T) (string, *child, fileformat.Record, *FileLock, <-chan struct{}) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
+	h.Expect("held")
+	trace, waiting := signalOn(StepWaiting, nil)
+	l := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
+	return path, h, readRecord(t, path), l, waiting
+}
 
 // A waiter queued behind waiters that died (their places in the line are
 // still there, their processes gone) is not stuck behind them: it watches the lock
 // file, and takes the lock when the holder releases it. The waiter never
 // polls here (its pauses last an hour), so only a notification can wake it.
 func TestLineSkipsDeadWaiters(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "a.lock")
-	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
-	h.Expect("held")
-	holder := readRecord(t, path)
-
-	trace, waiting := signalOn(StepWaiting, nil)
-	l := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
+	path, h, holder, l, waiting := heldByChild(t)
 	if ok, err := l.TryLock(); ok || err != nil { // makes our token (and sweeps) first
 		t.Fatalf("TryLock of a held lock = %v, %v", ok, err)
 	}
@@ -52,6 +60,30 @@ func TestLineSkipsDeadWaiters(t *testing.T) {
 		if !slices.Contains(removed, p) {
 			t.Errorf("Clean removed %v; want %s among them", removed, p)
 		}
+	}
+}
+
+// A waiter takes the lock from the line by renaming its entry onto the lock
+// path. If a third party replaced the entry (removed it, and another file
+// took its name), the rename moves that file, and the waiter must see that
+// the lock file is not its token: then it does not hold the lock, and here
+// takes it by a takeover of what it moved, a dead process's record.
+func TestTakeFromLineChecksWhatItMoved(t *testing.T) {
+	path, h, holder, l, waiting := heldByChild(t)
+	done := lockAsync(t, l)
+	waitStep(t, waiting, "wait")
+	mine := afterName(path, holder.Nonce)
+	if fi, err := os.Lstat(mine); err != nil || !os.SameFile(fi, l.tok.fi) {
+		t.Fatalf("the waiter's place in line %s: %v (want a link of its token)", mine, err)
+	}
+	if err := os.Remove(mine); err != nil {
+		t.Fatal(err)
+	}
+	writeStale(t, mine)
+	h.Send("release")
+	lockedSoon(t, done, "after a takeover of the file its rename moved")
+	if fi, err := os.Lstat(path); err != nil || !os.SameFile(fi, l.tok.fi) {
+		t.Fatalf("Lock returned, but the lock file is not our token (%v)", err)
 	}
 }
 
@@ -107,10 +139,11 @@ func TestLineSkipsKilledWaiter(t *testing.T) {
 
 // A release wakes the next waiter, not the ones behind it: each waiter
 // watches only the token of the one right ahead of it. Behind a holder and
-// two waiting processes, we are woken by the second one alone: when it
-// takes the lock (its link) and when it releases it (its unlink), never by
-// the holder's release or the first waiter's cycle. Nobody polls here (an
-// hour's retry period), and the turns come in line order.
+// two waiting processes, we are woken once, by the second one's release:
+// never by the holder's release or the first waiter's cycle, nor by the
+// second one taking the lock (it renames its entry onto the lock path,
+// which leaves its token's link count alone). Nobody polls here (an hour's
+// retry period), and the turns come in line order.
 func TestReleaseWakesOnlyTheNextWaiter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_REPORT=waiting", "OPENLOCK_TEST_RETRY=1h"}
@@ -143,7 +176,7 @@ func TestReleaseWakesOnlyTheNextWaiter(t *testing.T) {
 	w2.Expect("held")
 	w2.Send("release")
 	lockedSoon(t, done, "third in line")
-	if n := woken.Load(); n > 2 {
-		t.Errorf("woken %d times; want at most 2 (the waiter ahead's link and unlink)", n)
+	if n := woken.Load(); n > 1 {
+		t.Errorf("woken %d times; want once (the release of the waiter ahead)", n)
 	}
 }

@@ -53,9 +53,19 @@ type FileLock struct {
 	// swept at the release, not before Lock returns (a sweep reads the
 	// whole directory and judges every owner in it).
 	sweepAtRelease bool
+	place          place    // our entry in the line, while a wait has one
 	turn           bool     // we hold the reservation of the next turn (turn.go)
 	rd             reading  // the shared lock held through this FileLock (rlock.go)
 	spare          *waitSet // kept for the next wait (waitset_linux.go)
+}
+
+// A place is a waiter's entry in the line (line_linux.go), also
+// NUL-terminated, and the token it links: linkLock takes a free lock by
+// renaming it onto the lock path (takeFromLine).
+type place struct {
+	entry  string
+	entry0 *byte
+	tok    *token
 }
 
 // New returns a FileLock for the lock file at path ("" means DefaultPath in

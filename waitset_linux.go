@@ -30,9 +30,10 @@ import (
 //     of the one this waiter waits right behind (line_linux.go): the
 //     waiter ahead in the line, through its entry, or the holder, through
 //     the lock file. Every name of a token is a hard link of it, so a
-//     change of its link count (IN_ATTRIB) is that process taking the lock
-//     (a link), releasing it or leaving the line (an unlink): the release
-//     wakes the one waiter behind the releaser, and nobody else.
+//     change of its link count (IN_ATTRIB) is that process releasing the
+//     lock or leaving the line (an unlink), or joining it (a link); taking
+//     the lock from the line renames a name and changes nothing. The
+//     release wakes the one waiter behind the releaser, and nobody else.
 //   - pid, a pidfd of the same process, so that a dead one is skipped at
 //     once rather than waited for, and a crashed holder is taken over.
 //   - timer, a timerfd: the pause between looks.
@@ -290,8 +291,11 @@ func drain(fd int, buf []byte) {
 }
 
 // watchFile makes the set's one watch watch the inode at path (not
-// following a symlink), for a change of its link count, its removal or its
-// renaming. It reports whether a new watch began (another inode than the
+// following a symlink), for a change of its link count or its removal. Not
+// for a rename of one of its names: the waiter ahead takes the lock by
+// renaming its entry (takeFromLine), which the one behind must sleep
+// through. (A name replaced by a rename lowers the replaced inode's link
+// count: IN_ATTRIB.) It reports whether a new watch began (another inode than the
 // one watched, or none is there any more), after which the caller must
 // look once more: a change before the watch raised no event.
 //
@@ -307,7 +311,7 @@ func (s *waitSet) watchFile(path string) bool {
 		}
 		s.ino = fd
 	}
-	wd, err := unix.InotifyAddWatch(s.ino, path, unix.IN_ATTRIB|unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_DONT_FOLLOW)
+	wd, err := unix.InotifyAddWatch(s.ino, path, unix.IN_ATTRIB|unix.IN_DELETE_SELF|unix.IN_DONT_FOLLOW)
 	if err != nil {
 		s.unwatchFile()
 		if errors.Is(err, unix.ENOENT) {
@@ -509,8 +513,10 @@ func (l *FileLock) leftLine() {
 }
 
 // afterHold is leftLine's work. The waiter after us watches our token: the
-// lock file's removal, just made, woke it; our entry's removal here raises
-// one more event, for it or for a newcomer behind us. l.mu must be held.
+// lock file's removal, just made, woke it. Our entry is gone already where
+// we took the lock by renaming it (takeFromLine); where we linked instead,
+// its removal here raises one more event, for it or for a newcomer behind
+// us. l.mu must be held.
 func (s *waitSet) afterHold() {
 	s.held = false
 	s.leaveLine()
