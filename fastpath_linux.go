@@ -89,7 +89,7 @@ func (l *FileLock) linkLock() error {
 		return l.link(l.abs)
 	}
 	if l.place.entry0 != nil {
-		if err, done := l.takeFromLine(c); done {
+		if done, err := l.takeFromLine(c); done {
 			return err
 		}
 	}

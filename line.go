@@ -27,12 +27,13 @@ package openlock
 // gives up leaves the line by removing its entry, which wakes the waiter
 // behind it. A waiter that finds the waiter ahead gone from the line (its
 // entry removed, or moved onto the lock path) waits right behind the
-// holder, watching the lock file. A waiter that joins behind W checks, once its entry is made, that
-// W's entry is still there: if not, W left before the watch began, and the
-// joiner waits right behind the holder. A waiter whose waiter ahead dies
-// (holding the lock or not) is woken by the pidfd and looks at the lock
-// file, and takes over a lock its holder left stale. So a dead waiter is
-// skipped, never waited for.
+// holder, watching the lock file. A waiter that joins behind W checks,
+// once its entry is made, that W's entry is still there: if not, W left
+// (or took the lock) before the watch began, and the joiner waits right
+// behind the holder. A waiter whose waiter ahead dies (holding the lock or
+// not) is woken by the pidfd and looks at the lock file, and takes over a
+// lock its holder left stale. So a dead waiter is skipped, never waited
+// for.
 //
 // A waiter behind another waiter looks at the lock file only every two
 // retry periods, a net for a turn that does not come (a waiter ahead

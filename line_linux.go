@@ -319,26 +319,26 @@ func (s *waitSet) leaveLine() {
 // longer ours to move, or the file system lacks RENAME_NOREPLACE): the
 // caller then links as usual. c are the fast path's paths; l.mu must be
 // held.
-func (l *FileLock) takeFromLine(c cpaths) (err error, done bool) {
+func (l *FileLock) takeFromLine(c cpaths) (done bool, err error) {
 	if l.place.tok != l.tok {
 		l.place = place{} // it links a token dropped since
-		return nil, false
+		return false, nil
 	}
 	_, _, e := syscall.Syscall6(unix.SYS_RENAMEAT2, atFDCWD, uintptr(unsafe.Pointer(l.place.entry0)),
 		atFDCWD, uintptr(unsafe.Pointer(c.abs)), unix.RENAME_NOREPLACE, 0)
 	switch {
 	case e == syscall.EEXIST:
-		return &os.LinkError{Op: "rename", Old: l.place.entry, New: l.abs, Err: e}, true
+		return true, &os.LinkError{Op: "rename", Old: l.place.entry, New: l.abs, Err: e}
 	case e != 0:
 		l.place = place{} // gone, or no RENAME_NOREPLACE here: link
-		return nil, false
+		return false, nil
 	}
 	l.place = place{} // the entry is the lock file now
 	if id, e := statxID(c.abs); e != 0 || id != c.id {
 		l.debug("the entry renamed onto the lock path was not our token")
-		return &os.LinkError{Op: "rename", Old: l.tok.path, New: l.abs, Err: syscall.EEXIST}, true
+		return true, &os.LinkError{Op: "rename", Old: l.tok.path, New: l.abs, Err: syscall.EEXIST}
 	}
-	return nil, true
+	return true, nil
 }
 
 // cstring is b up to its first NUL, without allocating when compared.
