@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openlock/openlock/fileformat"
 	"github.com/openlock/openlock/procscan"
@@ -105,6 +106,51 @@ func TestDataFileIsNeverTakenOver(t *testing.T) {
 				t.Errorf("directory holds %q; want only the data file", names)
 			}
 		})
+	}
+}
+
+// On a file system that may cache, a lock file whose record ends without
+// its newline may be this client's cut of a file replaced under the same
+// name (reads through bindfs came back so): it counts as held, and is read
+// again at each look, until the cache time has passed since the first such
+// read; only then is it refused as a data file, as on a local file system
+// at once. Whole, the same record (a dead holder's) would be taken over.
+func TestCutRecordIsHeldForACacheTime(t *testing.T) {
+	const cacheTime = 200 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "a.lock")
+	b, err := fileformat.Marshal(hereRecord(deadPID(t), "12345"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b[:len(b)-1], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, path)
+	l := mustNew(t, path, withRemote(cacheTime))
+	first := time.Now()
+	if ok, err := l.TryLock(); ok || err != nil {
+		t.Fatalf("TryLock on a cut record = %v, %v; want false, nil (held while the client may cut reads)", ok, err)
+	}
+	if o, ok, err := l.Owner(); err != nil || !ok || !strings.Contains(o.Reason, "cut short") {
+		t.Errorf("Owner() = %+v, %v, %v; want a holder read cut short", o, ok, err)
+	}
+	deadline := time.Now().Add(long)
+	for {
+		ok, err := l.TryLock()
+		if errors.Is(err, ErrNotLockFile) {
+			break
+		}
+		if ok || err != nil || time.Now().After(deadline) {
+			t.Fatalf("TryLock %v after the first = %v, %v; want false, nil, then ErrNotLockFile", time.Since(first), ok, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if d := time.Since(first); d < cacheTime {
+		t.Errorf("refused %v after the first cut read; want the cache time (%v) first", d, cacheTime)
+	}
+	l.Close()
+	if after := snapshot(t, path); after != before {
+		t.Errorf("the file changed: before %q, after %q", before, after)
 	}
 }
 

@@ -42,16 +42,53 @@ func (l *FileLock) inspect(path string) (*holder, error) {
 	}
 	h := &holder{path: path, fi: fi, data: data, at: time.Now()}
 	if h.rec, h.bad = fileformat.Parse(data); h.bad != nil {
-		if len(data) > 0 {
-			return nil, notLockFile(path, len(data), h.bad)
+		switch {
+		case len(data) == 0:
+			return h, nil // empty: stale, as a file that names no holder
+		case l.readCut(path, data):
+			return cutShort(path, l.cut.since.Add(l.cacheTime())), nil
 		}
-		return h, nil // empty: stale, as a file that names no holder
+		return nil, notLockFile(path, len(data), h.bad)
+	}
+	if l.cut.path == path {
+		l.cut.path = ""
 	}
 	h.res = procscan.Judge(h.rec, l.cfg.table)
 	if h.res.Verdict == procscan.Unknown {
 		l.judgeReboot(h)
 	}
 	return h, nil
+}
+
+// readCut reports whether data, read from path and not a record, may be a
+// record cut short by this client rather than the file's content: it ends
+// without the newline that ends every record, the file system is not known
+// to be local, and the first such read of path is less than CacheTime ago.
+// A client of a network or FUSE file system may cut a read at the size it
+// cached for the file that had the name before: reads through bindfs of a
+// file replaced under the same name, by another path to the directory,
+// came back cut at the old size, most often while the replacements went
+// on. Records are only ever written whole before they are linked or
+// renamed into place, so within the cache time such a read is the
+// client's, and the file is read again at the next look; past it, the
+// content is the file's own. l.mu must be held.
+func (l *FileLock) readCut(path string, data []byte) bool {
+	if data[len(data)-1] == '\n' || !l.remote() {
+		return false
+	}
+	now := time.Now()
+	if l.cut.path != path {
+		l.cut.path, l.cut.since = path, now
+	}
+	return now.Sub(l.cut.since) <= l.cacheTime()
+}
+
+// cutShort is the holder we report for a file whose record a read cut
+// short (readCut): held, never stale, until the deadline at the latest.
+func cutShort(path string, until time.Time) *holder {
+	return &holder{path: path, res: procscan.Result{Verdict: procscan.Unknown,
+		Reason: fmt.Sprintf("%s was read cut short, as a network or FUSE client may read a file "+
+			"replaced under the same name, and is read again until %s", path, until.Format(time.RFC3339Nano))}}
 }
 
 // notLockFile is the error for a small regular file at a lock or claim path
@@ -216,15 +253,24 @@ type Owner struct {
 
 // String describes the owner in one line.
 func (o Owner) String() string {
+	if o.PID == 0 { // no record read (see readCut)
+		return fmt.Sprintf("%s: %s", o.Verdict, o.Reason)
+	}
 	return fmt.Sprintf("pid %d (%s) on %s since %s: %s, %s", o.PID, o.Name, o.Host,
 		o.Since.Format(time.DateTime), o.Verdict, o.Reason)
 }
 
+// owner is h as Owner reports it. A holder that names nobody (a lock file
+// read cut short, see readCut) has only its verdict and reason.
 func (h *holder) owner() Owner {
 	started, _ := procscan.StartTime(h.rec)
+	var since time.Time
+	if h.fi != nil {
+		since = fsx.ChangeTime(h.fi)
+	}
 	return Owner{
 		PID: h.rec.PID, Name: h.rec.Name, Host: h.rec.Host,
-		Started: started, Since: fsx.ChangeTime(h.fi),
+		Started: started, Since: since,
 		Verdict: h.res.Verdict, Reason: h.res.Reason, Record: h.rec,
 	}
 }

@@ -53,10 +53,16 @@ type FileLock struct {
 	// swept at the release, not before Lock returns (a sweep reads the
 	// whole directory and judges every owner in it).
 	sweepAtRelease bool
-	place          place    // our entry in the line, while a wait has one
-	turn           bool     // we hold the reservation of the next turn (turn.go)
-	rd             reading  // the shared lock held through this FileLock (rlock.go)
-	spare          *waitSet // kept for the next wait (waitset_linux.go)
+	place          place // our entry in the line, while a wait has one
+	// cut: the path whose reads came back cut short since, on a file
+	// system that may cache (holder.go, readCut).
+	cut struct {
+		path  string
+		since time.Time
+	}
+	turn  bool     // we hold the reservation of the next turn (turn.go)
+	rd    reading  // the shared lock held through this FileLock (rlock.go)
+	spare *waitSet // kept for the next wait (waitset_linux.go)
 }
 
 // A place is a waiter's entry in the line (line_linux.go), also
