@@ -32,9 +32,10 @@ var (
 	// symlink, a device, a file larger than 4 KiB, or a file that holds
 	// anything but a lock record or nothing at all: a user's data, perhaps,
 	// so it is left untouched, never taken over or removed. On a file system
-	// not known to be local, a record that lacks only its last newline
-	// counts as held for CacheTime first: a network or FUSE client may cut a
-	// read of a lock file replaced under the same name.
+	// not known to be local, content that does not end in a newline (as a
+	// record cut short) counts as held for CacheTime first: a network or
+	// FUSE client may cut a read of a lock file replaced under the same
+	// name.
 	ErrNotLockFile = errors.New("not a lock file")
 	// ErrNoHardLinks: the file system of the lock directory cannot make hard
 	// links, on which this lock's atomic steps rely.
