@@ -19,10 +19,9 @@ import (
 	"github.com/openlock/openlock/procscan"
 )
 
-// line is a waiter's place in the line (see line.go).
+// line is what a waiter knows of the line (see line.go); its own entry is
+// the FileLock's place, where linkLock finds it (takeFromLine).
 type line struct {
-	entry string   // <lock>.<ahead's nonce>.after, a link of tok; "" when not in line
-	tok   *token   // the token entry links (Close may drop the FileLock's first)
 	local bool     // the lock directory is local: notification sees every change
 	ahead position // whom this waiter waits right behind
 }
@@ -57,7 +56,7 @@ func (s *waitSet) join(h *holder) {
 	l := s.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s.entry != "" {
+	if l.place.entry != "" {
 		return
 	}
 	s.ahead = position{}
@@ -214,8 +213,7 @@ func (m *lineScan) next(x string) (string, bool) {
 
 // queue takes the place at entry, behind ahead. l.mu must be held.
 func (s *waitSet) queue(entry string, ahead position) {
-	s.entry, s.tok = entry, s.l.tok
-	s.l.place = place{entry: entry, entry0: cpath(entry), tok: s.tok}
+	s.l.place = place{entry: entry, entry0: cpath(entry), tok: s.l.tok}
 	s.ahead = ahead
 	if !stillInLine(ahead) {
 		s.ahead = position{} // it left before we came: we are first
@@ -276,7 +274,7 @@ const judgedLately = 10 * time.Millisecond
 // leave takes a waiter that gives up out of the line; the waiter after it,
 // which watches its token, is woken by the entry's removal.
 func (s *waitSet) leave() {
-	if s == nil || s.entry == "" {
+	if s == nil {
 		return
 	}
 	s.l.mu.Lock()
@@ -284,19 +282,17 @@ func (s *waitSet) leave() {
 	s.leaveLine()
 }
 
-// leaveLine removes our entry, if it is still ours and was not taken onto
-// the lock path (takeFromLine). l.mu must be held.
+// leaveLine removes our entry, if it is still ours (one taken onto the lock
+// path is no longer our place: takeFromLine). l.mu must be held.
 func (s *waitSet) leaveLine() {
-	if s.entry == "" {
+	p := s.l.place
+	s.l.place = place{}
+	if p.entry == "" {
 		return
 	}
-	if s.l.place.entry0 != nil {
-		if fi, err := os.Lstat(s.entry); err == nil && os.SameFile(fi, s.tok.fi) {
-			os.Remove(s.entry)
-		}
+	if fi, err := os.Lstat(p.entry); err == nil && os.SameFile(fi, p.tok.fi) {
+		os.Remove(p.entry)
 	}
-	s.entry, s.tok = "", nil
-	s.l.place = place{}
 }
 
 // takeFromLine takes the lock from our place in the line: it renames our
@@ -321,7 +317,7 @@ func (s *waitSet) leaveLine() {
 // held.
 func (l *FileLock) takeFromLine(c cpaths) (done bool, err error) {
 	if l.place.tok != l.tok {
-		l.place = place{} // it links a token dropped since
+		l.place.entry0 = nil // it links a token dropped since: link; leaveLine removes it
 		return false, nil
 	}
 	_, _, e := syscall.Syscall6(unix.SYS_RENAMEAT2, atFDCWD, uintptr(unsafe.Pointer(l.place.entry0)),
@@ -330,11 +326,11 @@ func (l *FileLock) takeFromLine(c cpaths) (done bool, err error) {
 	case e == syscall.EEXIST:
 		return true, &os.LinkError{Op: "rename", Old: l.place.entry, New: l.abs, Err: e}
 	case e != 0:
-		l.place = place{} // gone, or no RENAME_NOREPLACE here: link
+		l.place.entry0 = nil // gone, or no RENAME_NOREPLACE here: link
 		return false, nil
 	}
 	l.place = place{} // the entry is the lock file now
-	if id, e := statxID(c.abs); e != 0 || id != c.id {
+	if l.ownedLock() != nil {
 		l.debug("the entry renamed onto the lock path was not our token")
 		return true, &os.LinkError{Op: "rename", Old: l.tok.path, New: l.abs, Err: syscall.EEXIST}
 	}

@@ -65,9 +65,10 @@ type FileLock struct {
 	spare *waitSet // kept for the next wait (waitset_linux.go)
 }
 
-// A place is a waiter's entry in the line (line_linux.go), also
-// NUL-terminated, and the token it links: linkLock takes a free lock by
-// renaming it onto the lock path (takeFromLine).
+// A place is a waiter's entry in the line (line_linux.go), a link of tok
+// (Close may drop the FileLock's token first), and entry0 the entry
+// NUL-terminated: linkLock takes a free lock by renaming it onto the lock
+// path (takeFromLine), while entry0 is set. entry is "" when not in line.
 type place struct {
 	entry  string
 	entry0 *byte
