@@ -76,9 +76,25 @@ func (l *FileLock) noReaders() (bool, error) {
 		return rmdir(dir) == nil, nil
 	case errors.Is(err, fs.ErrExist), isStale(err):
 		return false, nil
+	case mkdirRaced(dir, err):
+		return false, nil
 	default:
 		return false, fmt.Errorf("checking for readers of the shared lock (mkdir %s): %w", dir, err)
 	}
+}
+
+// mkdirRaced reports whether err, from a mkdir of dir, is the ENOENT a FUSE
+// file system returns when another path removed the directory just made:
+// libfuse looks the new directory up before it replies, and finds it gone
+// (seen with bindfs, where a reader closing through the underlying path
+// removes the empty directory). The mkdir's answer is then lost, so the
+// caller looks again; while dir's parent, the lock's directory, is there.
+func mkdirRaced(dir string, err error) bool {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	_, perr := os.Stat(filepath.Dir(dir))
+	return perr == nil
 }
 
 // readersGoneOS is readersGone through package os (fastpath_linux.go).
@@ -241,6 +257,11 @@ func readersGaveUp(ctx context.Context, start time.Time, live []*holder) error {
 	}
 	why := fmt.Sprintf("after %v, waiting for %d reader(s) of the shared lock to leave (%s)",
 		time.Since(start).Round(time.Millisecond), len(live), strings.Join(names, "; "))
+	if len(live) == 0 {
+		why = fmt.Sprintf("after %v, judging whether readers of the shared lock are in: "+
+			"the readers' directory kept changing, or the file system never gave a sure answer",
+			time.Since(start).Round(time.Millisecond))
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w %s: %w", ErrTimeout, why, ctx.Err())
 	}

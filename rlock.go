@@ -269,7 +269,7 @@ func (l *FileLock) register() error {
 			if merr == nil && time.Now().Before(deadline) {
 				continue // made just now: link again at once
 			}
-			if merr != nil && !errors.Is(merr, fs.ErrExist) {
+			if merr != nil && !errors.Is(merr, fs.ErrExist) && !mkdirRaced(dir, merr) {
 				return fmt.Errorf("creating the directory of the shared lock's readers: %w", merr)
 			}
 		case !errors.Is(err, fs.ErrExist):
