@@ -103,3 +103,43 @@ func TestLockFilesOfReservationAndFence(t *testing.T) {
 		t.Errorf("LockFiles mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// A waiter's place in the line is a hard link of its token, and a sweep
+// judges it with the token (one read for both): the places of a dead
+// waiter go with its token, a live waiter's place stays, and a place that
+// is no link of a token seen is read and judged on its own.
+func TestSweepJudgesPlacesWithTheirTokens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	l := mustNew(t, path)
+	if err := l.Lock(lockCtx(t)); err != nil { // our token, live
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	livePlace := afterName(path, newNonce())
+	if err := os.Link(l.tok.path, livePlace); err != nil {
+		t.Fatal(err)
+	}
+	dead := hereRecord(deadPID(t), "1")
+	deadToken := tokenName(path, dead.Nonce)
+	writeRecord(t, deadToken, dead)
+	deadPlace := afterName(path, newNonce())
+	if err := os.Link(deadToken, deadPlace); err != nil {
+		t.Fatal(err)
+	}
+	lonePlace := afterName(path, newNonce())
+	writeRecord(t, lonePlace, hereRecord(deadPID(t), "2"))
+
+	removed, err := l.Clean(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(removed)
+	want := []string{deadToken, deadPlace, lonePlace}
+	slices.Sort(want)
+	if diff := cmp.Diff(want, removed); diff != "" {
+		t.Errorf("Clean mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := os.Lstat(livePlace); err != nil {
+		t.Errorf("a live waiter's place was removed: %v", err)
+	}
+}

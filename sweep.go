@@ -65,19 +65,57 @@ func judgeDebris(l *FileLock) ([]*holder, error) {
 	if err != nil {
 		return nil, err
 	}
-	var dead []*holder
+	var dead, judged []*holder
+	var places []string
 	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
 		switch classify(base, e.Name()) {
 		case notOurs:
 			continue
-		}
-		h, err := l.inspect(filepath.Join(dir, e.Name()))
-		if err != nil || h.bad != nil || !h.rec.Complete() || h.res.Verdict != procscan.Dead {
+		case afterFile:
+			places = append(places, p) // judged with their tokens, below
 			continue
 		}
-		dead = append(dead, h)
+		h, err := l.inspect(p)
+		if err != nil || h.bad != nil || !h.rec.Complete() {
+			continue
+		}
+		if h.res.Verdict == procscan.Dead {
+			dead = append(dead, h)
+		}
+		judged = append(judged, h)
+	}
+	for _, p := range places {
+		if h := l.judgePlace(p, judged); h != nil && h.res.Verdict == procscan.Dead {
+			dead = append(dead, h)
+		}
 	}
 	return append(dead, l.deadReaders()...), nil // readers.go
+}
+
+// judgePlace judges a waiter's place in the line at path p. A place is a
+// hard link of its owner's token, which the sweep has judged among files
+// (an lstat tells it); with a line of N waiters, that spares N reads of a
+// record and N judgements of a process. A place that is no link of those
+// is read and judged on its own. It returns nil where there is nothing to
+// judge.
+func (l *FileLock) judgePlace(p string, judged []*holder) *holder {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return nil
+	}
+	for _, h := range judged {
+		if h.fi != nil && os.SameFile(fi, h.fi) {
+			c := *h
+			c.path = p
+			return &c
+		}
+	}
+	h, err := l.inspect(p)
+	if err != nil || h.bad != nil || !h.rec.Complete() {
+		return nil
+	}
+	return h
 }
 
 // sweepDebris removes (or, with dryRun, only lists) the files judged dead,
