@@ -113,7 +113,8 @@ func (l *FileLock) queue(ctx context.Context, start time.Time) error {
 const coveredRetries = 16
 
 // queuedRetries is how many retry periods apart, at most, a waiter behind
-// another waiter looks at the lock file (see waiter.pause).
+// another waiter looks at the lock file, for each waiter that was ahead of
+// it when it joined (see waiter.pause).
 const queuedRetries = 2
 
 // settle is how long after losing a race a waiter judges the winner: soon

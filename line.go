@@ -35,10 +35,11 @@ package openlock
 // lock its holder left stale. So a dead waiter is skipped, never waited
 // for.
 //
-// A waiter behind another waiter looks at the lock file only every two
-// retry periods, a net for a turn that does not come (a waiter ahead
-// stopped by SIGSTOP holds up the line that long at most), and while the
-// lock file is the one it judged last, that look is one statx; the first
+// A waiter behind another waiter looks at the lock file only as a net for
+// a turn that does not come (a waiter ahead stopped by SIGSTOP), every two
+// retry periods for each waiter that was ahead of it when it joined, up to
+// 16: the line as a whole looks about every two retry periods. While the
+// lock file is the one it judged last, that look is one statx. The first
 // in line, while notification covers its wait, looks every 16 retry
 // periods (waiter.pause).
 //

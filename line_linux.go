@@ -37,12 +37,16 @@ type position struct {
 	fi     fs.FileInfo
 	proc   procscan.Process // the waiter ahead's process (zero behind the holder)
 	holds  bool             // the waiter ahead holds the lock now (settle)
+	// waiters is how many waiters were ahead of us when we joined (0
+	// behind the holder): it sets how often we look (waiter.pause).
+	waiters int
 }
 
 // newPosition is the place behind the waiter whose entry at path was read
-// as fi and rec.
-func newPosition(path string, fi fs.FileInfo, rec fileformat.Record) position {
-	return position{entry: path, entry0: cpath(path), fi: fi, proc: procscan.Process{PID: rec.PID, Start: rec.Start}}
+// as fi and rec, with waiters waiters ahead of us, that one included.
+func newPosition(path string, fi fs.FileInfo, rec fileformat.Record, waiters int) position {
+	return position{entry: path, entry0: cpath(path), fi: fi, proc: procscan.Process{PID: rec.PID, Start: rec.Start},
+		waiters: waiters}
 }
 
 // behindHolder reports whether this waiter waits right behind the holder:
@@ -89,7 +93,7 @@ func (s *waitSet) join(h *holder) {
 			s.queue(p, ahead)
 			return
 		}
-		x, ahead = rec.Nonce, newPosition(p, fi, rec)
+		x, ahead = rec.Nonce, newPosition(p, fi, rec, ahead.waiters+1)
 	}
 }
 
@@ -110,13 +114,13 @@ func (s *waitSet) jump(x string, ahead position) (string, position) {
 	if !m.read(s.l.abs) {
 		return x, ahead
 	}
-	x0, entry := x, ""
+	x0, entry, passed := x, "", 0
 	for range maxChain {
 		n, ok := m.next(x)
 		if !ok {
 			break
 		}
-		entry, x = afterName(s.l.abs, x), n
+		entry, x, passed = afterName(s.l.abs, x), n, passed+1
 	}
 	if entry == "" {
 		return x0, ahead
@@ -125,7 +129,7 @@ func (s *waitSet) jump(x string, ahead position) (string, position) {
 	if err != nil || rec.Nonce != x {
 		return x0, ahead // changed meanwhile: walk on from where we were
 	}
-	return x, newPosition(entry, fi, rec)
+	return x, newPosition(entry, fi, rec, ahead.waiters+passed)
 }
 
 // A lineScan maps the line of a lock from one read of its directory: the

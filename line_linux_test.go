@@ -23,6 +23,22 @@ func heldByChild(t *testing.T) (string, *child, fileformat.Record, *FileLock, <-
 	return path, h, readRecord(t, path), l, waiting
 }
 
+// lineOfChildren starts a child process holding a new lock and waiters
+// child processes that wait for it in that order, each in line behind the
+// one before; extra is added to their environment.
+func lineOfChildren(t *testing.T, waiters int, extra ...string) (path string, h *child, w []*child) {
+	path = filepath.Join(t.TempDir(), "a.lock")
+	env := append([]string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_REPORT=waiting"}, extra...)
+	h = startChild(t, "hold", env)
+	h.Expect("held")
+	for range waiters {
+		c := startChild(t, "hold", env)
+		c.Expect("step waiting")
+		w = append(w, c)
+	}
+	return path, h, w
+}
+
 // A waiter queued behind waiters that died (their places in the line are
 // still there, their processes gone) is not stuck behind them: it watches the lock
 // file, and takes the lock when the holder releases it. The waiter never
@@ -93,14 +109,8 @@ func TestTakeFromLineChecksWhatItMoved(t *testing.T) {
 // its pauses last an hour, and the killed waiter's token, which it
 // watches, never changes again.
 func TestLineSkipsKilledWaiter(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "a.lock")
-	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_REPORT=waiting"}
-	h := startChild(t, "hold", env)
-	h.Expect("held")
-	w1 := startChild(t, "hold", env) // first in line
-	w1.Expect("step waiting")
-	w2 := startChild(t, "hold", env) // second
-	w2.Expect("step waiting")
+	path, h, w := lineOfChildren(t, 2)
+	w1, w2 := w[0], w[1] // first and second in line
 
 	trace, waiting := signalOn(StepWaiting, nil)
 	l := mustNew(t, path, WithRetryPeriod(time.Hour), withFirstPause(time.Hour), trace)
@@ -145,14 +155,8 @@ func TestLineSkipsKilledWaiter(t *testing.T) {
 // which leaves its token's link count alone). Nobody polls here (an hour's
 // retry period), and the turns come in line order.
 func TestReleaseWakesOnlyTheNextWaiter(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "a.lock")
-	env := []string{"OPENLOCK_TEST_LOCK=" + path, "OPENLOCK_TEST_REPORT=waiting", "OPENLOCK_TEST_RETRY=1h"}
-	h := startChild(t, "hold", env)
-	h.Expect("held")
-	w1 := startChild(t, "hold", env)
-	w1.Expect("step waiting")
-	w2 := startChild(t, "hold", env)
-	w2.Expect("step waiting")
+	path, h, w := lineOfChildren(t, 2, "OPENLOCK_TEST_RETRY=1h")
+	w1, w2 := w[0], w[1]
 
 	var woken atomic.Int32
 	trace, waiting := signalOn(StepWaiting, func(e Event) {
@@ -179,4 +183,27 @@ func TestReleaseWakesOnlyTheNextWaiter(t *testing.T) {
 	if n := woken.Load(); n > 1 {
 		t.Errorf("woken %d times; want once (the release of the waiter ahead)", n)
 	}
+}
+
+// A waiter whose turn comes while it is stopped (SIGSTOP) holds up nobody
+// for long: the waiters behind it look at the lock now and then (their
+// share of the line's net, see waiter.pause), and the first to look takes
+// the free lock. Here the stopped waiter is first in line and we are right
+// behind it; only our looks can find the lock free.
+func TestLineLooksPastStoppedWaiter(t *testing.T) {
+	path, h, w := lineOfChildren(t, 1)
+	w1 := w[0] // first in line
+
+	trace, waiting := signalOn(StepWaiting, nil)
+	l := mustNew(t, path, WithRetryPeriod(20*time.Millisecond), trace)
+	done := lockAsync(t, l)
+	waitStep(t, waiting, "wait") // second in line, behind w1
+	first := readRecord(t, afterName(path, readRecord(t, path).Nonce))
+	if fi, err := os.Lstat(afterName(path, first.Nonce)); err != nil || !os.SameFile(fi, l.tok.fi) {
+		t.Fatalf("our place in line: %v (want a link of our token, behind the first waiter)", err)
+	}
+	w1.Signal(stopSignal)
+	defer w1.Signal(contSignal)
+	h.Send("release")
+	lockedSoon(t, done, "behind a stopped waiter")
 }

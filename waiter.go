@@ -128,22 +128,27 @@ func (w *waiter) see(seen *holder) {
 // pause is how long to sleep before the next look.
 //
 // A waiter further back in the line (see waitSet.queued) is woken when its
-// turn comes, so it looks every queuedRetries retry periods from the start,
-// not after a backoff from a millisecond: with many waiters, those looks
-// were most of what waiting cost. They are a net for a turn held up by a
-// waiter ahead that is stopped (SIGSTOP): a free lock waits that long at
-// most.
+// turn comes, so its looks are only a net for a turn held up by a waiter
+// ahead that is stopped (SIGSTOP), whose free lock any waiter that looks
+// takes. The line shares that net: a waiter looks every queuedRetries
+// retry periods for each waiter that was ahead of it when it joined, at
+// most every coveredRetries, at a moment set by when it joined. So the
+// line as a whole looks about every queuedRetries retry periods however
+// long it is, and a free lock waits coveredRetries of them at most. (Each
+// look wakes the Go runtime's threads of a process that could sleep: with
+// every waiter looking every two retry periods, those looks were most of
+// what a long line's waiting cost.)
 //
 // A wait that notification covers (see waitSet.covered) looks only every
-// coveredRetries retry periods: its looks are a safety net there, and each
-// wakes the Go runtime's threads of a process that could sleep.
+// coveredRetries retry periods: its looks are a safety net there.
 func (w *waiter) pause() time.Duration {
 	p := w.b.next()
 	switch {
 	case w.ws.covered():
 		p = coveredRetries * w.l.cfg.RetryPeriod
 	case w.ws.queued():
-		p = jitter(queuedRetries * w.l.cfg.RetryPeriod)
+		n := time.Duration(min(queuedRetries*max(w.ws.waitersAhead(), 1), coveredRetries))
+		p = jitter(n * w.l.cfg.RetryPeriod)
 	}
 	if !w.judgeBy.IsZero() {
 		p = min(p, time.Until(w.judgeBy))

@@ -557,6 +557,10 @@ func (s *waitSet) queued() bool {
 	return s != nil && s.local && s.wd >= 0 && !s.ahead.behindHolder() && !s.ahead.holds
 }
 
+// waitersAhead is how many waiters were ahead of this one when it joined
+// the line.
+func (s *waitSet) waitersAhead() int { return s.ahead.waiters }
+
 // holderProcess is the process a holder's record names, if it can be
 // watched from here.
 func holderProcess(h *holder) (procscan.Process, bool) {

@@ -32,3 +32,5 @@ func (s *waitSet) hold()         {}
 func (l *FileLock) leftLine()    {}
 func (s *waitSet) covered() bool { return false }
 func (s *waitSet) queued() bool  { return false }
+
+func (s *waitSet) waitersAhead() int { return 0 }
