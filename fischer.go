@@ -84,3 +84,24 @@ func (l *FileLock) sleepUnlocked(ctx context.Context, d time.Duration) error {
 	}
 	return ctx.Err()
 }
+
+// replace puts our token at the lock path atomically, over whatever is there:
+// a second link of the token is renamed over the lock file. (A takeover by
+// claims renames the claim itself: replaceClaimed.)
+func (l *FileLock) replace() error {
+	tmp := tmpName(l.abs, l.tok.nonce)
+	os.Remove(tmp) // left by an earlier failed replace of ours, if any
+	if err := l.link(tmp); errors.Is(err, errForeignLink) {
+		return err
+	} else if err != nil {
+		if err := l.linkFailed(err); err != nil {
+			return err
+		}
+		return fmt.Errorf("our token %s vanished during a takeover", l.tok.path)
+	}
+	if err := os.Rename(tmp, l.abs); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

@@ -194,6 +194,20 @@ func (l *FileLock) fsNow() (time.Time, error) {
 // record).
 func (h *holder) stale() bool { return h.bad != nil || h.res.Verdict == procscan.Dead }
 
+// unchanged reports whether the file at h's path is still the file h was
+// read from, with the same content: a re-read without a judgement. A file
+// that is no lock file now has changed (the next look reports it).
+func (h *holder) unchanged() (bool, error) {
+	data, fi, err := fsx.ReadSmall(h.path, fileformat.MaxSize)
+	switch {
+	case errors.Is(err, fsx.ErrNotRegular), errors.Is(err, fsx.ErrTooLarge):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return h.sameAs(&holder{fi: fi, data: data}), nil
+}
+
 // sameAs reports whether h and o are the same incarnation of a file, not
 // touched in between: the same inode, content and change time. The change
 // time matters for leases: a holder that refreshed its lease since we judged

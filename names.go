@@ -16,8 +16,8 @@ const nonceBytes = 16
 //
 //	<lock>.<nonce>.token   a FileLock's token
 //	<lock>.<nonce>.tmp     a token being written, a second link of it about
-//	                       to be renamed over a stale lock file, or a fence
-//	                       file being written
+//	                       to be renamed over a stale lock file (Fischer
+//	                       mode), or a fence file being written
 //	<lock>.break.<id>      a one-shot claim on the incarnation <id>
 //	<lock>.fence           the fence counter (WithFencing)
 //	<lock>.next            a waiter's reservation of the next turn (turn.go)

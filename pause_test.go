@@ -84,6 +84,39 @@ func TestClaimOwnerDies(t *testing.T) {
 	}
 }
 
+// A takeover renames its claim over the stale lock file. If a third party
+// replaced the claim between the claim and the rename (here, with a dead
+// process's record), the rename moves that file, and the taker must see
+// that the lock file is not its token: it does not hold the lock then, and
+// here takes over the file it moved, by a new claim.
+func TestTakeoverChecksTheClaimItMoved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	stale := writeStale(t, path)
+	replaced := false
+	l := mustNew(t, path, withHook(func(step string) {
+		if step == string(StepValidated) && !replaced {
+			replaced = true
+			claim := claimName(path, stale.Nonce)
+			if err := os.Remove(claim); err != nil {
+				t.Error(err)
+			}
+			writeStale(t, claim)
+		}
+	}))
+	if err := l.Lock(lockCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if !replaced {
+		t.Fatal("the takeover never reached its validation")
+	}
+	if fi, err := os.Lstat(path); err != nil || !os.SameFile(fi, l.tok.fi) {
+		t.Fatalf("Lock returned, but the lock file is not our token (%v)", err)
+	}
+	if got := helperFiles(t, path)[claimFile]; len(got) != 0 {
+		t.Errorf("claims left after the takeover: %q", got)
+	}
+}
+
 // The seed's algorithm under the same pause: A observes the stale lock and
 // pauses longer than the race delay; B overwrites, sleeps, re-reads, holds.
 // A resumes, overwrites B's lock, sleeps, re-reads its own record and holds

@@ -3,9 +3,9 @@ package openlock
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -22,8 +22,10 @@ import (
 // after the dead claimer's nonce, <lock>.break.<its nonce>, and so on.
 //
 // Holding the claim, we re-read the lock file. If it is still the incarnation
-// we judged stale, we replace it atomically (rename of a second link to our
-// token); if not, someone finished before us and we start over. Where a
+// we judged stale, we replace it atomically by renaming our claim over it
+// (the claim is a link of our token, and its name must go once the
+// incarnation it names is gone); if not, someone finished before us and we
+// start over. Where a
 // network client may answer from its cache, we first wait out the cache
 // (CacheTime, see network.go), and re-read the dead claims we passed as
 // well: a stale read may have shown us a stale file that another process
@@ -61,9 +63,12 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
 		}
 		return false, err
 	}
-	won, replaced, err := l.replaceClaimed(ctx, h, passed)
-	if rerr := os.Remove(claim); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
-		l.debug("cannot remove our claim", "claim", claim, "err", rerr)
+	won, replaced, err := l.replaceClaimed(ctx, h, claim, passed)
+	if !replaced {
+		// Only while it is ours: once it was gone, the name is anyone's.
+		if rerr := undo(claim, l.tok); rerr != nil && err == nil {
+			l.debug("cannot remove our claim", "claim", claim, "err", rerr)
+		}
 	}
 	if replaced {
 		// The dead claims passed were links in the chain of the file just
@@ -78,10 +83,11 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
 }
 
 // replaceClaimed, holding the claim on h (reached past the dead claims
-// passed), replaces the lock file if it and the claims passed are still as
-// they were read. It reports whether we hold the lock, and whether we
-// replaced h (and may treat the claims passed as debris).
-func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, passed []*holder) (won, replaced bool, err error) {
+// passed), replaces the lock file with the claim if it and the claims
+// passed are still as they were read. It reports whether we hold the lock,
+// and whether we replaced h (the claim is gone then, and the claims passed
+// are debris).
+func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, claim string, passed []*holder) (won, replaced bool, err error) {
 	l.step(StepClaimed)
 	if err := ctx.Err(); err != nil {
 		return false, false, err
@@ -90,22 +96,29 @@ func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, passed []*hold
 		return free, false, err
 	}
 	for _, f := range append([]*holder{h}, passed...) {
-		cur, err := l.inspect(f.path)
+		same, err := f.unchanged()
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return false, false, nil // released or replaced since: start over
 		case err != nil:
 			return false, false, err
-		case !cur.sameAs(f):
-			l.debug("stale lock or a claim passed changed before we could replace it", "now", cur)
+		case !same:
+			l.debug("stale lock or a claim passed changed before we could replace it", "file", f.path)
 			return false, false, nil
 		}
 	}
 	l.step(StepValidated)
-	if err := l.replace(); errors.Is(err, errForeignLink) {
-		return false, false, nil // look again
+	if err := renameOver(claim, l.abs); errors.Is(err, fs.ErrNotExist) || isStale(err) {
+		return false, false, nil // our claim was removed: look again
 	} else if err != nil {
 		return false, false, err
+	}
+	if err := l.ownedLock(); err != nil {
+		// Our claim's name held another file (a third party removed the
+		// claim and another process claimed anew): that file is the lock
+		// file now, and the next look judges it.
+		l.debug("the claim renamed onto the lock path was not our token", "err", err)
+		return false, true, nil
 	}
 	l.stepWindow(StepReplaced, time.Since(h.at))
 	won, err = l.acquired("takeover of a stale lock")
@@ -187,22 +200,12 @@ func (l *FileLock) claim(h *holder) (string, []*holder, *holder, error) {
 	return "", nil, nil, nil
 }
 
-// replace puts our token at the lock path atomically, over whatever is there:
-// a second link of the token is renamed over the lock file.
-func (l *FileLock) replace() error {
-	tmp := tmpName(l.abs, l.tok.nonce)
-	os.Remove(tmp) // left by an earlier failed replace of ours, if any
-	if err := l.link(tmp); errors.Is(err, errForeignLink) {
-		return err
-	} else if err != nil {
-		if err := l.linkFailed(err); err != nil {
-			return err
-		}
-		return fmt.Errorf("our token %s vanished during a takeover", l.tok.path)
-	}
-	if err := os.Rename(tmp, l.abs); err != nil {
-		os.Remove(tmp)
-		return err
+// renameOver renames the file old over newname in one system call.
+// os.Rename lstats newname first, to refuse a directory there, which the
+// kernel refuses anyway when old is a file: one call less on a recovery.
+func renameOver(old, newname string) error {
+	if err := syscall.Rename(old, newname); err != nil {
+		return &os.LinkError{Op: "rename", Old: old, New: newname, Err: err}
 	}
 	return nil
 }
