@@ -174,3 +174,13 @@ func isFile(p *byte, fi fs.FileInfo, ctime bool) bool {
 	return e == 0 && x.Ino == st.Ino && unix.Mkdev(x.Dev_major, x.Dev_minor) == st.Dev &&
 		(!ctime || x.Ctime.Sec == st.Ctim.Sec && int64(x.Ctime.Nsec) == st.Ctim.Nsec)
 }
+
+// renameOver renames the file old over newname in one system call.
+// os.Rename lstats newname first, to refuse a directory there, which the
+// kernel refuses anyway when old is a file: one call less on a recovery.
+func renameOver(old, newname string) error {
+	if err := syscall.Rename(old, newname); err != nil {
+		return &os.LinkError{Op: "rename", Old: old, New: newname, Err: err}
+	}
+	return nil
+}

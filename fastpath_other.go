@@ -16,6 +16,10 @@ func (l *FileLock) linkLock() error   { return l.link(l.abs) }
 func (l *FileLock) ownedLock() error  { return owned(l.abs, l.tok) }
 func (l *FileLock) removeLock() error { return os.Remove(l.abs) }
 
+// renameOver is os.Rename here: syscall.Rename would not replace newname
+// on Windows (MoveFile), where os.Rename does.
+func renameOver(old, newname string) error { return os.Rename(old, newname) }
+
 func (l *FileLock) readersGone() (bool, error) { return readersGoneOS(l.abs) }
 
 // unchanged is Linux's (fastpath_linux.go): false, look again.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"syscall"
 	"time"
 )
 
@@ -198,14 +197,4 @@ func (l *FileLock) claim(h *holder) (string, []*holder, *holder, error) {
 		id = c.id()
 	}
 	return "", nil, nil, nil
-}
-
-// renameOver renames the file old over newname in one system call.
-// os.Rename lstats newname first, to refuse a directory there, which the
-// kernel refuses anyway when old is a file: one call less on a recovery.
-func renameOver(old, newname string) error {
-	if err := syscall.Rename(old, newname); err != nil {
-		return &os.LinkError{Op: "rename", Old: old, New: newname, Err: err}
-	}
-	return nil
 }
