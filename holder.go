@@ -194,10 +194,12 @@ func (l *FileLock) fsNow() (time.Time, error) {
 // record).
 func (h *holder) stale() bool { return h.bad != nil || h.res.Verdict == procscan.Dead }
 
-// unchanged reports whether the file at h's path is still the file h was
-// read from, with the same content: a re-read without a judgement. A file
-// that is no lock file now has changed (the next look reports it).
-func (h *holder) unchanged() (bool, error) {
+// rereadSame reads the file at h's path again and reports whether it is
+// still the file h was read from, with the same content (sameAs), without
+// judging it. A file that is no lock file now has changed (the next look
+// reports it). FileLock.unchanged is the lock path's cheaper check: one
+// statx, which does not compare the content.
+func (h *holder) rereadSame() (bool, error) {
 	data, fi, err := fsx.ReadSmall(h.path, fileformat.MaxSize)
 	switch {
 	case errors.Is(err, fsx.ErrNotRegular), errors.Is(err, fsx.ErrTooLarge):

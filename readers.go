@@ -247,20 +247,22 @@ func (l *FileLock) watchReader(path string) *watch {
 // readersGaveUp is the error of a Lock whose ctx ended while it waited for
 // readers, naming them.
 func readersGaveUp(ctx context.Context, start time.Time, live []*holder) error {
-	var names []string
-	for i, h := range live {
-		if i == 3 {
-			names = append(names, fmt.Sprintf("and %d more", len(live)-i))
-			break
-		}
-		names = append(names, h.String())
-	}
-	why := fmt.Sprintf("after %v, waiting for %d reader(s) of the shared lock to leave (%s)",
-		time.Since(start).Round(time.Millisecond), len(live), strings.Join(names, "; "))
+	waited := time.Since(start).Round(time.Millisecond)
+	var why string
 	if len(live) == 0 {
 		why = fmt.Sprintf("after %v, judging whether readers of the shared lock are in: "+
-			"the readers' directory kept changing, or the file system never gave a sure answer",
-			time.Since(start).Round(time.Millisecond))
+			"the readers' directory kept changing, or the file system never gave a sure answer", waited)
+	} else {
+		var names []string
+		for i, h := range live {
+			if i == 3 {
+				names = append(names, fmt.Sprintf("and %d more", len(live)-i))
+				break
+			}
+			names = append(names, h.String())
+		}
+		why = fmt.Sprintf("after %v, waiting for %d reader(s) of the shared lock to leave (%s)",
+			waited, len(live), strings.Join(names, "; "))
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w %s: %w", ErrTimeout, why, ctx.Err())

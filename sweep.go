@@ -68,16 +68,15 @@ func judgeDebris(l *FileLock) ([]*holder, error) {
 	var dead, judged []*holder
 	var places []string
 	for _, e := range entries {
-		p := filepath.Join(dir, e.Name())
 		switch classify(base, e.Name()) {
 		case notOurs:
 			continue
 		case afterFile:
-			places = append(places, p) // judged with their tokens, below
+			places = append(places, filepath.Join(dir, e.Name())) // judged with their tokens, below
 			continue
 		}
-		h, err := l.inspect(p)
-		if err != nil || h.bad != nil || !h.rec.Complete() {
+		h := l.judgeRecord(filepath.Join(dir, e.Name()))
+		if h == nil {
 			continue
 		}
 		if h.res.Verdict == procscan.Dead {
@@ -91,6 +90,16 @@ func judgeDebris(l *FileLock) ([]*holder, error) {
 		}
 	}
 	return append(dead, l.deadReaders()...), nil // readers.go
+}
+
+// judgeRecord reads and judges the helper file at p, or returns nil unless
+// it holds a whole record: only those are ever judged debris.
+func (l *FileLock) judgeRecord(p string) *holder {
+	h, err := l.inspect(p)
+	if err != nil || h.bad != nil || !h.rec.Complete() {
+		return nil
+	}
+	return h
 }
 
 // judgePlace judges a waiter's place in the line at path p. A place is a
@@ -111,11 +120,7 @@ func (l *FileLock) judgePlace(p string, judged []*holder) *holder {
 			return &c
 		}
 	}
-	h, err := l.inspect(p)
-	if err != nil || h.bad != nil || !h.rec.Complete() {
-		return nil
-	}
-	return h
+	return l.judgeRecord(p)
 }
 
 // sweepDebris removes (or, with dryRun, only lists) the files judged dead,

@@ -24,15 +24,14 @@ import (
 // we judged stale, we replace it atomically by renaming our claim over it
 // (the claim is a link of our token, and its name must go once the
 // incarnation it names is gone); if not, someone finished before us and we
-// start over. Where a
-// network client may answer from its cache, we first wait out the cache
-// (CacheTime, see network.go), and re-read the dead claims we passed as
-// well: a stale read may have shown us a stale file that another process
-// had already replaced and released its claim on, or a dead claim that its
-// live owner had already dropped and another taken anew. While we wait we
-// link our token to the lock path now and then: if the stale file was only
-// a memory of our cache and the lock is free, the link takes it, as any
-// acquisition does.
+// start over. Where a network client may answer from its cache, we first
+// wait out the cache (CacheTime, see network.go), and re-read the dead
+// claims we passed as well: a stale read may have shown us a stale file
+// that another process had already replaced and released its claim on, or
+// a dead claim that its live owner had already dropped and another taken
+// anew. While we wait we link our token to the lock path now and then: if
+// the stale file was only a memory of our cache and the lock is free, the
+// link takes it, as any acquisition does.
 //
 // Why this is safe without any timing assumption: while a dead holder's file
 // sits at the lock path, nobody else can change it. A link(2) onto it fails,
@@ -68,8 +67,7 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
 		if rerr := undo(claim, l.tok); rerr != nil && err == nil {
 			l.debug("cannot remove our claim", "claim", claim, "err", rerr)
 		}
-	}
-	if replaced {
+	} else {
 		// The dead claims passed were links in the chain of the file just
 		// replaced, which is gone for good: debris now, checked unchanged
 		// after the wait (replaceClaimed). Then the rest.
@@ -95,7 +93,7 @@ func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, claim string, 
 		return free, false, err
 	}
 	for _, f := range append([]*holder{h}, passed...) {
-		same, err := f.unchanged()
+		same, err := f.rereadSame()
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return false, false, nil // released or replaced since: start over
