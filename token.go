@@ -27,6 +27,8 @@ type token struct {
 	// unused.
 	path0 *byte
 	id    fileID
+	// flushing: its data's writeback has begun (writeBackToken).
+	flushing bool
 }
 
 // selfRecord is the record of this process with the given nonce.
@@ -98,6 +100,18 @@ func (l *FileLock) token() (*token, error) {
 		l.sweep()
 	}
 	return t, nil
+}
+
+// writeBackToken starts, once per token, the writeback of the token's data
+// to its disk, so that a takeover's rename of it over a stale lock file
+// does not wait for it (fsx.StartWriteback). A waiter calls it as it begins
+// to wait: a crash of the holder may follow, and nobody waits on the
+// waiter now. l.mu must be held.
+func (l *FileLock) writeBackToken() {
+	if t := l.tok; t != nil && !t.flushing && !t.remote {
+		t.flushing = true
+		fsx.StartWriteback(t.path)
+	}
 }
 
 // dirError explains why the first file of this FileLock could not be created

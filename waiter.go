@@ -164,6 +164,9 @@ func (w *waiter) arm() bool {
 	if !w.armed {
 		w.armed = true
 		w.ctx, w.cancel = w.l.withTimeout(w.ctx, w.start)
+		w.l.mu.Lock()
+		w.l.writeBackToken()
+		w.l.mu.Unlock()
 		if w.ws = w.l.newWaitSet(w.ctx); w.ws != nil {
 			w.ws.join(w.h)
 		} else if w.h != nil {
