@@ -61,7 +61,7 @@ func (w *waiter) wait() error {
 		case err != nil:
 			return w.giveUp(w.l.failed(w.ctx, w.start, w.h, err))
 		case held:
-			w.ws.hold() // our place in the line is left at the release
+			w.ws.hold(time.Since(w.start)) // our place in the line is left at the release
 			w.ws = nil
 			return nil
 		}

@@ -15,6 +15,11 @@ import (
 // edge. So when the pause's timer went off together with inotify events of
 // no concern (here: none left to read), the wait must end all the same.
 // It did not, and a waiter on GlusterFS waited minutes on a free lock.
+//
+// A wake-up by inotify leaves its events to the next wait, which reads them
+// first: a change among them (it may be a release after the one that woke
+// us) ends that wait at once, events of no concern do not, and the wait
+// after that sleeps.
 func TestWaitEndsOnTimerBesideIrrelevantEvents(t *testing.T) {
 	dir := t.TempDir()
 	l := mustNew(t, filepath.Join(dir, "a.lock"))
@@ -34,12 +39,21 @@ func TestWaitEndsOnTimerBesideIrrelevantEvents(t *testing.T) {
 	if w, ok, err := s.woken(ready); !ok || w != timedOut || err != nil {
 		t.Errorf("woken(inotify with nothing to read, timer) = %v, %v, %v; want the pause's end (timedOut, true)", w, ok, err)
 	}
-	// A change of the watched file, beside the timer, is a change.
+	if w := s.wait(10 * time.Millisecond); w != timedOut {
+		t.Errorf("wait after a wake-up with no event to read = %v; want timedOut after the pause", w)
+	}
+	// A change of the watched file wakes; the next wait reads it first.
 	if err := os.Chmod(watched, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if w, ok, err := s.woken(ready); !ok || w != released || err != nil {
-		t.Errorf("woken(inotify with a change, timer) = %v, %v, %v; want released, true", w, ok, err)
+	if w, ok, err := s.woken(ready[:1]); !ok || w != released || err != nil {
+		t.Errorf("woken(inotify with a change) = %v, %v, %v; want released, true", w, ok, err)
+	}
+	if w := s.wait(time.Hour); w != released {
+		t.Errorf("wait with the change still queued = %v; want released at once", w)
+	}
+	if w := s.wait(10 * time.Millisecond); w != timedOut {
+		t.Errorf("wait once the change was read = %v; want timedOut after the pause", w)
 	}
 }
 

@@ -27,10 +27,10 @@ func (s *waitSet) wait(time.Duration) wake              { return timedOut }
 func (s *waitSet) leave()                               {}
 func (s *waitSet) close()                               {}
 
-func (l *FileLock) dropWaitSet() {}
-func (s *waitSet) hold()         {}
-func (l *FileLock) leftLine()    {}
-func (s *waitSet) covered() bool { return false }
-func (s *waitSet) queued() bool  { return false }
+func (l *FileLock) dropWaitSet()      {}
+func (s *waitSet) hold(time.Duration) {}
+func (l *FileLock) leftLine()         {}
+func (s *waitSet) covered() bool      { return false }
+func (s *waitSet) queued() bool       { return false }
 
 func (s *waitSet) waitersAhead() int { return 0 }
