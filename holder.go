@@ -53,7 +53,7 @@ func (l *FileLock) inspect(path string) (*holder, error) {
 	if l.cut.path == path {
 		l.cut.path = ""
 	}
-	h.res = procscan.Judge(h.rec, l.cfg.table)
+	h.res = procscan.JudgeExited(h.rec, l.cfg.table, l.exited)
 	if h.res.Verdict == procscan.Unknown {
 		l.judgeReboot(h)
 	}

@@ -63,6 +63,9 @@ type FileLock struct {
 	turn  bool     // we hold the reservation of the next turn (turn.go)
 	rd    reading  // the shared lock held through this FileLock (rlock.go)
 	spare *waitSet // kept for the next wait (waitset_linux.go)
+	// exited is the last process a wait saw exit (its pidfd): a record
+	// naming it is judged dead without a look at /proc (inspect).
+	exited procscan.Process
 }
 
 // A place is a waiter's entry in the line (line_linux.go), a link of tok

@@ -49,8 +49,8 @@ type waitSet struct {
 	polled bool // ino is in the epoll instance
 	wd     int  // the watch in ino; -1 when none
 	pid    int  // -1 when none
-	// pidOf is the process pid watches.
-	pidOf procscan.Process
+	// pidOf is the process pid watches; gone, the last one seen to exit.
+	pidOf, gone procscan.Process
 
 	line           // this waiter's place in the line (line_linux.go)
 	scan *lineScan // join's map of a long line, made on first use
@@ -317,6 +317,7 @@ func (s *waitSet) woken(events []unix.EpollEvent) (wake, bool, error) {
 	case ready(s.ev):
 		return interrupted, true, nil // drained by close
 	case ready(s.pid):
+		s.gone = s.pidOf
 		s.unwatchProcess()
 		s.ahead = position{} // the holder crashed, or the waiter ahead is gone
 		return exited, true, nil
@@ -617,6 +618,9 @@ func (s *waitSet) covered() bool {
 func (s *waitSet) queued() bool {
 	return s != nil && s.local && s.wd >= 0 && !s.ahead.behindHolder() && !s.ahead.holds
 }
+
+// exitedProcess is the process whose exit ended the last wait (exited).
+func (s *waitSet) exitedProcess() procscan.Process { return s.gone }
 
 // waitersAhead is how many waiters were ahead of this one when it joined
 // the line.

@@ -5,6 +5,8 @@ package openlock
 import (
 	"context"
 	"time"
+
+	"github.com/openlock/openlock/procscan"
 )
 
 // waitSet is Linux's (waitset_linux.go); elsewhere a waiter uses the
@@ -34,3 +36,5 @@ func (s *waitSet) covered() bool      { return false }
 func (s *waitSet) queued() bool       { return false }
 
 func (s *waitSet) waitersAhead() int { return 0 }
+
+func (s *waitSet) exitedProcess() procscan.Process { return procscan.Process{} }

@@ -96,7 +96,15 @@ type Table interface {
 // alive when its PID runs a process whose command line or executable
 // contains the recorded name. That rule cannot see PID reuse by a process of
 // the same name, nor a holder on another host.
-func Judge(r fileformat.Record, t Table) Result {
+func Judge(r fileformat.Record, t Table) Result { return JudgeExited(r, t, Process{}) }
+
+// JudgeExited is Judge for a caller that has seen the process exited exit:
+// a pidfd of it, opened for its PID and start time, became readable. A
+// record in t's scope that names exited by PID and start time is judged
+// dead without a look at t. That holds even if the pidfd was opened after
+// the PID had passed to another process: exited had exited by then. The
+// zero Process names no process.
+func JudgeExited(r fileformat.Record, t Table, exited Process) Result {
 	if r.Seed() {
 		return judgeSeed(r, t)
 	}
@@ -110,6 +118,8 @@ func Judge(r fileformat.Record, t Table) Result {
 		return unknown("held in PID namespace %q; this process sees PID namespace %q", r.PIDNS, here.PIDNS)
 	case r.Start == "":
 		return unknown("record of pid %d has no start time", r.PID)
+	case r.PID == exited.PID && r.Start == exited.Start:
+		return dead("pid %d has exited (its pidfd said so)", r.PID)
 	}
 	p, res, ok := lookup(t, r.PID)
 	if !ok {

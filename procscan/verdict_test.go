@@ -99,6 +99,42 @@ func TestJudge(t *testing.T) {
 	}
 }
 
+// JudgeExited takes a pidfd's word that a process exited over the table's,
+// which may lag (or, here, say the opposite), for records in the table's
+// scope that name that process by PID and start time; anything else is
+// judged as Judge does.
+func TestJudgeExited(t *testing.T) {
+	table := fakeTable{id: here, procs: map[int]Process{
+		10: {PID: 10, Start: "500"},
+		11: {PID: 11, Start: "900"},
+	}, names: map[int][]string{10: {"/bin/w"}}}
+	exited := Process{PID: 10, Start: "500"}
+	tests := []struct {
+		name   string
+		r      fileformat.Record
+		want   Verdict
+		reason string
+	}{
+		{"the process seen to exit", rec(10, "500"), Dead, "pidfd"},
+		{"same pid, another start", rec(10, "400"), Dead, "reused"},
+		{"another process", rec(11, "900"), Alive, "is running"},
+		{"on another host", func() fileformat.Record { r := rec(10, "500"); r.Host = "h2"; return r }(), Unknown, "host"},
+		{"in another pid namespace", func() fileformat.Record { r := rec(10, "500"); r.PIDNS = "pid:[2]"; return r }(), Unknown, "namespace"},
+		{"seed format (no start time): by name", fileformat.Record{PID: 10, Name: "w"}, Alive, "seed-format"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := JudgeExited(tt.r, table, exited)
+			if got.Verdict != tt.want || !strings.Contains(got.Reason, tt.reason) {
+				t.Errorf("JudgeExited = %v; want %v with a reason containing %q", got, tt.want, tt.reason)
+			}
+		})
+	}
+	if got := JudgeExited(rec(10, "500"), table, Process{}); got.Verdict != Alive {
+		t.Errorf("JudgeExited with no process seen to exit = %v; want alive, as Judge", got)
+	}
+}
+
 func TestSameBoot(t *testing.T) {
 	tests := []struct {
 		a, b string
