@@ -64,12 +64,7 @@ func TestJudge(t *testing.T) {
 		},
 	}
 	other := func(f func(*fileformat.Record)) fileformat.Record { r := rec(10, "500"); f(&r); return r }
-	tests := []struct {
-		name   string
-		r      fileformat.Record
-		want   Verdict
-		reason string
-	}{
+	tests := []verdictCase{
 		{"running, same start", rec(10, "500"), Alive, "is running"},
 		{"no such pid", rec(99, "500"), Dead, "no process 99"},
 		{"pid reused", rec(11, "500"), Dead, "reused"},
@@ -89,11 +84,26 @@ func TestJudge(t *testing.T) {
 		{"seed, permission denied", fileformat.Record{PID: 13, Name: "w"}, Alive, "may not be inspected"},
 		{"seed, error", fileformat.Record{PID: 14, Name: "w"}, Unknown, "disk on fire"},
 	}
-	for _, tt := range tests {
+	checkVerdicts(t, tests, func(r fileformat.Record) Result { return Judge(r, table) })
+}
+
+// A verdictCase is a record and the verdict on it, with a word of its
+// reason.
+type verdictCase struct {
+	name   string
+	r      fileformat.Record
+	want   Verdict
+	reason string
+}
+
+// checkVerdicts runs judge on each case.
+func checkVerdicts(t *testing.T, cases []verdictCase, judge func(fileformat.Record) Result) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Judge(tt.r, table)
+			got := judge(tt.r)
 			if got.Verdict != tt.want || !strings.Contains(got.Reason, tt.reason) {
-				t.Errorf("Judge = %v; want %v with a reason containing %q", got, tt.want, tt.reason)
+				t.Errorf("verdict = %v; want %v with a reason containing %q", got, tt.want, tt.reason)
 			}
 		})
 	}
@@ -109,12 +119,7 @@ func TestJudgeExited(t *testing.T) {
 		11: {PID: 11, Start: "900"},
 	}, names: map[int][]string{10: {"/bin/w"}}}
 	exited := Process{PID: 10, Start: "500"}
-	tests := []struct {
-		name   string
-		r      fileformat.Record
-		want   Verdict
-		reason string
-	}{
+	tests := []verdictCase{
 		{"the process seen to exit", rec(10, "500"), Dead, "pidfd"},
 		{"same pid, another start", rec(10, "400"), Dead, "reused"},
 		{"another process", rec(11, "900"), Alive, "is running"},
@@ -122,14 +127,7 @@ func TestJudgeExited(t *testing.T) {
 		{"in another pid namespace", func() fileformat.Record { r := rec(10, "500"); r.PIDNS = "pid:[2]"; return r }(), Unknown, "namespace"},
 		{"seed format (no start time): by name", fileformat.Record{PID: 10, Name: "w"}, Alive, "seed-format"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := JudgeExited(tt.r, table, exited)
-			if got.Verdict != tt.want || !strings.Contains(got.Reason, tt.reason) {
-				t.Errorf("JudgeExited = %v; want %v with a reason containing %q", got, tt.want, tt.reason)
-			}
-		})
-	}
+	checkVerdicts(t, tests, func(r fileformat.Record) Result { return JudgeExited(r, table, exited) })
 	if got := JudgeExited(rec(10, "500"), table, Process{}); got.Verdict != Alive {
 		t.Errorf("JudgeExited with no process seen to exit = %v; want alive, as Judge", got)
 	}
