@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/openlock/openlock/procscan"
 )
 
 // Taking over a stale lock, by one-shot claims.
@@ -77,6 +79,40 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
 		l.sweepAtRelease = true // the dead holder's files: not now, Lock returns
 	}
 	return won, err
+}
+
+// takeOverExited is attempt for a waiter that the exit of the holder h,
+// judged alive at its last look, just woke (its pidfd; see sawExit). While
+// the lock file is still h's file, unchanged since that look (one statx),
+// its record need not be read again, nor the holder judged by /proc: the
+// takeover starts at once. That is safe for the reason any takeover is: it
+// replaces the file only after re-reading it under its claim and finding
+// it the incarnation it claimed (replaceClaimed). In any other case, and
+// when the takeover does not win, it is a full attempt.
+func (l *FileLock) takeOverExited(ctx context.Context, h *holder) (bool, *holder, error) {
+	if won, dead, err := l.takeOverIfExited(ctx, h); won || err != nil {
+		return won, dead, err
+	}
+	return l.attempt(ctx)
+}
+
+// takeOverIfExited takes over from h if h's process is the one a wait saw
+// exit and the lock file is h's, unchanged; it returns h judged so.
+func (l *FileLock) takeOverIfExited(ctx context.Context, h *holder) (bool, *holder, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h == nil || h.bad != nil || l.closed || l.tok == nil ||
+		h.rec.PID != l.exited.PID || h.rec.Start != l.exited.Start || !l.unchanged(h) {
+		return false, nil, nil
+	}
+	dead := *h
+	dead.res, dead.at = procscan.JudgeExited(h.rec, l.cfg.table, l.exited), time.Now()
+	if !dead.stale() {
+		return false, nil, nil
+	}
+	l.debug("stale lock", "holder", &dead)
+	won, err := l.takeOver(ctx, &dead)
+	return won, &dead, err
 }
 
 // replaceClaimed, holding the claim on h (reached past the dead claims

@@ -47,6 +47,7 @@ type waiter struct {
 	next   time.Duration // the coming pause, with ws
 
 	woken   bool      // a release woke us: try a bare link
+	exited  bool      // the exit of a process watched woke us (takeOverExited)
 	recheck bool      // a watch just began: try a bare link
 	quiet   bool      // the last look saw the lock file unchanged: arm need not settle
 	judgeBy time.Time // a full look is due by then (after a lost race)
@@ -100,6 +101,10 @@ func (w *waiter) try() (bool, *holder, error) {
 		}
 	}
 	w.judgeBy = time.Time{}
+	if w.exited {
+		w.exited = false
+		return w.l.takeOverExited(w.ctx, w.h)
+	}
 	if w.ws.queued() && w.h != nil && time.Since(w.h.at) < coveredRetries*w.l.cfg.RetryPeriod && w.l.unchanged(w.h) {
 		// A waiter behind others looks only for a turn that did not come:
 		// while the lock file is the one it judged, a stat tells it so.
@@ -222,6 +227,7 @@ func (w *waiter) sleepOn(s *waitSet) error {
 		w.woken = true
 		w.l.step(StepWoken)
 	case exited:
+		w.exited = true
 		w.l.sawExit(s.exitedProcess())
 		w.l.step(StepWoken)
 	case interrupted:

@@ -4,9 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/openlock/openlock/procscan"
 	"golang.org/x/sys/unix"
 )
 
@@ -80,4 +82,56 @@ func TestWaitDueAlreadyEndsAtOnce(t *testing.T) {
 			t.Fatalf("wait(%v) still waiting after %v", d, long)
 		}
 	}
+}
+
+// A waiter woken by the holder's exit (its pidfd) takes the lock over without
+// asking the process table about the holder again: the pidfd said the
+// process exited (procscan.JudgeExited), and the lock file, unchanged since
+// the waiter's look, is the record it judged then (takeOverExited). With an
+// hour's retry period, only the pidfd can have woken it.
+func TestHolderExitJudgedByPidfd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
+	h.Expect("held")
+	table := &countingTable{Table: procscan.System(), n: map[int]int{}}
+	waiting := make(chan struct{}, 1)
+	l := mustNew(t, path, WithRetryPeriod(time.Hour), withTable(table), withHook(func(step string) {
+		if step == string(StepWaiting) {
+			select {
+			case waiting <- struct{}{}:
+			default:
+			}
+		}
+	}))
+	done := lockAsync(t, l)
+	waitStep(t, waiting, "wait for the holder")
+	before := table.lookups(h.PID())
+	if before == 0 {
+		t.Fatal("the holder was never judged by the process table")
+	}
+	h.Kill()
+	lockedSoon(t, done, "after the holder was killed")
+	if n := table.lookups(h.PID()) - before; n != 0 {
+		t.Errorf("the process table was asked about the killed holder %d more time(s); want none: its pidfd said it exited", n)
+	}
+}
+
+// countingTable counts the lookups of each PID.
+type countingTable struct {
+	procscan.Table
+	mu sync.Mutex
+	n  map[int]int
+}
+
+func (c *countingTable) Process(pid int) (procscan.Process, error) {
+	c.mu.Lock()
+	c.n[pid]++
+	c.mu.Unlock()
+	return c.Table.Process(pid)
+}
+
+func (c *countingTable) lookups(pid int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[pid]
 }
