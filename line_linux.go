@@ -58,6 +58,7 @@ func (p position) behindHolder() bool { return p.entry == "" }
 // system, an error), the waiter waits behind the holder.
 func (s *waitSet) join(h *holder) {
 	l := s.l
+	defer s.expectTurns()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.place.entry != "" {

@@ -48,6 +48,7 @@ type waiter struct {
 
 	woken   bool      // a release woke us: try a bare link
 	exited  bool      // the exit of a process watched woke us (takeOverExited)
+	slept   bool      // the wait slept at least once
 	recheck bool      // a watch just began: try a bare link
 	quiet   bool      // the last look saw the lock file unchanged: arm need not settle
 	judgeBy time.Time // a full look is due by then (after a lost race)
@@ -64,7 +65,7 @@ func (w *waiter) wait() error {
 		case err != nil:
 			return w.giveUp(w.l.failed(w.ctx, w.start, w.h, err))
 		case held:
-			w.ws.hold(time.Since(w.start)) // our place in the line is left at the release
+			w.ws.hold(w.waited()) // our place in the line is left at the release
 			w.ws = nil
 			return nil
 		}
@@ -202,7 +203,7 @@ func (w *waiter) arm() bool {
 // error) or of the FileLock (the next attempt reports fs.ErrClosed).
 func (w *waiter) sleep() error {
 	w.l.step(StepWaiting)
-	w.woken = false
+	w.woken, w.slept = false, true
 	if w.ws != nil {
 		return w.sleepOn(w.ws)
 	}
@@ -218,6 +219,16 @@ func (w *waiter) sleep() error {
 	case <-w.l.closing.Done():
 	}
 	return nil
+}
+
+// waited is how long the Lock waited for the lock it takes now, or 0 if it
+// took it without sleeping (a free lock at the look after the watch began,
+// ahead of the line): such a wait says nothing of how long a turn lasts.
+func (w *waiter) waited() time.Duration {
+	if !w.slept {
+		return 0
+	}
+	return time.Since(w.start)
 }
 
 // sleepOn is sleep on a wait set.
