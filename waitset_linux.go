@@ -201,12 +201,11 @@ func (s *waitSet) expectTurns() {
 // A wait expected to be short (expectTurns) blocks its thread in
 // epoll_wait for its first youngWait, as a flock(2) waiter blocks in
 // flock: a release then wakes the waiting thread itself, which goes on at
-// once, holding the runtime's processor still.
-// Parked in the poller, the wake-up first reaches the runtime's poller
-// thread, which must take a processor, and the waiter's first system call
-// then wakes the runtime's monitor thread (sysmon), asleep while every
-// processor was idle: 15 to 20 us more of a 4-process handoff's 130 us at
-// p50 here. Blocking has its price, also sysmon's: while a thread is
+// once, holding the runtime's processor still. Parked in the poller, the
+// wake-up first reaches the runtime's poller thread, which must take a
+// processor, and the waiter's first system call then wakes the runtime's
+// monitor thread (sysmon), asleep while every processor was idle: 15 to
+// 20 us more of a 4-process handoff's 130 us at p50 here. Blocking has its price, also sysmon's: while a thread is
 // blocked in a system call it checks every 20 us, backing off, for up to 10
 // ms, about a millisecond of CPU here. A short wait pays it within the time
 // it waits, in a process that runs anyway; a waiter for a lock held long,
