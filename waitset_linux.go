@@ -205,13 +205,14 @@ func (s *waitSet) expectTurns() {
 // wake-up first reaches the runtime's poller thread, which must take a
 // processor, and the waiter's first system call then wakes the runtime's
 // monitor thread (sysmon), asleep while every processor was idle: 15 to
-// 20 us more of a 4-process handoff's 130 us at p50 here. Blocking has its price, also sysmon's: while a thread is
-// blocked in a system call it checks every 20 us, backing off, for up to 10
-// ms, about a millisecond of CPU here. A short wait pays it within the time
-// it waits, in a process that runs anyway; a waiter for a lock held long,
-// or far back in a long line, would pay it for nothing, and parks from the
-// start (with 32 waiters, blocking after any short wait cost 10 to 15%
-// more CPU per acquisition).
+// 20 us more of a 4-process handoff's 130 us at p50 here. Blocking has its
+// price, also sysmon's: while a thread is blocked in a system call it
+// checks every 20 us, backing off, for up to 10 ms, about a millisecond of
+// CPU here. A short wait pays it within the time it waits, in a process
+// that runs anyway; a waiter for a lock held long, or far back in a long
+// line, would pay it for nothing, and parks from the start (with 32
+// waiters, blocking after any short wait cost 10 to 15% more CPU per
+// acquisition).
 //
 // The pause is a timerfd in the epoll instance, not a read deadline: a Go
 // timer set before every wait would, at each wait, interrupt the thread
