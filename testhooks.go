@@ -27,6 +27,9 @@ type testHooks struct {
 	// network one (network.go): takeovers wait out the cache time, claims
 	// are swept after it.
 	assumeRemote bool
+	// yielded, if set, is called where a release yields its processor to
+	// the waiter it woke (yieldToNext, Linux).
+	yielded func()
 }
 
 // tableOr returns the process table a test injected, or def.

@@ -43,3 +43,12 @@ func withRemote(cacheTime time.Duration) Option {
 		return nil
 	}}
 }
+
+// withYielded has f called where a release yields its processor to the
+// waiter it woke (Linux).
+func withYielded(f func()) Option {
+	return Option{func(c *config) error {
+		c.test.yielded = f
+		return nil
+	}}
+}

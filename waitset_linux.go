@@ -65,7 +65,7 @@ type waitSet struct {
 	ep     *os.File        // the epoll instance, in the runtime's poller
 	rc     syscall.RawConn // ep's, to wait on it
 	parked bool            // rc waits in the poller; false: a blocking epoll_wait
-	young  time.Time       // until then, wait blocks in epoll_wait (see wait)
+	young  time.Time       // until then, wait blocks in epoll_wait (see wait); set, the release yields (yieldToNext)
 	// turn is how long a turn of the lock lasted, as the last wait on
 	// this set that took the lock saw it: its wait over the turns it
 	// waited for (0: it gave up, or none did yet). turns is what this
@@ -591,11 +591,38 @@ func (s *waitSet) keep() {
 }
 
 // leftLine, at the release of a lock taken from the line, removes our place
-// in it and the watches kept since. l.mu must be held.
+// in it and the watches kept since, after yielding the processor to the
+// waiter the release woke if the wait was expected to be short (yieldToNext).
+// l.mu must be held.
 func (l *FileLock) leftLine() {
 	if s := l.spare; s != nil && s.held {
+		if !s.young.IsZero() {
+			l.yieldToNext()
+		}
 		s.afterHold()
 	}
+}
+
+// yieldToNext gives up this thread's processor once (sched_yield(2)), right
+// after a release woke the waiter behind us. The kernel wakes a task near
+// its waker, often on the waker's processor, where it runs only when the
+// waker stops or its time there is up (Linux's EEVDF scheduler no longer
+// preempts for every wake-up): the next holder would wait for the rest of
+// our release and for whatever our caller runs next. A flock(2) waiter
+// waits so too, behind a releaser that is back in user space at once.
+//
+// The yield is for short waits only (expectTurns: few waiters, turns that
+// come fast), as there the waiter it lets run first is, by all odds, the
+// one just woken. In a long line, other processes of the line are often
+// ready on this processor too, and our own return waits for all of them:
+// yielding at every release gave the 4-process and the 33-process handoffs
+// a median 15 and 75 us shorter here, but cost the 33 processes a tenth of
+// their throughput, our next request coming later.
+func (l *FileLock) yieldToNext() {
+	if l.cfg.test.yielded != nil {
+		l.cfg.test.yielded()
+	}
+	syscall.Syscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
 }
 
 // afterHold is leftLine's work. The waiter after us watches our token: the

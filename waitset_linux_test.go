@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,4 +135,48 @@ func (c *countingTable) lookups(pid int) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n[pid]
+}
+
+// A release yields its processor to the waiter it woke only when the wait
+// that took the lock was expected to be short (yieldToNext): never after a
+// first wait (no turn seen yet) or a wait for turns that take long.
+func TestReleaseYieldsOnlyAfterShortWait(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	var yields atomic.Int32
+	waitOpt, waiting := signalOn(StepWaiting, nil)
+	l := mustNew(t, path, waitOpt, withYielded(func() { yields.Add(1) }))
+	// round has l wait for a child's release and release in turn, its wait
+	// expecting turns as long as turn (0: as its last wait saw them). It
+	// returns how many times l's release yielded.
+	round := func(turn time.Duration) int32 {
+		t.Helper()
+		h := startChild(t, "hold", []string{"OPENLOCK_TEST_LOCK=" + path})
+		h.Expect("held")
+		if turn > 0 {
+			l.mu.Lock()
+			l.spare.turn = turn
+			l.mu.Unlock()
+		}
+		done := lockAsync(t, l)
+		waitStep(t, waiting, "wait behind the holder")
+		h.Send("release")
+		lockedSoon(t, done, "after the release")
+		before := yields.Load()
+		if err := l.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+		return yields.Load() - before
+	}
+	if n := round(0); n != 0 {
+		t.Errorf("release after a first wait yielded %d time(s); want none (no turn seen yet)", n)
+	}
+	if l.spare == nil {
+		t.Skip("no wait set here (no eventfd or epoll)")
+	}
+	if n := round(time.Microsecond); n != 1 {
+		t.Errorf("release after a wait for turns of 1µs yielded %d time(s); want 1", n)
+	}
+	if n := round(time.Hour); n != 0 {
+		t.Errorf("release after a wait for turns of an hour yielded %d time(s); want none", n)
+	}
 }
