@@ -48,6 +48,7 @@ type waiter struct {
 
 	woken   bool      // a release woke us: try a bare link
 	exited  bool      // the exit of a process watched woke us (takeOverExited)
+	moved   bool      // the holder's release woke us, behind another waiter: no look
 	slept   bool      // the wait slept at least once
 	recheck bool      // a watch just began: try a bare link
 	quiet   bool      // the last look saw the lock file unchanged: arm need not settle
@@ -87,6 +88,14 @@ func (w *waiter) wait() error {
 // began, else (or when the bare link cannot tell) a full attempt. It returns the holder seen by
 // a full attempt, nil after a bare one.
 func (w *waiter) try() (bool, *holder, error) {
+	if w.moved {
+		// The holder's release woke us, behind another waiter
+		// (watchHolder): that one takes the lock now. Our look, the net
+		// for a turn it does not take, comes a pause later.
+		w.moved = false
+		w.quiet = true
+		return false, nil, nil
+	}
 	if w.woken || w.recheck {
 		recheck := w.recheck
 		w.recheck = false
@@ -111,8 +120,10 @@ func (w *waiter) try() (bool, *holder, error) {
 		// while the lock file is the one it judged, a stat tells it so.
 		// The holder's end is the first in line's to see (it watches the
 		// holder's process); the full look comes every coveredRetries
-		// retry periods. Nothing changed, so nothing to settle either.
+		// retry periods. Nothing changed, so nothing to settle either;
+		// the next sleep lasts until the holder's release.
 		w.quiet = true
+		w.ws.watchHolder()
 		return false, nil, nil
 	}
 	return w.l.attempt(w.ctx)
@@ -147,12 +158,17 @@ func (w *waiter) see(seen *holder) {
 // every waiter looking every two retry periods, those looks were most of
 // what a long line's waiting cost.)
 //
+// Such a look that found the holder still there watches the holder's
+// token while it sleeps (waitSet.watchHolder): as the turn of the waiter
+// ahead cannot come before the holder's release, the next look comes a
+// pause after the release, or after coveredRetries retry periods.
+//
 // A wait that notification covers (see waitSet.covered) looks only every
 // coveredRetries retry periods: its looks are a safety net there.
 func (w *waiter) pause() time.Duration {
 	p := w.b.next()
 	switch {
-	case w.ws.covered():
+	case w.ws.covered(), w.ws.watchingHolder():
 		p = coveredRetries * w.l.cfg.RetryPeriod
 	case w.ws.queued():
 		n := time.Duration(min(queuedRetries*max(w.ws.waitersAhead(), 1), coveredRetries))
@@ -241,6 +257,8 @@ func (w *waiter) sleepOn(s *waitSet) error {
 		w.exited = true
 		w.l.sawExit(s.exitedProcess())
 		w.l.step(StepWoken)
+	case holderMoved:
+		w.moved = true
 	case interrupted:
 		if w.ctx.Err() != nil {
 			return w.l.gaveUp(w.ctx, w.start, w.h)

@@ -36,6 +36,13 @@ import (
 //     release wakes the one waiter behind the releaser, and nobody else.
 //   - pid, a pidfd of the same process, so that a dead one is skipped at
 //     once rather than waited for, and a crashed holder is taken over.
+//   - hino, a second inotify descriptor, for a waiter behind another only
+//     (queued), and only for a sleep after a look that found the holder
+//     still there: a watch on the holder's token, through the lock file
+//     (watchHolder). Its looks are a net for a turn held up by a stopped
+//     waiter ahead, which cannot come before the holder's release: the
+//     watch lets the waiter sleep through the holder's turn, however long,
+//     instead of looking every few retry periods.
 //   - timer, a timerfd: the pause between looks.
 //
 // These are notifications only. Whatever wakes a waiter, it then looks at
@@ -48,6 +55,8 @@ type waitSet struct {
 	ino    int  // the inotify descriptor, made on first use; -1 before
 	polled bool // ino is in the epoll instance
 	wd     int  // the watch in ino; -1 when none
+	hino   int  // the inotify descriptor of the holder's watch, made on first use; -1 before
+	hwd    int  // the holder's watch in hino; -1 when none
 	pid    int  // -1 when none
 	// pidOf is the process pid watches; gone, the last one seen to exit.
 	pidOf, gone procscan.Process
@@ -85,6 +94,7 @@ const (
 	released                // the token watched changed: a release, or a turn
 	exited                  // the process waited for exited
 	interrupted             // ctx ended or the FileLock was closed
+	holderMoved             // the holder watched (watchHolder) released, or its lock file went
 )
 
 // newWaitSet returns the waiter's wait set, or nil where notification is
@@ -110,7 +120,7 @@ func (l *FileLock) newWaitSet(ctx context.Context) *waitSet {
 			l.debug("no eventfd; the shared watcher serves", "err", err)
 			return nil
 		}
-		s = &waitSet{l: l, ev: ev, ino: -1, wd: -1}
+		s = &waitSet{l: l, ev: ev, ino: -1, wd: -1, hino: -1, hwd: -1}
 		if err := s.openEpoll(); err != nil {
 			unix.Close(ev)
 			l.debug("no epoll instance; the shared watcher serves", "err", err)
@@ -220,6 +230,13 @@ func (s *waitSet) expectTurns() {
 // new timer), two context switches for nothing; and a waiting process
 // with no Go timer lets the runtime's threads sleep until an event comes.
 func (s *waitSet) wait(d time.Duration) wake {
+	why := s.waitFor(d)
+	s.unwatchHolder()
+	return why
+}
+
+// waitFor is wait, but for the holder's watch, which outlives it.
+func (s *waitSet) waitFor(d time.Duration) wake {
 	if s.unread {
 		// Read the events that woke the last wait. A later change (a
 		// release after the one we lost) may be among them, which this
@@ -344,6 +361,8 @@ func (s *waitSet) woken(events []unix.EpollEvent) (wake, bool, error) {
 		// bare link.
 		s.unread = true
 		return released, true, nil
+	case ready(s.hino):
+		return holderMoved, true, nil // unwatchHolder reads its events
 	}
 	return timedOut, false, nil
 }
@@ -436,6 +455,40 @@ func (s *waitSet) unwatchFile() {
 	}
 }
 
+// watchHolder watches, for the coming wait, the inode at the lock path (the
+// holder's token, as a look just found it) for a change of its link count
+// or its removal: the holder's release, or a takeover replacing its lock
+// file. The wait then ends with holderMoved. It reports whether the watch
+// began; a lock file gone already (a release since the look) is none.
+func (s *waitSet) watchHolder() bool {
+	if s.hino < 0 {
+		fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+		if err != nil {
+			return false
+		}
+		s.hino = fd
+		s.add(fd)
+	}
+	wd, err := unix.InotifyAddWatch(s.hino, s.l.abs, unix.IN_ATTRIB|unix.IN_DELETE_SELF|unix.IN_DONT_FOLLOW)
+	if err != nil {
+		return false
+	}
+	s.hwd = wd
+	return true
+}
+
+// watchingHolder reports whether the coming wait watches the holder.
+func (s *waitSet) watchingHolder() bool { return s != nil && s.hwd >= 0 }
+
+// unwatchHolder removes the holder's watch, if any, and what it queued.
+func (s *waitSet) unwatchHolder() {
+	if s.hwd >= 0 {
+		unix.InotifyRmWatch(s.hino, uint32(s.hwd))
+		s.hwd = -1
+		drain(s.hino, s.buf[:])
+	}
+}
+
 // dropWaitSet closes the wait set the FileLock keeps, if no waiter holds
 // it. l.mu must be held.
 func (l *FileLock) dropWaitSet() {
@@ -456,8 +509,10 @@ func (s *waitSet) free() {
 	if s.timer >= 0 {
 		unix.Close(s.timer)
 	}
-	if fd := s.ino; fd >= 0 {
-		go unix.Close(fd)
+	for _, fd := range []int{s.ino, s.hino} {
+		if fd >= 0 {
+			go unix.Close(fd)
+		}
 	}
 }
 
@@ -529,6 +584,7 @@ func (s *waitSet) unwatchProcess() {
 // FileLock keeps the rest for its next wait (or frees it, once closed).
 func (s *waitSet) close() {
 	s.turn = 0
+	s.unwatchHolder()
 	s.endWait()
 	s.unwatchFile()
 	s.unwatchProcess()

@@ -180,3 +180,76 @@ func TestReleaseYieldsOnlyAfterShortWait(t *testing.T) {
 		t.Errorf("release after a wait for turns of an hour yielded %d time(s); want none", n)
 	}
 }
+
+// The holder's watch (watchHolder) ends the wait it was set for when the
+// lock file goes, and only that wait: it is removed, with what it queued,
+// whatever ended the wait.
+func TestHolderWatchLastsOneWait(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	l := mustNew(t, path)
+	s := l.newWaitSet(context.Background())
+	if s == nil {
+		t.Skip("no wait set here (no eventfd or epoll)")
+	}
+	defer s.close()
+	if s.watchHolder() {
+		t.Fatal("watchHolder with no lock file reported a watch")
+	}
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !s.watchHolder() || s.timer < 0 {
+		t.Skip("no inotify watch or timerfd here")
+	}
+	if w := s.wait(10 * time.Millisecond); w != timedOut || s.watchingHolder() {
+		t.Errorf("wait watching an unchanged holder = %v, still watching %v; want timedOut, false", w, s.watchingHolder())
+	}
+	if err := os.Chmod(path, 0o600); err != nil { // an event for a watch no longer there
+		t.Fatal(err)
+	}
+	if !s.watchHolder() {
+		t.Fatal("no second watch")
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if w := s.wait(long); w != holderMoved || s.watchingHolder() {
+		t.Errorf("wait watching a holder that released = %v, still watching %v; want holderMoved, false", w, s.watchingHolder())
+	}
+	if w := s.wait(10 * time.Millisecond); w != timedOut {
+		t.Errorf("wait after the holder's watch = %v; want timedOut after the pause", w)
+	}
+}
+
+// A waiter behind another sleeps through the holder's turn: after a look
+// that found the holder still there, it looks again only after the
+// holder's release or coveredRetries retry periods, not every few retry
+// periods. And the net still holds: if the waiter ahead is stopped when
+// the holder releases, it passes it.
+func TestQueuedWaiterSleepsThroughHolderTurn(t *testing.T) {
+	path, h, w := lineOfChildren(t, 1)
+	var sleeps atomic.Int32
+	trace, waiting := signalOn(StepWaiting, func(e Event) {
+		if e.Step == StepWaiting {
+			sleeps.Add(1)
+		}
+	})
+	const retry = 20 * time.Millisecond
+	l := mustNew(t, path, WithRetryPeriod(retry), trace)
+	done := lockAsync(t, l)
+	waitStep(t, waiting, "wait") // joined, second in line
+	waitStep(t, waiting, "wait after a look")
+	// Looking every queuedRetries retry periods, it would sleep about
+	// 30 times in a second; watching the holder, about 5 (a full look
+	// every coveredRetries, the look a pause after it). A load on the
+	// machine makes fewer.
+	before := sleeps.Load()
+	time.Sleep(50 * retry)
+	if n := sleeps.Load() - before; n > 12 {
+		t.Errorf("%d sleeps in %v behind a waiter, the holder holding; want at most 12", n, 50*retry)
+	}
+	w[0].Signal(stopSignal)
+	defer w[0].Signal(contSignal)
+	h.Send("release")
+	lockedSoon(t, done, "behind a stopped waiter, after the holder's turn")
+}

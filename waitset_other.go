@@ -20,6 +20,7 @@ const (
 	released
 	exited
 	interrupted
+	holderMoved
 )
 
 func (l *FileLock) newWaitSet(context.Context) *waitSet { return nil }
@@ -38,3 +39,6 @@ func (s *waitSet) queued() bool       { return false }
 func (s *waitSet) waitersAhead() int { return 0 }
 
 func (s *waitSet) exitedProcess() procscan.Process { return procscan.Process{} }
+
+func (s *waitSet) watchHolder() bool    { return false }
+func (s *waitSet) watchingHolder() bool { return false }
