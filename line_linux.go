@@ -258,6 +258,15 @@ func (s *waitSet) settle(h *holder) bool {
 			if s.watchProcess(s.ahead.proc, false); s.pid >= 0 {
 				began := s.watchFile(s.ahead.entry)
 				s.ahead.holds = s.l.holdsLock(s.ahead.fi)
+				if began && s.wd >= 0 && stillInLine(s.ahead) {
+					// Its entry is there still, the watch on: whatever it
+					// does next (take the lock, leave the line, or after a
+					// take by link, the entry's removal at its release)
+					// raises an event. No look: a bare link now would
+					// take a lock that came free before us, from the
+					// waiter ahead, whose turn it is.
+					return false
+				}
 				return began
 			}
 		}
