@@ -39,9 +39,14 @@ package openlock
 // a turn that does not come (a waiter ahead stopped by SIGSTOP), every two
 // retry periods for each waiter that was ahead of it when it joined, up to
 // 16: the line as a whole looks about every two retry periods. While the
-// lock file is the one it judged last, that look is one statx. The first
+// lock file is the one it judged last, that look is one statx, and the
+// waiter then watches the holder's token too and sleeps until the holder's
+// release (up to 16 retry periods): no turn is due before it. The first
 // in line, while notification covers its wait, looks every 16 retry
-// periods (waiter.pause).
+// periods (waiter.pause). A newcomer that queues behind a waiter whose
+// entry is still there once the watch is on does not look (settle): its
+// watch misses nothing, and a bare link would take a lock just freed for
+// the waiter ahead.
 //
 // The line is advice for wake-ups and order, never what mutual exclusion
 // rests on. A waiter, however it was woken, takes the lock only by an
