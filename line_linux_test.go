@@ -253,3 +253,40 @@ func TestQueuedNewcomerDoesNotLookAfterWatch(t *testing.T) {
 	s.leave()
 	s.close()
 }
+
+// A waiter whose last wait waited behind a long line maps the line from
+// the directory at once (jumpAfter), and queues behind its last waiter as
+// the walk would.
+func TestJoinAfterLongWaitMapsLineAtOnce(t *testing.T) {
+	path, h, w := lineOfChildren(t, 3)
+	last := readRecord(t, path) // the holder, then each waiter behind
+	for range w {
+		last = readRecord(t, afterName(path, last.Nonce))
+	}
+	defer func() { // let the line run out
+		h.Send("release")
+		for _, c := range w {
+			c.Expect("held")
+			c.Send("release")
+		}
+	}()
+	for _, turns := range []int{0, jumpAfter + 2} {
+		l := mustNew(t, path, WithRetryPeriod(time.Hour))
+		held, seen, err := l.attempt(context.Background())
+		if held || err != nil || seen == nil {
+			t.Fatalf("attempt on a held lock = %v, %v, %v", held, seen, err)
+		}
+		s := l.newWaitSet(context.Background())
+		if s == nil {
+			t.Skip("no wait set here (no eventfd or epoll)")
+		}
+		s.turns = turns
+		s.join(seen)
+		if want := afterName(path, last.Nonce); l.place.entry != want || s.ahead.waiters != len(w) {
+			t.Errorf("last wait behind %d: joined at %s behind %d waiters; want %s behind %d", turns, l.place.entry, s.ahead.waiters, want, len(w))
+		}
+		s.leave()
+		s.close()
+		l.Close()
+	}
+}

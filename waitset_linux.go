@@ -78,7 +78,8 @@ type waitSet struct {
 	// turn is how long a turn of the lock lasted, as the last wait on
 	// this set that took the lock saw it: its wait over the turns it
 	// waited for (0: it gave up, or none did yet). turns is what this
-	// wait waits for: the holder's turn and those of the waiters ahead.
+	// wait waits for: the holder's turn and those of the waiters ahead
+	// (until join, what the last wait waited for; 0 before any).
 	turn   time.Duration
 	turns  int
 	events [4]unix.EpollEvent
@@ -129,7 +130,7 @@ func (l *FileLock) newWaitSet(ctx context.Context) *waitSet {
 	}
 	s.pid, s.closed = -1, false
 	s.line = line{}
-	s.young, s.turns = time.Time{}, 1
+	s.young = time.Time{}
 	s.stops[0] = context.AfterFunc(ctx, s.interrupt)
 	s.stops[1] = context.AfterFunc(l.closing, s.interrupt)
 	return s
@@ -602,7 +603,7 @@ func (s *waitSet) hold(waited time.Duration) {
 	}
 	s.stopInterrupts()
 	s.held = true
-	if waited > 0 {
+	if waited > 0 && s.turns > 0 {
 		s.turn = waited / time.Duration(s.turns)
 	}
 	s.unpoll()
