@@ -221,14 +221,7 @@ func TestQueuedNewcomerDoesNotLookAfterWatch(t *testing.T) {
 	l := mustNew(t, path, WithRetryPeriod(time.Hour))
 	queue := func() (*waitSet, bool) {
 		t.Helper()
-		held, seen, err := l.attempt(context.Background())
-		if held || err != nil || seen == nil {
-			t.Fatalf("attempt on a held lock = %v, %v, %v", held, seen, err)
-		}
-		s := l.newWaitSet(context.Background())
-		if s == nil {
-			t.Skip("no wait set here (no eventfd or epoll)")
-		}
+		s, seen := waitSetOn(t, l)
 		s.join(seen)
 		return s, s.settle(seen)
 	}
@@ -272,14 +265,7 @@ func TestJoinAfterLongWaitMapsLineAtOnce(t *testing.T) {
 	}()
 	for _, turns := range []int{0, jumpAfter + 2} {
 		l := mustNew(t, path, WithRetryPeriod(time.Hour))
-		held, seen, err := l.attempt(context.Background())
-		if held || err != nil || seen == nil {
-			t.Fatalf("attempt on a held lock = %v, %v, %v", held, seen, err)
-		}
-		s := l.newWaitSet(context.Background())
-		if s == nil {
-			t.Skip("no wait set here (no eventfd or epoll)")
-		}
+		s, seen := waitSetOn(t, l)
 		s.turns = turns
 		s.join(seen)
 		if want := afterName(path, last.Nonce); l.place.entry != want || s.ahead.waiters != len(w) {
@@ -289,4 +275,19 @@ func TestJoinAfterLongWaitMapsLineAtOnce(t *testing.T) {
 		s.close()
 		l.Close()
 	}
+}
+
+// waitSetOn has l look at its held lock and returns a wait set for l to
+// wait with (not joined yet) and the holder the look saw.
+func waitSetOn(t *testing.T, l *FileLock) (*waitSet, *holder) {
+	t.Helper()
+	held, seen, err := l.attempt(context.Background())
+	if held || err != nil || seen == nil {
+		t.Fatalf("attempt on a held lock = %v, %v, %v", held, seen, err)
+	}
+	s := l.newWaitSet(context.Background())
+	if s == nil {
+		t.Skip("no wait set here (no eventfd or epoll)")
+	}
+	return s, seen
 }
