@@ -205,6 +205,7 @@ func TestLineLooksPastStoppedWaiter(t *testing.T) {
 	}
 	w1.Signal(stopSignal)
 	defer w1.Signal(contSignal)
+	waitState(t, w1.PID(), 'T') // else the release may wake it still
 	h.Send("release")
 	lockedSoon(t, done, "behind a stopped waiter")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -179,20 +180,33 @@ func onlyChild(t *testing.T, pid int) int {
 	return child
 }
 
-// waitState waits until the process is in the given state (/proc/PID/stat
-// field 3), such as 'T' once a SIGSTOP has taken effect.
+// waitState waits until every thread of the process is in the given state
+// (/proc/PID/task/TID/stat field 3), such as 'T' once a SIGSTOP has taken
+// effect: kill(2) returns before the stop does, and a thread woken in the
+// meantime (a waiter by a release) may still run.
 func waitState(t *testing.T, pid int, state byte) {
 	t.Helper()
 	for deadline := time.Now().Add(long); ; time.Sleep(time.Millisecond) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			t.Fatal(err)
+		stats, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		if err != nil || len(stats) == 0 {
+			t.Fatalf("the threads of pid %d: %v", pid, err)
 		}
-		if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) && b[i+2] == state {
+		all, last := true, ""
+		for _, stat := range stats {
+			b, err := os.ReadFile(stat)
+			if err != nil {
+				all = false // a thread that just exited: look again
+				continue
+			}
+			if i := strings.LastIndexByte(string(b), ')'); i <= 0 || i+2 >= len(b) || b[i+2] != state {
+				all, last = false, string(b)
+			}
+		}
+		if all {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("pid %d never reached state %c: %s", pid, state, b)
+			t.Fatalf("pid %d never reached state %c in every thread: %s", pid, state, last)
 		}
 	}
 }

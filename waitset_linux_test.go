@@ -250,6 +250,7 @@ func TestQueuedWaiterSleepsThroughHolderTurn(t *testing.T) {
 	}
 	w[0].Signal(stopSignal)
 	defer w[0].Signal(contSignal)
+	waitState(t, w[0].PID(), 'T')
 	h.Send("release")
 	lockedSoon(t, done, "behind a stopped waiter, after the holder's turn")
 }
