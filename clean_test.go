@@ -1,6 +1,8 @@
 package openlock
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -141,5 +143,39 @@ func TestSweepJudgesPlacesWithTheirTokens(t *testing.T) {
 	}
 	if _, err := os.Lstat(livePlace); err != nil {
 		t.Errorf("a live waiter's place was removed: %v", err)
+	}
+}
+
+// A FileLock sweeps the debris of dead processes at its first release (of
+// the lock, of the shared lock) or at Close, not when it makes its token:
+// a waiter need not read and judge the whole directory before it waits.
+func TestSweepAtFirstRelease(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	ends := []struct {
+		name       string
+		begin, end func(l *FileLock) error
+	}{
+		{"Unlock", func(l *FileLock) error { return l.Lock(lockCtx(t)) }, (*FileLock).Unlock},
+		{"RUnlock", func(l *FileLock) error { return l.RLock(lockCtx(t)) }, (*FileLock).RUnlock},
+		{"Close", func(l *FileLock) error { _, err := l.TryLock(); return err }, (*FileLock).Close},
+	}
+	for _, e := range ends {
+		rec := hereRecord(deadPID(t), "1")
+		dead := tokenName(path, rec.Nonce)
+		writeRecord(t, dead, rec)
+		l := mustNew(t, path)
+		if err := e.begin(l); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Lstat(dead); err != nil {
+			t.Errorf("%s: a dead process's token was swept before the release: %v", e.name, err)
+		}
+		if err := e.end(l); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Lstat(dead); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: a dead process's token is still there after it (%v)", e.name, err)
+		}
+		l.Close()
 	}
 }

@@ -49,9 +49,11 @@ type FileLock struct {
 	// sweepDue: the debris beside a new token is swept at the next
 	// acquisition (network file systems; see sweep.go).
 	sweepDue bool
-	// sweepAtRelease: a takeover left the dead holder's files; they are
-	// swept at the release, not before Lock returns (a sweep reads the
-	// whole directory and judges every owner in it).
+	// sweepAtRelease: a new token's neighbours, or the files a takeover
+	// left of the dead holder, are swept at the next release (of the
+	// lock, or on a local file system of the shared lock) or Close, not
+	// before Lock returns (a sweep reads the whole directory and judges
+	// every owner in it).
 	sweepAtRelease bool
 	place          place // our entry in the line, while a wait has one
 	// cut: the path whose reads came back cut short since, on a file
@@ -171,10 +173,7 @@ func (l *FileLock) release() error {
 		return err
 	}
 	l.leftLine() // once the lock file is gone: the next waiter is on its way
-	if l.sweepAtRelease {
-		l.sweepAtRelease = false
-		l.sweep()
-	}
+	l.sweepIfDue()
 	l.debug("released")
 	l.step(StepReleased)
 	return nil
@@ -234,6 +233,9 @@ func (l *FileLock) Close() error {
 	}
 	l.dropTurn()
 	errs = append(errs, l.closeReading()) // rlock.go
+	if !l.remote() {
+		l.sweepIfDue() // a FileLock that never released
+	}
 	l.dropWaitSet()
 	errs = append(errs, l.dropToken())
 	l.mu.Unlock()

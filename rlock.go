@@ -341,7 +341,11 @@ var errReaderRemoved = fmt.Errorf("%w: this reader's registration was removed by
 func (l *FileLock) leaveReaders() error {
 	l.rd.n = 0
 	l.stopRefresher()
-	return l.unregister()
+	err := l.unregister()
+	if !l.remote() {
+		l.sweepIfDue()
+	}
+	return err
 }
 
 // startRefresher keeps a leased reader's lease fresh: it touches the token,

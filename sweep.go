@@ -56,6 +56,16 @@ func (l *FileLock) sweep() {
 	}
 }
 
+// sweepIfDue sweeps if a sweep is due at a release (sweepAtRelease). On a
+// network file system it must be called only while l holds the lock.
+// l.mu must be held.
+func (l *FileLock) sweepIfDue() {
+	if l.sweepAtRelease {
+		l.sweepAtRelease = false
+		l.sweep()
+	}
+}
+
 // judgeDebris returns the helper files of l's lock path whose owners are
 // dead, the registrations of dead readers included. Only files whose record
 // parses whole count.
