@@ -2,6 +2,7 @@ package openlock
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -146,18 +147,38 @@ func TestSweepJudgesPlacesWithTheirTokens(t *testing.T) {
 	}
 }
 
-// A FileLock sweeps the debris of dead processes at its first release (of
-// the lock, of the shared lock) or at Close, not when it makes its token:
-// a waiter need not read and judge the whole directory before it waits.
-func TestSweepAtFirstRelease(t *testing.T) {
+// A FileLock sweeps the debris of dead processes at the start of its next
+// call that takes a lock, or at Close: not in the call that makes its token
+// (a waiter need not read and judge the whole directory before it waits),
+// nor in a release.
+func TestSweepAtNextCall(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
+	lock := func(l *FileLock) error {
+		if err := l.Lock(lockCtx(t)); err != nil {
+			return err
+		}
+		return l.Unlock()
+	}
+	rlock := func(l *FileLock) error {
+		if err := l.RLock(lockCtx(t)); err != nil {
+			return err
+		}
+		return l.RUnlock()
+	}
+	trylock := func(l *FileLock) error {
+		if ok, err := l.TryLock(); !ok || err != nil {
+			return fmt.Errorf("TryLock of a free lock = %v, %v", ok, err)
+		}
+		return l.Unlock()
+	}
 	ends := []struct {
 		name       string
 		begin, end func(l *FileLock) error
 	}{
-		{"Unlock", func(l *FileLock) error { return l.Lock(lockCtx(t)) }, (*FileLock).Unlock},
-		{"RUnlock", func(l *FileLock) error { return l.RLock(lockCtx(t)) }, (*FileLock).RUnlock},
-		{"Close", func(l *FileLock) error { _, err := l.TryLock(); return err }, (*FileLock).Close},
+		{"Lock, Unlock, then TryLock", lock, trylock},
+		{"RLock, RUnlock, then RLock", rlock, rlock},
+		{"TryLock, Unlock, then Lock", trylock, lock},
+		{"Lock, Unlock, then Close", lock, (*FileLock).Close},
 	}
 	for _, e := range ends {
 		rec := hereRecord(deadPID(t), "1")
@@ -168,13 +189,13 @@ func TestSweepAtFirstRelease(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := os.Lstat(dead); err != nil {
-			t.Errorf("%s: a dead process's token was swept before the release: %v", e.name, err)
+			t.Errorf("%s: a dead process's token was swept by the first call: %v", e.name, err)
 		}
 		if err := e.end(l); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Lstat(dead); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("%s: a dead process's token is still there after it (%v)", e.name, err)
+			t.Errorf("%s: a dead process's token is still there after the next (%v)", e.name, err)
 		}
 		l.Close()
 	}

@@ -47,6 +47,7 @@ func (l *FileLock) Lock(ctx context.Context) error {
 // lockGate takes the lock file, as Lock does, but does not wait for the
 // shared lock's readers to leave: what RLock needs (rlock.go).
 func (l *FileLock) lockGate(ctx context.Context, start time.Time) error {
+	l.sweepBeforeCall()
 	if err := ctx.Err(); err != nil {
 		return l.gaveUp(ctx, start, nil)
 	}

@@ -49,13 +49,12 @@ type FileLock struct {
 	// sweepDue: the debris beside a new token is swept at the next
 	// acquisition (network file systems; see sweep.go).
 	sweepDue bool
-	// sweepAtRelease: a new token's neighbours, or the files a takeover
-	// left of the dead holder, are swept at the next release (of the
-	// lock, or on a local file system of the shared lock) or Close, not
-	// before Lock returns (a sweep reads the whole directory and judges
-	// every owner in it).
-	sweepAtRelease bool
-	place          place // our entry in the line, while a wait has one
+	// sweepPending: a new token's neighbours, or the files a takeover
+	// left of the dead holder, are to be swept (sweepIfDue): not within
+	// the call that made them due (a sweep reads the whole directory and
+	// judges every owner in it).
+	sweepPending bool
+	place        place // our entry in the line, while a wait has one
 	// cut: the path whose reads came back cut short since, on a file
 	// system that may cache (holder.go, readCut).
 	cut struct {
@@ -126,6 +125,7 @@ func (l *FileLock) TryLock() (bool, error) {
 // tryGate makes TryLock's one attempt at the lock file, without looking for
 // the shared lock's readers: what TryRLock needs (rlock.go).
 func (l *FileLock) tryGate(op string) (bool, error) {
+	l.sweepBeforeCall()
 	if !l.q.sem.TryAcquire(1) {
 		return false, l.closedError(op)
 	}
@@ -165,15 +165,13 @@ func (l *FileLock) release() error {
 		}
 		return err
 	}
-	if l.sweepAtRelease && l.remote() {
-		l.sweepAtRelease = false
-		l.sweep() // on a network file system, only while we hold the lock (sweep.go)
+	if l.sweepPending && l.remote() {
+		l.sweepIfDue() // on a network file system, only while we hold the lock (sweep.go)
 	}
 	if err := l.removeLock(); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	l.leftLine() // once the lock file is gone: the next waiter is on its way
-	l.sweepIfDue()
 	l.debug("released")
 	l.step(StepReleased)
 	return nil
@@ -233,9 +231,7 @@ func (l *FileLock) Close() error {
 	}
 	l.dropTurn()
 	errs = append(errs, l.closeReading()) // rlock.go
-	if !l.remote() {
-		l.sweepIfDue() // a FileLock that never released
-	}
+	l.sweepLocalIfDue()
 	l.dropWaitSet()
 	errs = append(errs, l.dropToken())
 	l.mu.Unlock()

@@ -61,7 +61,7 @@ func TestClaimsSafeWhenPausedHoldingTheClaim(t *testing.T) {
 }
 
 // A dies holding the claim; authority passes down the chain to B, which
-// takes over, removing A's claim, and sweeps A's token at its release.
+// takes over, removing A's claim, and sweeps A's token at its next call.
 func TestClaimOwnerDies(t *testing.T) {
 	for _, step := range []string{"claimed", "validated"} {
 		t.Run(step, func(t *testing.T) {
@@ -83,8 +83,11 @@ func TestClaimOwnerDies(t *testing.T) {
 			if err := l.Unlock(); err != nil {
 				t.Fatal(err)
 			}
+			if ok, err := l.TryLock(); !ok || err != nil {
+				t.Fatalf("TryLock of a free lock = %v, %v; want true", ok, err)
+			}
 			if got := helperFiles(t, path); len(got[claimFile])+len(got[tmpFile]) != 0 || len(got[tokenFile]) != 1 {
-				t.Errorf("after the release the directory holds %v; want our token only", got)
+				t.Errorf("at the next call the directory holds %v; want our token only", got)
 			}
 		})
 	}

@@ -184,6 +184,7 @@ func (l *FileLock) enterFast() (bool, error) {
 	if l.closed {
 		return false, fs.ErrClosed
 	}
+	l.sweepLocalIfDue()
 	t, err := l.token()
 	if err != nil || t.remote || l.held || !gateFree(l.abs) {
 		return false, err
@@ -341,11 +342,7 @@ var errReaderRemoved = fmt.Errorf("%w: this reader's registration was removed by
 func (l *FileLock) leaveReaders() error {
 	l.rd.n = 0
 	l.stopRefresher()
-	err := l.unregister()
-	if !l.remote() {
-		l.sweepIfDue()
-	}
-	return err
+	return l.unregister()
 }
 
 // startRefresher keeps a leased reader's lease fresh: it touches the token,

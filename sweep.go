@@ -56,13 +56,36 @@ func (l *FileLock) sweep() {
 	}
 }
 
-// sweepIfDue sweeps if a sweep is due at a release (sweepAtRelease). On a
-// network file system it must be called only while l holds the lock.
-// l.mu must be held.
+// sweepIfDue sweeps if a sweep is due (sweepPending: a new token, a
+// takeover). When: on a network file system, only while l holds the lock,
+// at its release (or at the next acquisition, for a new token: sweepDue);
+// on a local one, at the start of the FileLock's next Lock, TryLock, RLock
+// or TryRLock (sweepBeforeCall), or at Close. Never within the call that
+// made it due, so that the first Lock of a fresh process waits without
+// reading the whole directory, and never in a release: Unlock stays a few
+// system calls, and the caller that queues again right after it (as the
+// benchmarks' handoff does) is not held up. l.mu must be held.
 func (l *FileLock) sweepIfDue() {
-	if l.sweepAtRelease {
-		l.sweepAtRelease = false
+	if l.sweepPending {
+		l.sweepPending = false
 		l.sweep()
+	}
+}
+
+// sweepLocalIfDue is sweepIfDue on a local file system. l.mu must be held.
+func (l *FileLock) sweepLocalIfDue() {
+	if l.sweepPending && !l.remote() {
+		l.sweepIfDue()
+	}
+}
+
+// sweepBeforeCall is sweepLocalIfDue at the start of a call that takes a
+// lock.
+func (l *FileLock) sweepBeforeCall() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.sweepLocalIfDue()
 	}
 }
 

@@ -76,7 +76,7 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
 		for _, c := range passed {
 			os.Remove(c.path)
 		}
-		l.sweepAtRelease = true // the dead holder's files: not now, Lock returns
+		l.sweepPending = true // the dead holder's files: not now, Lock returns
 	}
 	return won, err
 }

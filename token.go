@@ -97,11 +97,10 @@ func (l *FileLock) token() (*token, error) {
 	if t.remote {
 		l.sweepDue = true // once we hold the lock (see sweep.go)
 	} else {
-		// At our first release, or at Close: a sweep reads the whole
-		// directory and judges every owner in it, a fifth of the CPU a
-		// fresh process spends waiting, which a waiter need not spend
-		// before it waits.
-		l.sweepAtRelease = true
+		// At our next call, or Close (sweepIfDue): a sweep reads the
+		// whole directory and judges every owner in it, a fifth of the
+		// CPU a fresh process spends waiting.
+		l.sweepPending = true
 	}
 	return t, nil
 }
