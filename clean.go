@@ -20,11 +20,11 @@ import (
 // Clean never races a process that is taking it over too.
 //
 // With dryRun, nothing is removed. Clean returns the paths it removed (or
-// would remove). A FileLock sweeps such debris on its own, at its first
-// release (Unlock, RUnlock) or Close; Clean is for operators ("openlock
-// clean") and for directories no lock visits. On a network file system it
-// waits the cache time (WithCacheTime) before it removes dead claims, whose
-// names other processes reuse.
+// would remove). A FileLock sweeps such debris on its own, at the start of
+// its second call that takes a lock, or at Close; Clean is for operators
+// ("openlock clean") and for directories no lock visits. On a network file
+// system it waits the cache time (WithCacheTime) before it removes dead
+// claims, whose names other processes reuse.
 func (l *FileLock) Clean(dryRun bool) ([]string, error) {
 	var removed []string
 	h, err := l.lookUnlocked(l.abs)

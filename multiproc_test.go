@@ -201,7 +201,7 @@ func TestTortureKillsAndPauses(t *testing.T) {
 
 // requireNoDebris takes the lock at path once more, cleans and closes, and
 // fails t if anything is left in dir after what: whatever killed processes
-// left is swept at the new FileLock's release, and on a network file system
+// left is swept at the new FileLock's Close, and on a network file system
 // Clean removes the dead claims no takeover passed (a sweep there leaves
 // claims: see sweep.go).
 func requireNoDebris(t *testing.T, path, dir, what string) {
