@@ -204,9 +204,7 @@ func TestLineLooksPastStoppedWaiter(t *testing.T) {
 	if fi, err := os.Lstat(afterName(path, first.Nonce)); err != nil || !os.SameFile(fi, l.tok.fi) {
 		t.Fatalf("our place in line: %v (want a link of our token, behind the first waiter)", err)
 	}
-	w1.Signal(stopSignal)
-	defer w1.Signal(contSignal)
-	waitState(t, w1.PID(), 'T') // else the release may wake it still
+	stopWaiter(t, w1)
 	h.Send("release")
 	lockedSoon(t, done, "behind a stopped waiter")
 }
@@ -292,4 +290,15 @@ func waitSetOn(t *testing.T, l *FileLock) (*waitSet, *holder) {
 		t.Skip("no wait set here (no eventfd or epoll)")
 	}
 	return s, seen
+}
+
+// stopWaiter stops the child c with SIGSTOP (SIGCONT at the test's end) and
+// returns once every thread of it has stopped: kill(2) returns before
+// that, and a release meanwhile could still wake it and let it take the
+// lock.
+func stopWaiter(t *testing.T, c *child) {
+	t.Helper()
+	c.Signal(stopSignal)
+	t.Cleanup(func() { c.Signal(contSignal) })
+	waitState(t, c.PID(), 'T')
 }

@@ -377,6 +377,11 @@ func drain(fd int, buf []byte) {
 	}
 }
 
+// tokenEvents is what a watch on a token's inode (watchFile, watchHolder)
+// waits for: a change of its link count, or its removal; not following a
+// symlink at the name watched.
+const tokenEvents = unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_DONT_FOLLOW
+
 // watchFile makes the set's one watch watch the inode at path (not
 // following a symlink), for a change of its link count or its removal. Not
 // for a rename of one of its names: the waiter ahead takes the lock by
@@ -398,7 +403,7 @@ func (s *waitSet) watchFile(path string) bool {
 		}
 		s.ino = fd
 	}
-	wd, err := unix.InotifyAddWatch(s.ino, path, unix.IN_ATTRIB|unix.IN_DELETE_SELF|unix.IN_DONT_FOLLOW)
+	wd, err := unix.InotifyAddWatch(s.ino, path, tokenEvents)
 	if err != nil {
 		s.unwatchFile()
 		if errors.Is(err, unix.ENOENT) {
@@ -470,7 +475,7 @@ func (s *waitSet) watchHolder() bool {
 		s.hino = fd
 		s.add(fd)
 	}
-	wd, err := unix.InotifyAddWatch(s.hino, s.l.abs, unix.IN_ATTRIB|unix.IN_DELETE_SELF|unix.IN_DONT_FOLLOW)
+	wd, err := unix.InotifyAddWatch(s.hino, s.l.abs, tokenEvents)
 	if err != nil {
 		return false
 	}

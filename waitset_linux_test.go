@@ -248,9 +248,7 @@ func TestQueuedWaiterSleepsThroughHolderTurn(t *testing.T) {
 	if n := sleeps.Load() - before; n > 12 {
 		t.Errorf("%d sleeps in %v behind a waiter, the holder holding; want at most 12", n, 50*retry)
 	}
-	w[0].Signal(stopSignal)
-	defer w[0].Signal(contSignal)
-	waitState(t, w[0].PID(), 'T')
+	stopWaiter(t, w[0])
 	h.Send("release")
 	lockedSoon(t, done, "behind a stopped waiter, after the holder's turn")
 }
