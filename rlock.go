@@ -91,7 +91,9 @@ type reading struct {
 // for it, then returns with this FileLock counted among the readers. Any
 // number of readers, in any processes, hold the shared lock together. It
 // returns as Lock does when ctx ends (ErrTimeout, context errors), and
-// takes over the lock of a dead writer as Lock does.
+// takes over the lock of a dead writer as Lock does. As Lock, it takes
+// nothing when ctx is already done, even a lock that is free or held by
+// readers only.
 //
 // The methods of the shared lock are on FileLock itself, as those of
 // sync.RWMutex are on one value: a writer and its readers then share one
@@ -101,10 +103,14 @@ type reading struct {
 // between the two RLocks holds off the second while the first holds it
 // off; and a FileLock that reads must not call Lock before its RUnlock.
 func (l *FileLock) RLock(ctx context.Context) error {
+	start := time.Now()
+	if err := l.doneAlready(ctx, start); err != nil {
+		return asOp(err, "rlock") // as Lock does, before the fast path
+	}
 	if in, err := l.enterFast(); in || err != nil {
 		return wrap("rlock", l.path, err)
 	}
-	if err := l.lockGate(ctx, time.Now()); err != nil {
+	if err := l.lockGate(ctx, start); err != nil {
 		return asOp(err, "rlock")
 	}
 	return wrap("rlock", l.path, l.enterReading())
