@@ -115,6 +115,9 @@ func (l *FileLock) Timeout() time.Duration { return l.cfg.Timeout }
 // of this process holds or is taking the same lock path, and while a live
 // reader holds the shared lock (RLock).
 func (l *FileLock) TryLock() (bool, error) {
+	if l.readerSeen() { // the shared lock's readers (readers.go)
+		return false, nil
+	}
 	held, err := l.tryGate("trylock")
 	if held {
 		held, err = l.tryExcludeReaders() // the shared lock's readers (readers.go)

@@ -61,6 +61,33 @@ func (l *FileLock) tryExcludeReaders() (bool, error) {
 	return false, errors.Join(err, l.release())
 }
 
+// readerSeen reports whether a live reader is registered, looked at
+// before TryLock takes the gate: such a probe would take the gate only to
+// find that reader and back out, and while it held the gate a reader's
+// TryRLock would fail (and an RLock wait) for nothing. A failed probe so
+// never stands in a reader's way where it can see a reader. It is only a
+// first look, and proves nothing: "no reader" sends the caller to the gate,
+// where the judgement of rlock.go (step 3) decides. Nothing is removed
+// here; a dead reader's registration is left to that judgement.
+func (l *FileLock) readerSeen() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if gone, err := l.readersGone(); gone || err != nil || l.closed {
+		return false
+	}
+	dir := readersDir(l.abs)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if h, err := l.lookReader(dir, e.Name()); err == nil && !h.stale() {
+			return true
+		}
+	}
+	return false
+}
+
 // noReaders reports whether no reader is registered, judged on an answer
 // that cannot come from a stale cache (rlock.go, step 3): on a local file
 // system, the readers' directory is absent; on another, a mkdir of it
