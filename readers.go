@@ -156,7 +156,9 @@ func (l *FileLock) drainReaders() (free bool, live []*holder, err error) {
 		case err != nil:
 			return false, nil, err
 		case h.stale():
-			if err := os.Remove(h.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := os.Remove(h.path); errors.Is(err, fs.ErrPermission) {
+				return false, nil, notRemovable(h.path, err)
+			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return false, nil, fmt.Errorf("removing a dead reader's registration: %w", err)
 			}
 			l.debug("removed a dead reader's registration", "reader", h)
@@ -175,7 +177,29 @@ func (l *FileLock) drainReaders() (free bool, live []*holder, err error) {
 		free, err := l.noReaders()
 		return free, nil, err
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		return l.emptyKept(dir, err)
+	}
 	return false, nil, nil // a name the listing did not show yet: look again
+}
+
+// emptyKept judges the readers' directory dir, which listed empty but which
+// this user may not remove (err): another user's, in a lock directory with
+// the sticky bit. On a local file system the listing, made while holding
+// the gate, is the judgement (rlock.go, step 3). Elsewhere it may come from
+// a cache, and only the removal would have been the server's answer: the
+// error says who may remove the directory.
+func (l *FileLock) emptyKept(dir string, err error) (bool, []*holder, error) {
+	if !l.remote() {
+		return true, nil, nil
+	}
+	fi, lerr := os.Lstat(dir)
+	if lerr != nil {
+		return false, nil, nil // changed since: look again
+	}
+	return false, nil, fmt.Errorf("the directory of the shared lock's readers %s belongs to %s and lists no "+
+		"reader, but on this network file system a writer may judge that no reader is in only by removing it, "+
+		"which this user may not (%w): have %s remove it, or lock another path", dir, ownerName(fi), err, ownerOrRoot(fi))
 }
 
 // lookReader reads and judges the reader file name in the readers'
