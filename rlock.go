@@ -25,7 +25,8 @@ import (
 // removing its file. The directory stays for the next reader (a mkdir and
 // a rmdir cost more than the rest of a read cycle together: a millisecond
 // on ext4 here) until a writer finds it empty and removes it, or a FileLock
-// that read closes while it is empty.
+// that read closes while it is empty. Its modes, and in which directory a
+// reader of one user registers beside other users: readersdir.go.
 //
 // The fast path, on a local file system only: a reader that finds no lock
 // file registers without taking the gate, then looks again; if the lock
