@@ -138,7 +138,7 @@ func (l *FileLock) trustReadersDir(dir string, fi fs.FileInfo) error {
 	if !ok {
 		return nil // no owners here: nothing to check
 	}
-	me := os.Geteuid()
+	me := l.ownID()
 	if owner != me && owner != 0 && !l.lockDirLets(owner) {
 		return &untrustedDir{dir: dir, fi: fi, why: "who could remove this reader's registration " +
 			"and let a writer in beside it"}
@@ -151,6 +151,17 @@ func (l *FileLock) trustReadersDir(dir string, fi fs.FileInfo) error {
 	}
 	return &untrustedDir{dir: dir, fi: fi, why: fmt.Sprintf("and its mode %v lets other users "+
 		"remove this reader's registration (it lacks the sticky bit)", fi.Mode().Perm())}
+}
+
+// ownID is the user id that files of this process get here: our token's
+// owner, which is not this process's user where the file system maps ids
+// (an NFS export that squashes root, a FUSE file system that maps owners),
+// or else this process's user.
+func (l *FileLock) ownID() int {
+	if uid, ok := ownerID(l.tok.fi); ok {
+		return uid
+	}
+	return os.Geteuid()
 }
 
 // lockDirLets reports whether the owner of the readers' directory could
