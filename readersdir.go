@@ -41,12 +41,13 @@ import (
 //     name is never followed into: it is not a readers' directory
 //     (ErrNotLockFile), as before.
 //
-// A reader judges the directory before it links its registration, and
-// makes sure after the link that the directory at the name is still the one
-// it judged (or judges the one there now): a directory removed once empty
-// and replaced by another user's in between is caught, and the registration
-// taken out of it again. Once the registration is in a directory judged so,
-// no user it does not trust can take it out or move the directory.
+// A reader judges the directory before it links its registration (so as
+// not to link into a symlink's target or an untrusted directory), and again
+// after the link, with a look that its registration is in it: a directory
+// removed once empty and replaced by another user's in between is caught,
+// and the registration taken out of it again. Once the registration is in a
+// directory judged so, no user it does not trust can take it out or move
+// the directory.
 //
 // Forgery. A writer trusts no registration to let it in: only the absence
 // of the directory, or its removal once empty (rlock.go, step 3). A file
@@ -91,36 +92,37 @@ func (l *FileLock) mkReadersDir(dir string) error {
 }
 
 // enterReadersDir judges the readers' directory before this reader links
-// its registration into it. It returns what it judged (nil when there is no
-// directory yet: the link tells), errReadersDirChanged when it removed an
-// empty directory it could not trust, or why it may not register there.
-// l.mu must be held.
-func (l *FileLock) enterReadersDir(dir string) (fs.FileInfo, error) {
+// its registration into it: nil when it may (or when there is no directory
+// yet: the link tells), errReadersDirChanged when it removed an empty
+// directory it could not trust, or why it may not register there. l.mu
+// must be held.
+func (l *FileLock) enterReadersDir(dir string) error {
 	fi, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist), isStale(err):
-		return nil, nil
+		return nil
 	case err != nil:
-		return nil, err
+		return err
 	}
 	err = l.trustReadersDir(dir, fi)
 	var u *untrustedDir
 	if errors.As(err, &u) && rmdir(dir) == nil {
 		l.debug("removed an empty readers' directory that others could change", "dir", dir, "why", u.why)
-		return nil, errReadersDirChanged
+		return errReadersDirChanged
 	}
-	return fi, err
+	return err
 }
 
 // confirmRegistered, after the link of this reader's registration name,
-// makes sure that it is in the directory enterReadersDir judged (seen; nil:
-// none was there then), or in one judged now, and takes it out again
-// otherwise (errReadersDirChanged: the caller looks again). l.mu must be
-// held.
-func (l *FileLock) confirmRegistered(dir, name string, seen fs.FileInfo) error {
+// judges the readers' directory there now, and makes sure the registration
+// is in it; otherwise it takes the registration out again, if it can, and
+// returns errReadersDirChanged, for the caller to look again. (Judging
+// again, rather than comparing with what enterReadersDir saw, also catches
+// a directory removed and another user's made in its place with the same
+// inode number.) l.mu must be held.
+func (l *FileLock) confirmRegistered(dir, name string) error {
 	fi, err := os.Lstat(dir)
-	if err == nil && (seen != nil && os.SameFile(fi, seen) || l.trustReadersDir(dir, fi) == nil) &&
-		owned(name, l.tok) == nil {
+	if err == nil && l.trustReadersDir(dir, fi) == nil && owned(name, l.tok) == nil {
 		return nil
 	}
 	return errors.Join(errReadersDirChanged, undo(name, l.tok))

@@ -265,12 +265,12 @@ func (l *FileLock) register() error {
 	deadline := time.Now().Add(l.cacheTime() + 5*time.Second)
 	b := backoff{max: 50 * time.Millisecond}
 	for {
-		seen, err := l.enterReadersDir(dir)
+		err := l.enterReadersDir(dir)
 		if err == nil {
 			err = l.link(name)
 			if err == nil || errors.Is(err, fs.ErrExist) && owned(name, l.tok) == nil {
 				// (Ours already: a lost reply of a network file system.)
-				if err = l.confirmRegistered(dir, name, seen); err == nil {
+				if err = l.confirmRegistered(dir, name); err == nil {
 					return nil
 				}
 			}
