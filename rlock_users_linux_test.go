@@ -174,6 +174,7 @@ func TestReadersDirOfOtherUser(t *testing.T) {
 	if err == nil {
 		r.RUnlock()
 	}
+	t.Logf("RLock beside user %s's readers' directory: %v", o.noName, err)
 	c.CloseStdin()
 	if err := c.Err(); err != nil {
 		t.Fatal(err)
