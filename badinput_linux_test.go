@@ -88,27 +88,36 @@ func TestUnreadableLockFileIsHeld(t *testing.T) {
 	}
 }
 
-// runUnprivileged runs one test of this binary as user nobody. The binary is
-// copied where nobody may execute it.
-func runUnprivileged(t *testing.T, test string) {
+// runUnprivileged runs one test of this binary as user nobody, with env
+// (KEY=VALUE) added. The binary is copied where nobody may execute it.
+func runUnprivileged(t *testing.T, test string, env ...string) {
+	t.Helper()
+	rerun(t, test, &syscall.Credential{Uid: 65534, Gid: 65534}, env...)
+}
+
+// rerun runs one test of this binary in a process of its own, as the user
+// cred names (nil: this user), with env (KEY=VALUE) added, and fails unless
+// it passes. Its temporary directories are in a directory that any user
+// may enter.
+func rerun(t *testing.T, test string, cred *syscall.Credential, env ...string) {
 	t.Helper()
 	dir, bin := testfs.ForNobody(t, os.Args[0])
 	cmd := exec.Command(bin, "-test.run=^"+test+"$", "-test.v")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TMPDIR="+dir, "HOME="+dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	tmp := filepath.Join(dir, "tmp")
 	os.Mkdir(tmp, 0o777)
 	os.Chmod(tmp, 0o777)
-	cmd.Env = append(cmd.Env, "TMPDIR="+tmp)
+	cmd.Env = append(append(cmd.Env, "TMPDIR="+tmp), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s as nobody failed: %v\n%s", test, err, out)
+		t.Fatalf("%s in a process of its own failed: %v\n%s", test, err, out)
 	}
 	if !bytes.Contains(out, []byte("--- PASS: "+test)) {
-		t.Fatalf("%s as nobody did not pass:\n%s", test, out)
+		t.Fatalf("%s in a process of its own did not pass:\n%s", test, out)
 	}
-	t.Logf("ran as nobody:\n%s", out)
+	t.Logf("ran in a process of its own:\n%s", out)
 }
 
 func TestNotALockFile(t *testing.T) {

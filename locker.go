@@ -87,7 +87,7 @@ func New(path string, opts ...Option) (*FileLock, error) {
 	if path == "" {
 		path = DefaultPath
 	}
-	c := config{Defaults: GetDefaults()}
+	c := defaultConfig()
 	if err := c.apply(opts); err != nil {
 		return nil, wrap("new", path, err)
 	}

@@ -80,7 +80,7 @@ func (l *FileLock) token() (*token, error) {
 	}
 	t := &token{path: tokenName(l.abs, nonce), nonce: nonce, remote: l.remote()}
 	tmp := tmpName(l.abs, nonce)
-	if err := writeNew(tmp, data, l.cfg.FileMode, t.remote); err != nil {
+	if err := l.writeOwn(tmp, data, t.remote); err != nil {
 		return nil, dirError(filepath.Dir(l.abs), err)
 	}
 	if err := os.Rename(tmp, t.path); err != nil {
@@ -178,19 +178,33 @@ func (l *FileLock) link(name string) error {
 	return err
 }
 
+// writeOwn creates path, a file of this FileLock's (its token, a record to
+// hand over, the fence), which must not exist, with the given content and
+// the lock file's mode: FileMode under the umask, or exactly the mode
+// WithFileMode gave. With sync, see writeNew.
+func (l *FileLock) writeOwn(path string, data []byte, sync bool) error {
+	return createFile(path, data, l.cfg.FileMode, l.cfg.exactMode, sync)
+}
+
 // writeNew creates path, which must not exist, with the given content and
 // exactly the given mode. With sync, the content is on the file system's
 // server before writeNew returns: a network client may otherwise send it
 // after the file's next name is visible to other clients (GlusterFS's
 // write-behind and flush-behind do), who would read an empty file there.
 func writeNew(path string, data []byte, mode fs.FileMode, sync bool) error {
+	return createFile(path, data, mode, true, sync)
+}
+
+// createFile is writeNew, with the mode applied exactly only if exact:
+// otherwise the umask applies, as open(2) applies it.
+func createFile(path string, data []byte, mode fs.FileMode, exact, sync bool) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode) // the umask must not hide the record from others
+	if err == nil && exact {
+		err = f.Chmod(mode)
 	}
 	if err == nil && sync {
 		err = f.Sync()
