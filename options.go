@@ -157,12 +157,12 @@ type Option struct {
 // and the settings only tests change (testhooks.go).
 type config struct {
 	Defaults
-	trace func(Event) // WithTrace
+	trace func(Event)    // WithTrace
+	table procscan.Table // the process table that judges holders: procscan.System(), or test.table
+	test  testHooks
 	// exactMode: FileMode was set with WithFileMode, and is applied
 	// exactly, whatever the umask; otherwise the umask applies.
 	exactMode bool
-	table     procscan.Table // the process table that judges holders: procscan.System(), or test.table
-	test      testHooks
 }
 
 func (c *config) apply(opts []Option) error {
