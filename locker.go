@@ -408,13 +408,6 @@ func (l *FileLock) linkFailed(err error) error {
 	return err
 }
 
-// unreadable is the holder we report for a lock file we may not read: held,
-// never stale.
-func unreadable(path string, err error) *holder {
-	return &holder{path: path, res: procscan.Result{Verdict: procscan.Unknown,
-		Reason: fmt.Sprintf("the lock file cannot be read: %v", err)}}
-}
-
 func (l *FileLock) logger() *slog.Logger {
 	if l.cfg.Logger != nil {
 		return l.cfg.Logger

@@ -144,7 +144,7 @@ func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, claim string, 
 	if err := renameOver(claim, l.abs); errors.Is(err, fs.ErrNotExist) || isStale(err) {
 		return false, false, nil // our claim was removed: look again
 	} else if err != nil {
-		return false, false, err
+		return false, false, replaceDenied(h, err)
 	}
 	if err := l.ownedLock(); err != nil {
 		// Our claim's name held another file (a third party removed the
