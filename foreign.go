@@ -32,12 +32,18 @@ func foreignStale(h *holder, cause error) error {
 	if errors.As(cause, &le) {
 		cause = le.Err // the claim's name says nothing to the user
 	}
+	return fmt.Errorf("%w: %s names a dead holder (%s), but %w", ErrForeignStale, h.path, h, denial(h, cause))
+}
+
+// denial says why this user may not replace the stale lock file h (cause),
+// whose it is, and who may remove it.
+func denial(h *holder, cause error) error {
 	where := ""
 	if fsx.Protected(h.path, h.fi) {
 		where = " in a directory with the sticky bit"
 	}
-	return fmt.Errorf("%w: %s names a dead holder (%s), but it belongs to %s, and this user may not replace it%s (%w): "+
-		"%s must remove it, or lock a path elsewhere", ErrForeignStale, h.path, h, ownerOf(h.fi), where, cause, removers(h.fi))
+	return fmt.Errorf("it belongs to %s, and this user may not replace it%s (%w): %s must remove it, or lock a path elsewhere",
+		ownerOf(h.fi), where, cause, removers(h.fi))
 }
 
 // replaceDenied is err, the failure to replace the stale lock file h, or
@@ -50,12 +56,12 @@ func replaceDenied(h *holder, err error) error {
 }
 
 // denied predicts, for reports (Owner), whether this user may not take
-// over h, a dead holder's file: the error a takeover would return, or nil.
+// over h, a dead holder's file: why not, or nil.
 func denied(h *holder) error {
 	if h.fi == nil || h.res.Verdict != procscan.Dead || !fsx.Protected(h.path, h.fi) {
 		return nil
 	}
-	return foreignStale(h, fs.ErrPermission)
+	return fmt.Errorf("%w: %w", ErrForeignStale, denial(h, fs.ErrPermission))
 }
 
 // unreadableError explains err, a read of the lock or reader file at path

@@ -366,3 +366,12 @@ func (r *runner) runCommand(path string, command []string) int {
 func describe(err error) string {
 	return strings.TrimPrefix(err.Error(), "openlock: ")
 }
+
+// cause formats an error of the library without the operation and path
+// that its *openlock.Error adds, for messages that name the path already.
+func cause(err error) string {
+	if e, ok := errors.AsType[*openlock.Error](err); ok {
+		return e.Err.Error()
+	}
+	return describe(err)
+}
