@@ -76,6 +76,28 @@ func TestStatusForeignStale(t *testing.T) {
 	}
 }
 
+// lock --pid of a process this user may not signal (pid 1, as nobody) is
+// refused, leaving no lock file, unless --force.
+func TestLockPIDOfAnotherUser(t *testing.T) {
+	dir, as := unprivileged(t)
+	if as == nil && syscall.Kill(1, 0) == nil {
+		t.Skip("this user may signal pid 1 (its own, in a container?): no process of another user to hand the lock to")
+	}
+	lock := filepath.Join(dir, "a.lock")
+	r := invokeWith(t, as, "lock", "--pid", "1", "-n", lock)
+	r.expectCode(t, 2, "lock --pid 1 as a user who may not signal it")
+	if !strings.Contains(r.stderr, "--pid 1: a process of another user, which this user may not signal") || !strings.Contains(r.stderr, "--force") {
+		t.Errorf("lock --pid 1 wrote %q; want it refused, saying why and what to do", r.stderr)
+	}
+	if names := files(t, dir); len(names) != 0 {
+		t.Errorf("the refused lock --pid 1 left %q", names)
+	}
+	invokeWith(t, as, "lock", "--pid", "1", "--force", "-n", lock).expectCode(t, 0, "lock --pid 1 --force")
+	if s := statusOf(t, lock, 0); s.Owner == nil || s.Owner.PID != 1 {
+		t.Errorf("status after lock --pid 1 --force = %+v; want held by pid 1", s)
+	}
+}
+
 // unprivileged returns a directory that any user may write to, and a setup
 // for invokeWith that runs the binary as user nobody when the tests run as
 // root (who may read any file); as the user itself otherwise.
