@@ -114,6 +114,16 @@ func (l *FileLock) Timeout() time.Duration { return l.cfg.Timeout }
 // stale lock itself. It also returns false, at once, while another goroutine
 // of this process holds or is taking the same lock path, and while a live
 // reader holds the shared lock (RLock).
+//
+// A stale lock that it cannot take yet is false, nil too: one whose
+// takeover it cannot begin because the file system's answers do not agree
+// (a link says the lock file or its claim exists while a look finds no
+// file there, as a network client's cache of names may answer for a few
+// seconds). A later TryLock or Lock takes it once the answers agree. TryLock
+// never spins: where an answer cannot tell, it looks again a few times,
+// each after a pause, some tens of milliseconds in all. A file system that cannot
+// hold a lock at all (no hard links, or hard links that are copies with
+// another inode, as on sshfs) is an error wrapping ErrNoHardLinks.
 func (l *FileLock) TryLock() (bool, error) {
 	held, err := l.tryGate("trylock")
 	if held {
