@@ -35,7 +35,7 @@ const deadlineRetry = 100 * time.Millisecond
 
 // A deadlineResult is what the child reports of one call.
 type deadlineResult struct {
-	Op       string        // trylock, lock (with a deadline), cancel (cancelled)
+	Op       string        // trylock, tryrlock, clean; lock and rlock (with a deadline); cancel (cancelled)
 	Elapsed  time.Duration // from the call (cancel: from the cancellation) to its return
 	CPU      time.Duration // user and system time of the process meanwhile
 	Held     bool
@@ -92,7 +92,7 @@ var fakeLinks = map[string]func(lock string) func(oldname, newname string) error
 	},
 }
 
-// roleDeadline makes a TryLock, a Lock with a deadline of
+// roleDeadline makes a TryLock, a TryRLock, a Clean, a Lock and an RLock with a deadline of
 // OPENLOCK_TEST_WAIT and a Lock cancelled after half of it, through the
 // fake link OPENLOCK_TEST_FAKE names, and prints a "result <json>" line
 // for each.
@@ -125,12 +125,30 @@ func roleDeadline() error {
 	start, cpu := time.Now(), cpuTime()
 	held, err := l.TryLock()
 	report("trylock", start, cpu, held, err)
+	start, cpu = time.Now(), cpuTime()
+	held, err = l.TryRLock()
+	if held {
+		l.RUnlock()
+	}
+	report("tryrlock", start, cpu, false, err)
+	start, cpu = time.Now(), cpuTime()
+	_, err = l.Clean(false)
+	report("clean", start, cpu, false, err)
 
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	start, cpu = time.Now(), cpuTime()
 	err = l.Lock(ctx)
 	report("lock", start, cpu, err == nil, err)
+
+	ctx, cancel = context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	start, cpu = time.Now(), cpuTime()
+	err = l.RLock(ctx)
+	if err == nil {
+		l.RUnlock()
+	}
+	report("rlock", start, cpu, false, err)
 
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
@@ -168,7 +186,7 @@ func runDeadline(t *testing.T, fake string, wait time.Duration, setup func(lock 
 	c := startChild(t, "deadline", []string{"OPENLOCK_TEST_LOCK=" + lock, "OPENLOCK_TEST_FAKE=" + fake,
 		"OPENLOCK_TEST_WAIT=" + wait.String()})
 	out := make(map[string]deadlineResult)
-	for range 3 {
+	for range 6 {
 		line := c.Expect("result ")
 		var r deadlineResult
 		if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "result ")), &r); err != nil {
@@ -192,12 +210,14 @@ const (
 // deadline and its cancellation, and slept while it waited.
 func checkKept(t *testing.T, res map[string]deadlineResult, wait time.Duration) {
 	t.Helper()
-	if r := res["lock"]; !r.Timeout || r.Elapsed > wait+deadlineSlack {
-		t.Errorf("Lock with a deadline of %v: returned after %v with %q; want ErrTimeout and context.DeadlineExceeded within %v",
-			wait, r.Elapsed, r.Err, wait+deadlineSlack)
-	} else if share := float64(r.CPU) / float64(r.Elapsed); share > maxCPUShare {
-		t.Errorf("Lock used %v of CPU in %v of waiting (%.0f%% of a core); want under %.0f%%",
-			r.CPU, r.Elapsed, 100*share, 100*maxCPUShare)
+	for _, op := range []string{"lock", "rlock"} {
+		if r := res[op]; !r.Timeout || r.Elapsed > wait+deadlineSlack {
+			t.Errorf("%s with a deadline of %v: returned after %v with %q; want ErrTimeout and context.DeadlineExceeded within %v",
+				op, wait, r.Elapsed, r.Err, wait+deadlineSlack)
+		} else if share := float64(r.CPU) / float64(r.Elapsed); share > maxCPUShare {
+			t.Errorf("%s used %v of CPU in %v of waiting (%.0f%% of a core); want under %.0f%%",
+				op, r.CPU, r.Elapsed, 100*share, 100*maxCPUShare)
+		}
 	}
 	if r := res["cancel"]; !r.Canceled || r.Elapsed > deadlineSlack {
 		t.Errorf("Lock cancelled: returned %v after the cancellation with %q; want context.Canceled within %v",
@@ -205,6 +225,11 @@ func checkKept(t *testing.T, res map[string]deadlineResult, wait time.Duration) 
 	}
 	if r := res["trylock"]; r.Held || r.Elapsed > deadlineSlack {
 		t.Errorf("TryLock: held %v after %v (%q); want false within %v", r.Held, r.Elapsed, r.Err, deadlineSlack)
+	}
+	for _, op := range []string{"tryrlock", "clean"} {
+		if r := res[op]; r.Elapsed > deadlineSlack {
+			t.Errorf("%s: returned after %v (%q); want within %v", op, r.Elapsed, r.Err, deadlineSlack)
+		}
 	}
 }
 
@@ -239,7 +264,7 @@ func TestNoHardLinksWhereLinksCopy(t *testing.T) {
 	const wait = 2 * time.Second
 	var lock string
 	res := runDeadline(t, "copy", wait, func(l string) { lock = l })
-	for _, op := range []string{"trylock", "lock", "cancel"} {
+	for _, op := range []string{"trylock", "tryrlock", "lock", "rlock", "cancel"} {
 		r := res[op]
 		if !r.NoLinks || r.Elapsed > deadlineSlack || !strings.Contains(r.Err, "another inode") {
 			t.Errorf("%s: %q after %v; want ErrNoHardLinks, saying why, within %v", op, r.Err, r.Elapsed, deadlineSlack)
