@@ -337,7 +337,11 @@ func (r *runner) gaveUp(start time.Time) {
 	o, held, err := r.lock.Owner()
 	holder := holderOf(o, held, err)
 	if err == nil && !held {
-		holder = "released just now"
+		// The attempt found the lock busy, and the look after it finds no
+		// lock file: either cause may be the one.
+		holder = "busy when tried, but no lock file when looked at just after: its holder released it " +
+			"in between, or this file system's answers disagree (a link saw a lock file that a look does not; " +
+			"'openlock selftest DIR' tells whether the file system can hold a lock)"
 		if rs, rerr := r.lock.Readers(); rerr == nil && len(rs) > 0 {
 			holder = fmt.Sprintf("shared by %d reader(s), the first %s", len(rs), ownerLine(rs[0]))
 		}
