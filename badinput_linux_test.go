@@ -2,14 +2,17 @@ package openlock
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/openlock/openlock/fileformat"
 	"github.com/openlock/openlock/internal/testfs"
@@ -88,27 +91,36 @@ func TestUnreadableLockFileIsHeld(t *testing.T) {
 	}
 }
 
-// runUnprivileged runs one test of this binary as user nobody. The binary is
-// copied where nobody may execute it.
-func runUnprivileged(t *testing.T, test string) {
+// runUnprivileged runs one test of this binary as user nobody, with env
+// (KEY=VALUE) added. The binary is copied where nobody may execute it.
+func runUnprivileged(t *testing.T, test string, env ...string) {
+	t.Helper()
+	rerun(t, test, &syscall.Credential{Uid: 65534, Gid: 65534}, env...)
+}
+
+// rerun runs one test of this binary in a process of its own, as the user
+// cred names (nil: this user), with env (KEY=VALUE) added, and fails unless
+// it passes. Its temporary directories are in a directory that any user
+// may enter.
+func rerun(t *testing.T, test string, cred *syscall.Credential, env ...string) {
 	t.Helper()
 	dir, bin := testfs.ForNobody(t, os.Args[0])
 	cmd := exec.Command(bin, "-test.run=^"+test+"$", "-test.v")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TMPDIR="+dir, "HOME="+dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	tmp := filepath.Join(dir, "tmp")
 	os.Mkdir(tmp, 0o777)
 	os.Chmod(tmp, 0o777)
-	cmd.Env = append(cmd.Env, "TMPDIR="+tmp)
+	cmd.Env = append(append(cmd.Env, "TMPDIR="+tmp), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s as nobody failed: %v\n%s", test, err, out)
+		t.Fatalf("%s in a process of its own failed: %v\n%s", test, err, out)
 	}
 	if !bytes.Contains(out, []byte("--- PASS: "+test)) {
-		t.Fatalf("%s as nobody did not pass:\n%s", test, out)
+		t.Fatalf("%s in a process of its own did not pass:\n%s", test, out)
 	}
-	t.Logf("ran as nobody:\n%s", out)
+	t.Logf("ran in a process of its own:\n%s", out)
 }
 
 func TestNotALockFile(t *testing.T) {
@@ -217,6 +229,99 @@ func TestRebootedHolder(t *testing.T) {
 		writeRecord(t, path, rebooted())
 		if ok, err := mustNew(t, path).TryLock(); ok || err != nil {
 			t.Errorf("TryLock on a FUSE file system = %v, %v; want false (not provably local)", ok, err)
+		}
+	}
+}
+
+// Another user's stale lock file in a sticky directory (as /tmp), which
+// this user may not replace: Lock and TryLock fail at once with
+// ErrForeignStale (and fs.ErrPermission), naming the file's owner and what
+// to do, Owner says so too, and nothing is changed or left behind. Another
+// user's dead lock file that this user may not read counts as held: TryLock
+// is false, Lock times out, and its error names the owner. Root makes the
+// files; user nobody meets them.
+func TestForeignStaleLock(t *testing.T) {
+	if dir := os.Getenv("OPENLOCK_TEST_FOREIGN_DIR"); dir != "" {
+		meetForeignLocks(t, dir)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to make lock files of root's that user nobody then meets")
+	}
+	dir, _ := testfs.ForNobody(t, os.Args[0])
+	dir = filepath.Join(dir, "sticky")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o777|fs.ModeSticky)
+	writeStale(t, filepath.Join(dir, "stale.lock"))
+	unreadable := filepath.Join(dir, "unreadable.lock")
+	writeStale(t, unreadable)
+	os.Chmod(unreadable, 0o600)
+	runUnprivileged(t, "TestForeignStaleLock", "OPENLOCK_TEST_FOREIGN_DIR="+dir)
+	if names := dirNames(t, dir); !slices.Equal(names, []string{"stale.lock", "unreadable.lock"}) {
+		t.Errorf("after nobody's attempts the directory holds %q; want root's two lock files alone", names)
+	}
+}
+
+// meetForeignLocks is TestForeignStaleLock as user nobody, in dir.
+func meetForeignLocks(t *testing.T, dir string) {
+	stale := filepath.Join(dir, "stale.lock")
+	before, err := os.ReadFile(stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := mustNew(t, stale)
+	wantForeign := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrForeignStale) || !errors.Is(err, fs.ErrPermission) || errors.Is(err, ErrTimeout) {
+			t.Fatalf("%s = %v; want ErrForeignStale and fs.ErrPermission, at once", what, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "belongs to user root (uid 0)") ||
+			!strings.Contains(msg, "root must remove it, or lock a path elsewhere") {
+			t.Errorf("%s = %q; want it to name the file's owner and what to do", what, msg)
+		}
+	}
+	ok, err := l.TryLock()
+	if ok {
+		t.Fatal("TryLock took root's stale lock in a sticky directory")
+	}
+	wantForeign("TryLock", err)
+	if !strings.Contains(err.Error(), stale+" names a dead holder") {
+		t.Errorf("TryLock = %q; want it to name the file and its dead holder", err)
+	}
+	err = l.Lock(lockCtx(t))
+	wantForeign("Lock", err)
+	o, held, err := l.Owner()
+	if err != nil || !held || o.Verdict != procscan.Dead {
+		t.Fatalf("Owner() = %+v, %v, %v; want a dead holder", o, held, err)
+	}
+	wantForeign("Owner().Denied", o.Denied)
+	if after, err := os.ReadFile(stale); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("root's stale lock file is now %q, %v; want it untouched", after, err)
+	}
+
+	unreadable := filepath.Join(dir, "unreadable.lock")
+	u := mustNew(t, unreadable, WithRetryPeriod(10*time.Millisecond))
+	if ok, err := u.TryLock(); ok || err != nil {
+		t.Fatalf("TryLock of an unreadable lock file = %v, %v; want false, nil: held", ok, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	err = u.Lock(ctx)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Lock of an unreadable lock file = %v; want ErrTimeout: it counts as held", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, unreadable+" belongs to user root (uid 0), mode 0600, and this user may not read it") ||
+		!strings.Contains(msg, "root must remove it, or lock a path elsewhere") {
+		t.Errorf("Lock of an unreadable lock file = %q; want it to name its owner and what to do", msg)
+	}
+	if _, _, err := u.Owner(); !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "belongs to user root") {
+		t.Errorf("Owner() of an unreadable lock file = %v; want fs.ErrPermission naming its owner", err)
+	}
+	for _, f := range []*FileLock{l, u} {
+		if err := f.Close(); err != nil {
+			t.Errorf("Close: %v", err)
 		}
 	}
 }

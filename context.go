@@ -19,6 +19,9 @@ import (
 // phase a cancellation interrupts (queueing behind goroutines of this
 // process, waiting for another process, taking over a stale lock), Lock
 // returns promptly and leaves no lock file or claim of its own behind.
+// Whatever the file system answers, Lock returns within about a retry
+// period of its deadline, and sleeps while it waits: every retry of its
+// looks comes after a pause.
 //
 // A stale lock (its holder is dead) is taken over without waiting. While a
 // live process holds the lock, Lock waits: it wakes when the lock file is

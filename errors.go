@@ -40,6 +40,15 @@ var (
 	// ErrNoHardLinks: the file system of the lock directory cannot make hard
 	// links, on which this lock's atomic steps rely.
 	ErrNoHardLinks = errors.New("file system does not support hard links")
+	// ErrForeignStale: the lock is stale (its holder is dead), but its lock
+	// file belongs to another user and this user may not replace it: in a
+	// directory with the sticky bit (as /tmp), only the file's owner, the
+	// directory's owner and root may. Lock and TryLock return it at once,
+	// as only they can free the lock; the message names the file's owner.
+	// Such an error also satisfies errors.Is(err, fs.ErrPermission). (A lock
+	// file this user may not read is held for it, never stale: its holder
+	// cannot be judged. Lock waits, and the messages name its owner.)
+	ErrForeignStale = errors.New("stale lock file of another user")
 )
 
 // Error records a failed lock operation, the lock path and the cause.

@@ -48,7 +48,7 @@ func (l *FileLock) bumpFence() error {
 	}
 	tmp := tmpName(l.abs, l.tok.nonce)
 	os.Remove(tmp)
-	if err := writeNew(tmp, data, l.cfg.FileMode, l.remote()); err != nil {
+	if err := l.writeOwn(tmp, data, l.remote()); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, fenceName(l.abs)); err != nil {

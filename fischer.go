@@ -27,7 +27,7 @@ func (l *FileLock) fischer(ctx context.Context, h *holder) (bool, error) {
 	for range l.cfg.Tries {
 		l.step(StepObserved)
 		if err := l.replace(); err != nil {
-			return false, err
+			return false, replaceDenied(h, err)
 		}
 		window := time.Since(h.at)
 		l.stepWindow(StepReplaced, window)

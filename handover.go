@@ -51,7 +51,7 @@ func (l *FileLock) handTo(pid int) error {
 		return wrap("lock", l.path, err)
 	}
 	tmp := tmpName(l.abs, nonce)
-	if err := writeNew(tmp, data, l.cfg.FileMode, l.remote()); err != nil {
+	if err := l.writeOwn(tmp, data, l.remote()); err != nil {
 		return wrap("lock", l.path, err)
 	}
 	defer os.Remove(tmp) // if the rename did not take it

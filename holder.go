@@ -37,6 +37,9 @@ func (l *FileLock) inspect(path string) (*holder, error) {
 	if errors.Is(err, fsx.ErrNotRegular) || errors.Is(err, fsx.ErrTooLarge) {
 		return nil, fmt.Errorf("%w: %w", ErrNotLockFile, err)
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, unreadableError(path, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -263,6 +266,10 @@ type Owner struct {
 	Verdict procscan.Verdict
 	// Reason explains the verdict.
 	Reason string
+	// Denied, for a dead holder's lock file, is why this user may not take
+	// it over (wrapping ErrForeignStale): the file is another user's, in a
+	// directory with the sticky bit. Nil otherwise.
+	Denied error
 	// Record is the full record of the lock file.
 	Record fileformat.Record
 }
@@ -287,6 +294,6 @@ func (h *holder) owner() Owner {
 	return Owner{
 		PID: h.rec.PID, Name: h.rec.Name, Host: h.rec.Host,
 		Started: started, Since: since,
-		Verdict: h.res.Verdict, Reason: h.res.Reason, Record: h.rec,
+		Verdict: h.res.Verdict, Reason: h.res.Reason, Denied: denied(h), Record: h.rec,
 	}
 }

@@ -40,7 +40,7 @@ func (t Takeover) String() string {
 // Defaults are the settings a new FileLock starts from. The package defaults
 // are those of Python openlock: no timeout, RetryPeriod 0.3 s, RaceDelay
 // 0.2 s, Tries 2, SlowSystemError false; plus Takeover Claims, FileMode
-// 0644, no lease (LeaseMargin 1 s), CheckInterval 1 s, no fencing, and
+// 0644 under the umask, no lease (LeaseMargin 1 s), CheckInterval 1 s, no fencing, and
 // CacheTime DefaultCacheTime.
 type Defaults struct {
 	// Timeout bounds Lock when its context has no deadline; 0 means none.
@@ -63,9 +63,9 @@ type Defaults struct {
 	// Takeover selects how stale locks are taken over.
 	Takeover Takeover
 	// FileMode is the permission of the lock file (and this lock's helper
-	// files). It is applied exactly, whatever the umask: other processes
-	// must read the file to judge whether its holder lives, and a file they
-	// cannot read is held for them, never stale.
+	// files) before the umask, as the mode of open(2) is: with the usual
+	// umask 022 they are 0644, with 077 they are 0600. WithFileMode sets a
+	// mode that is applied exactly, whatever the umask (see there).
 	FileMode fs.FileMode
 	// Logger receives a debug record for every change of state, with the
 	// reason, and a warning on a slow system. nil means slog.Default().
@@ -114,8 +114,17 @@ var seedDefaults = Defaults{
 // file-change watcher (notify.go), both reference-counted.
 var defaults = struct {
 	sync.Mutex
-	d Defaults
+	d         Defaults
+	exactMode bool // SetDefaults(WithFileMode(...)): see config.exactMode
 }{d: seedDefaults}
+
+// defaultConfig is the configuration a FileLock starts from, before its
+// options.
+func defaultConfig() config {
+	defaults.Lock()
+	defer defaults.Unlock()
+	return config{Defaults: defaults.d, exactMode: defaults.exactMode}
+}
 
 // GetDefaults returns the package defaults.
 func GetDefaults() Defaults {
@@ -130,11 +139,11 @@ func GetDefaults() Defaults {
 func SetDefaults(opts ...Option) error {
 	defaults.Lock()
 	defer defaults.Unlock()
-	c := config{Defaults: defaults.d}
+	c := config{Defaults: defaults.d, exactMode: defaults.exactMode}
 	if err := c.apply(opts); err != nil {
 		return fmt.Errorf("openlock: SetDefaults: %w", err)
 	}
-	defaults.d = c.Defaults
+	defaults.d, defaults.exactMode = c.Defaults, c.exactMode
 	return nil
 }
 
@@ -151,6 +160,9 @@ type config struct {
 	trace func(Event)    // WithTrace
 	table procscan.Table // the process table that judges holders: procscan.System(), or test.table
 	test  testHooks
+	// exactMode: FileMode was set with WithFileMode, and is applied
+	// exactly, whatever the umask; otherwise the umask applies.
+	exactMode bool
 }
 
 func (c *config) apply(opts []Option) error {
@@ -239,14 +251,26 @@ func WithTakeover(t Takeover) Option {
 	}}
 }
 
-// WithFileMode sets the permission bits of the lock file. The owner must be
-// able to read and write it; only permission bits (0o777) are allowed.
+// WithFileMode sets the permission bits of the lock file (and of this
+// lock's helper files: its token, the fence), applied exactly, whatever the
+// umask. The owner must be able to read and write it; only permission bits
+// (0o777) are allowed.
+//
+// Without it, lock files are created with mode 0644 under the process's
+// umask, as any file is: 0644 with the usual umask 022, 0600 with 077. The
+// record in a lock file names its holder's host, machine id and boot id,
+// which a umask of 077 keeps from other users. But other users must read
+// the lock file to judge whether its holder lives: one they cannot read
+// counts as held for them, never as stale, so that if its holder dies, they
+// wait until the holder's user (or root) removes it, or for ever. Where
+// several users share a lock, give them read access (0644, or 0640 and a
+// common group); where one user locks alone, 0600 is enough.
 func WithFileMode(mode fs.FileMode) Option {
 	return Option{func(c *config) error {
 		if mode&^fs.ModePerm != 0 || mode&0o600 != 0o600 {
 			return invalid("WithFileMode(%v): must be permission bits including 0600", mode)
 		}
-		c.FileMode = mode
+		c.FileMode, c.exactMode = mode, true
 		return nil
 	}}
 }

@@ -27,6 +27,10 @@ takes it over at once, as from any dead holder. A PID that a later process
 reuses does not hold it. So give the pid of the script, never of a process
 that outlives it (a login shell, or pid 1): the lock lasts as long as it.
 
+A PID of another user's process, which this user may not signal, is
+refused (exit 2) unless --force: the lock would stay held for as long as
+that process runs, and this user could not end it.
+
 A lock is not reentrant: lock for a PID that already holds LOCKFILE is an
 error (exit 2), not a wait for ever. The commands the script runs while it
 holds the lock must not take it again (openlock run on LOCKFILE would wait
@@ -37,7 +41,8 @@ simpler: the lock cannot outlive the work, and nothing needs unlocking.
 
 Exit status: 0 when PID holds the lock; the conflict code (-E, default 1)
 when it could not be taken in time; 128+N when a signal N ended the wait; 2
-on error (bad arguments, PID not running, or the lock cannot be taken).`,
+on error (bad arguments, PID not running or another user's, or the lock
+cannot be taken).`,
 	examples: `  openlock lock --pid $$ -w 1m /tmp/deploy.lock || exit
   make build && make deploy
   openlock unlock --pid $$ /tmp/deploy.lock
@@ -104,9 +109,14 @@ func checkPID(f *flagSet, pid int) error {
 func lockMain(c *cli, f *flagSet, args []string) int {
 	var w waitFlags
 	w.define(f)
+	force := f.Bool("force", false, "hand the lock to PID even if this user may not signal it (another user's process)")
 	path, pid, code, ok := parseWithPID(c, f, args, "hand the lock to the process `PID`: it holds the lock until openlock unlock, or until it exits")
 	if !ok {
 		return code
+	}
+	if err := signalable(pid); err != nil && !*force {
+		c.errorf("lock: %v", err)
+		return exitError
 	}
 	if o, held := ownerOf(path); held && o.Record.PID == pid && o.Verdict == procscan.Alive {
 		c.errorf("lock: %s is already held by pid %d, the --pid given: a lock is not reentrant", path, pid)

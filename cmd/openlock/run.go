@@ -54,7 +54,15 @@ could not be taken in time; 127 when COMMAND is not found and 126 when it
 cannot be executed (as in a shell); 128+N when COMMAND, or openlock while
 waiting, was ended by signal N; 2 when openlock fails (bad arguments, or the
 lock cannot be taken: a missing or read-only directory, a LOCKFILE that is
-not a lock file). Nothing is left behind in any of these cases.`,
+not a lock file, another user's stale lock in a sticky directory). Nothing
+is left behind in any of these cases.
+
+When the lock was lost while COMMAND ran (its lock file removed by hand, or
+taken over by a process that judged openlock dead), run says "lock lost"
+and exits with the lost code (-L, default 76, EX_PROTOCOL of sysexits.h)
+instead of COMMAND's status, which it names: COMMAND ran, but for a time
+without the lock's protection. No status is free of a collision with
+COMMAND's own (0 to 255); choose with -L one that COMMAND never uses.`,
 	examples: `  openlock run /tmp/backup.lock -- rsync -a /src/ /dst/
   openlock run -n /tmp/cron.lock -- ./nightly.sh       # busy? exit 1 at once
   openlock run -w 30s -E 75 /tmp/deploy.lock -- make deploy
@@ -96,6 +104,9 @@ func runMain(c *cli, f *flagSet, args []string) int {
 	f.alias("s", "shared")
 	shell := f.String("c", "", "run `'SHELL COMMAND'` with sh -c, instead of a COMMAND after LOCKFILE")
 	f.alias("c", "command")
+	lost := exitCodeFlag(exitLost)
+	f.Var(&lost, "L", "exit with `CODE` instead of COMMAND's status when the lock was lost while COMMAND ran")
+	f.alias("L", "lost-exit-code")
 	pos, command, code, ok := f.parse(c, args)
 	if !ok {
 		return code
@@ -128,9 +139,19 @@ func runMain(c *cli, f *flagSet, args []string) int {
 	code = r.runCommand(path, command)
 	if err := r.unlock(); err != nil {
 		c.errorf("run: releasing the lock after %s: %s", command[0], describe(err))
+		if errors.Is(err, openlock.ErrLockLost) {
+			c.errorf("run: %s exited %d, but the lock was lost while it ran: exiting %d (-L)", command[0], code, lost)
+			return int(lost)
+		}
 	}
 	return code
 }
+
+// exitLost is run's default exit status when the lock was lost while the
+// command ran (-L): EX_PROTOCOL of sysexits.h, as another party broke the
+// lock's protocol. EX_TEMPFAIL (75), the more usual choice, is what -E is
+// often given, and a script must tell "not run" from "run unprotected".
+const exitLost = 76
 
 // waitFlags are the flags of run and lock that say how to wait for the lock.
 type waitFlags struct {
@@ -316,7 +337,11 @@ func (r *runner) gaveUp(start time.Time) {
 	o, held, err := r.lock.Owner()
 	holder := holderOf(o, held, err)
 	if err == nil && !held {
-		holder = "released just now"
+		// The attempt found the lock busy, and the look after it finds no
+		// lock file: either cause may be the one.
+		holder = "busy when tried, but no lock file when looked at just after: its holder released it " +
+			"in between, or this file system's answers disagree (a link saw a lock file that a look does not; " +
+			"'openlock selftest DIR' tells whether the file system can hold a lock)"
 		if rs, rerr := r.lock.Readers(); rerr == nil && len(rs) > 0 {
 			holder = fmt.Sprintf("shared by %d reader(s), the first %s", len(rs), ownerLine(rs[0]))
 		}
@@ -365,4 +390,13 @@ func (r *runner) runCommand(path string, command []string) int {
 // which our messages already have.
 func describe(err error) string {
 	return strings.TrimPrefix(err.Error(), "openlock: ")
+}
+
+// cause formats an error of the library without the operation and path
+// that its *openlock.Error adds, for messages that name the path already.
+func cause(err error) string {
+	if e, ok := errors.AsType[*openlock.Error](err); ok {
+		return e.Err.Error()
+	}
+	return describe(err)
 }

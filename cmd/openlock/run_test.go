@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +22,36 @@ func TestRunExitStatus(t *testing.T) {
 	invoke(t, "run", lock, "-w", "2.5", "true").expectCode(t, 0, "run LOCK -w 2.5 true")
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("after the runs the directory holds %q", names)
+	}
+}
+
+// A lock lost while the command ran (its lock file removed, exclusive or
+// shared) makes run say so and exit with the lost code (-L, default 76),
+// whatever the command's own status, so that a script can tell.
+func TestRunLockLost(t *testing.T) {
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "a.lock")
+	for _, c := range []struct {
+		flags []string
+		cmd   string
+		want  int
+	}{
+		{nil, `rm -f "$1"; exit 0`, 76},
+		{nil, `rm -f "$1"; exit 3`, 76},
+		{[]string{"-L", "99"}, `rm -f "$1"; exit 0`, 99},
+		{[]string{"--lost-exit-code", "0"}, `rm -f "$1"; exit 3`, 0},
+		{[]string{"-s"}, `rm -f "$1".readers/*; exit 0`, 76},
+		{[]string{"-L", "99"}, `exit 3`, 3}, // not lost: the command's own
+	} {
+		args := append(append([]string{"run"}, c.flags...), lock, "--", "sh", "-c", c.cmd, "sh", lock)
+		r := invoke(t, args...)
+		r.expectCode(t, c.want, fmt.Sprintf("run %q", args[1:]))
+		if lost := strings.Contains(c.cmd, "rm"); lost != strings.Contains(r.stderr, "lock lost") {
+			t.Errorf("run %q wrote %q; want \"lock lost\" said if and only if it was", args[1:], r.stderr)
+		}
+	}
+	if h := invoke(t, "run", "--help").stdout; !strings.Contains(h, "-L, --lost-exit-code CODE") || !strings.Contains(h, "lost code (-L, default 76") {
+		t.Errorf("run --help does not explain -L and its default:\n%s", h)
 	}
 }
 

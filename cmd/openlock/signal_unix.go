@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"syscall"
 
@@ -51,4 +53,21 @@ func exitStatus(ps *os.ProcessState) int {
 		return signalStatus(ws.Signal())
 	}
 	return ps.ExitCode()
+}
+
+// signalable returns an error unless this user may signal the process pid:
+// a lock handed to a process it could not end would stay held, by a
+// process of another user, for as long as that one lives.
+func signalable(pid int) error {
+	switch err := syscall.Kill(pid, 0); {
+	case errors.Is(err, syscall.EPERM):
+		return fmt.Errorf("--pid %d: a process of another user, which this user may not signal: "+
+			"it would hold the lock for as long as it runs, and this user could not end it; "+
+			"give the pid of this script (--pid $$), or --force if it must be that process", pid)
+	case errors.Is(err, syscall.ESRCH):
+		return fmt.Errorf("--pid %d: no such process", pid)
+	case err != nil:
+		return fmt.Errorf("--pid %d: %v", pid, err)
+	}
+	return nil
 }

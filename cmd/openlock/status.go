@@ -30,7 +30,12 @@ the reason:
            over at once
 
 A lock file this user may not read is reported as unreadable: its holder
-cannot be seen, and it counts as held (a lock waits for it).
+cannot be seen, and it counts as held (a lock waits for it). Status names
+the file's owner, who (or root) must remove it if its holder is gone.
+
+A stale lock file of another user's, in a directory with the sticky bit (as
+/tmp), is one this user may not take over: status says so, and who may
+remove it (its owner or root); a lock by this user fails at once (exit 2).
 
 Shared holders (run -s, the library's RLock) are listed too, each with its
 verdict: the lock is "shared" when they hold it and no exclusive holder
@@ -58,8 +63,11 @@ type statusJSON struct {
 	// "stale"). A file that is not a lock file at all is state "error".
 	Invalid string `json:"invalid,omitempty"`
 	// Error says what went wrong (state "error"), or why the lock file
-	// could not be read (state "unreadable").
+	// could not be read and who owns it (state "unreadable").
 	Error string `json:"error,omitempty"`
+	// Denied says why this user may not take the stale lock over, and who
+	// may remove it (state "stale"): it is another user's file.
+	Denied string `json:"denied,omitempty"`
 }
 
 type ownerJSON struct {
@@ -110,7 +118,7 @@ func inspect(path string) statusJSON {
 	case errors.Is(err, openlock.ErrInvalidLockFile):
 		s.State, s.Invalid = "stale", describe(err)
 	case errors.Is(err, fs.ErrPermission):
-		s.State, s.Held, s.Error = "unreadable", true, describe(err)
+		s.State, s.Held, s.Error = "unreadable", true, cause(err)
 	case err != nil:
 		s.State, s.Error = "error", describe(err)
 	case !held:
@@ -123,6 +131,9 @@ func inspect(path string) statusJSON {
 		s.State, s.Held = "held", true
 		if o.Verdict == procscan.Dead {
 			s.State, s.Held = "stale", false
+		}
+		if o.Denied != nil {
+			s.Denied = o.Denied.Error()
 		}
 	}
 	if s.State == "error" || s.State == "unreadable" {
@@ -190,11 +201,13 @@ func (c *cli) printStatus(s statusJSON) {
 		fmt.Fprintf(w, "%s: free (no lock file)\n", s.Path)
 		return
 	case s.State == "unreadable":
-		fmt.Fprintf(w, "%s: unreadable: this user may not read it, so it counts as held (%s)\n", s.Path, s.Error)
+		fmt.Fprintf(w, "%s: unreadable: this user may not read it, so it counts as held\n  %s\n", s.Path, s.Error)
 		return
 	case s.Invalid != "":
 		fmt.Fprintf(w, "%s: stale: the lock file is empty; the next lock replaces it\n", s.Path)
 		return
+	case s.Denied != "":
+		fmt.Fprintf(w, "%s: stale: its holder is dead, but this user may not take it over\n", s.Path)
 	case s.State == "stale":
 		fmt.Fprintf(w, "%s: stale: its holder is dead; the next lock takes it over\n", s.Path)
 	default:
@@ -211,4 +224,7 @@ func (c *cli) printStatus(s statusJSON) {
 	}
 	fmt.Fprintf(w, "  since    %s (held for %s)\n", o.Since.Format(time.DateTime), roughly(time.Since(o.Since)))
 	fmt.Fprintf(w, "  verdict  %s: %s\n", o.Verdict, o.Reason)
+	if s.Denied != "" {
+		fmt.Fprintf(w, "  denied   %s\n", s.Denied)
+	}
 }

@@ -67,7 +67,7 @@ func (d *waitDisplay) run(done <-chan struct{}) {
 func holderOf(o openlock.Owner, held bool, err error) string {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
-		return "the lock file is unreadable: this user may not read it, so it counts as held"
+		return "the lock file is unreadable: " + cause(err)
 	case err != nil:
 		return describe(err)
 	case held:
