@@ -199,7 +199,7 @@ func (l *FileLock) emptyKept(dir string, err error) (bool, []*holder, error) {
 	}
 	return false, nil, fmt.Errorf("the directory of the shared lock's readers %s belongs to %s and lists no "+
 		"reader, but on this network file system a writer may judge that no reader is in only by removing it, "+
-		"which this user may not (%w): have %s remove it, or lock another path", dir, ownerName(fi), err, ownerOrRoot(fi))
+		"which this user may not (%w): have %s remove it, or lock another path", dir, ownerOf(fi), err, removers(fi))
 }
 
 // lookReader reads and judges the reader file name in the readers'

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/openlock/openlock/internal/fsx"
 )
 
 // The readers' directory, <lock>.readers, and the users who may change it.
@@ -136,7 +138,7 @@ func (l *FileLock) trustReadersDir(dir string, fi fs.FileInfo) error {
 	if !fi.IsDir() {
 		return notReadersDir(dir)
 	}
-	owner, ok := ownerID(fi)
+	owner, ok := fsx.Owner(fi)
 	if !ok {
 		return nil // no owners here: nothing to check
 	}
@@ -160,7 +162,7 @@ func (l *FileLock) trustReadersDir(dir string, fi fs.FileInfo) error {
 // (an NFS export that squashes root, a FUSE file system that maps owners),
 // or else this process's user.
 func (l *FileLock) ownID() int {
-	if uid, ok := ownerID(l.tok.fi); ok {
+	if uid, ok := fsx.Owner(l.tok.fi); ok {
 		return uid
 	}
 	return os.Geteuid()
@@ -174,7 +176,7 @@ func (l *FileLock) lockDirLets(owner int) bool {
 	if err != nil {
 		return false
 	}
-	dirOwner, ok := ownerID(fi)
+	dirOwner, ok := fsx.Owner(fi)
 	return ok && dirOwner == owner || fi.Mode()&fs.ModeSticky == 0
 }
 
@@ -189,29 +191,11 @@ type untrustedDir struct {
 func (e *untrustedDir) Error() string {
 	return fmt.Sprintf("the directory of the shared lock's readers %s belongs to %s, %s; it was left "+
 		"untouched: wait until its readers have left and their last Close removed it, have %s "+
-		"remove it, or lock another path", e.dir, ownerName(e.fi), e.why, ownerOrRoot(e.fi))
+		"remove it, or lock another path", e.dir, ownerOf(e.fi), e.why, removers(e.fi))
 }
 
 // Unwrap makes the error an fs.ErrPermission for errors.Is.
 func (e *untrustedDir) Unwrap() error { return fs.ErrPermission }
-
-// ownerName names the owner of the file fi: "user nobody (uid 65534)", or
-// the bare uid when no user has that id.
-func ownerName(fi fs.FileInfo) string {
-	uid, ok := ownerID(fi)
-	if !ok {
-		return "another user"
-	}
-	return userName(uid)
-}
-
-// ownerOrRoot says who may remove the file fi: its owner or root.
-func ownerOrRoot(fi fs.FileInfo) string {
-	if uid, ok := ownerID(fi); ok && uid == 0 {
-		return "root"
-	}
-	return ownerName(fi) + " or root"
-}
 
 // notRemovable is the error of a dead reader's registration, at path, that
 // this user may not remove (err: the removal's error): in the sticky
@@ -222,5 +206,5 @@ func notRemovable(path string, err error) error {
 		return fmt.Errorf("removing a dead reader's registration: %w", err)
 	}
 	return fmt.Errorf("the registration %s of a dead reader belongs to %s, and this user may not remove it (%w): "+
-		"%s must remove it (openlock clean), or lock another path", path, ownerName(fi), err, ownerOrRoot(fi))
+		"%s must remove it (openlock clean), or lock another path", path, ownerOf(fi), err, removers(fi))
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/openlock/openlock/internal/fsx"
 	"github.com/openlock/openlock/internal/reexec"
 	"github.com/openlock/openlock/internal/testfs"
 )
@@ -78,6 +79,10 @@ func asNobody(t *testing.T) *otherUser {
 	if err != nil {
 		t.Skipf("no user with uid 65534 (nobody) to play the other user: %v", err)
 	}
+	// The users share the lock: its files readable by both, as the usual
+	// umask makes them, whatever this process's umask (children inherit it).
+	umask := syscall.Umask(0o022)
+	t.Cleanup(func() { syscall.Umask(umask) })
 	home, bin := testfs.ForNobody(t, os.Args[0])
 	dir := filepath.Join(home, "sticky")
 	if err := os.Mkdir(dir, 0o777); err != nil {
@@ -146,7 +151,7 @@ func dirOwner(t *testing.T, path string) (int, fs.FileMode) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	uid, _ := ownerID(fi)
+	uid, _ := fsx.Owner(fi)
 	return uid, fi.Mode()
 }
 
