@@ -55,7 +55,7 @@ var ErrInvalid = errors.New("invalid lock record")
 // (and perhaps lines this package does not know, kept in Extra).
 type Record struct {
 	PID     int    // the holder's process ID, as its own PID namespace sees it
-	Name    string // base name of the holder's argv[0]
+	Name    string // base name of the holder's argv[0] (a seed record: its argv[0] or the stem of that)
 	Version int    // value of "openlock="; 0 for a seed-format record
 	Host    string // hostname of the holder ("host=")
 	Machine string // machine id of the holder's OS installation ("machine=")
