@@ -61,14 +61,14 @@ func prepareFast(t *token) {
 	backdate(t)
 }
 
-// backdate sets the new token's modification time settleTime before its
-// settling point, and records it as settled (holdsRecord): a rewrite of
-// the lock file is stamped with the time of the rewrite, which cannot be
-// that one, so the uncontended release needs no read to tell that the lock
-// file still holds our record. The token has held its record since it was
-// written; nothing but this FileLock knows it yet. (Lock files are dated
-// by their change time, which this moves to now; elsewhere the change
-// time may be the modification time, so only here.)
+// backdate sets the new token's modification time twice settleTime back
+// and records it as settled (holdsRecord): a rewrite of the lock file is
+// stamped with the time of the rewrite, never that one, so the uncontended
+// release needs no read to tell that the lock file still holds our record.
+// The token has held its record since it was written, and nothing but this
+// FileLock knows it yet. (Lock files are dated by their change time, which
+// this leaves at now; on other systems the change time may be the
+// modification time, so only here.)
 func backdate(t *token) {
 	past := time.Now().Add(-2 * settleTime)
 	ts := []unix.Timespec{{Nsec: unix.UTIME_OMIT}, unix.NsecToTimespec(past.UnixNano())}

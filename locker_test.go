@@ -171,8 +171,9 @@ func TestUnlockAfterTakeoverDeletesNothing(t *testing.T) {
 // A lock file rewritten in place while held (same inode, other content, by
 // a program that does not use this package) is not ours: Unlock reports
 // ErrLockLost, names the path, and leaves the file as it is, whether the
-// new content has another size than our record or the same, and whether or
-// not the token's modification time had settled (holdsRecord). The token,
+// new content has another size than our record or the same, and whether the
+// token's modification time is the one it was made with or a later one
+// (a lease refresh's) seen since with our record (holdsRecord). The token,
 // whose inode it is, is not used again.
 func TestUnlockAfterRewriteInPlace(t *testing.T) {
 	for _, tt := range []struct {
@@ -190,9 +191,9 @@ func TestUnlockAfterRewriteInPlace(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.settled {
-				// Date the token back, as that of a lock taken long ago:
-				// a release finds it holding our record, and remembers
-				// its time, so the next check reads no content.
+				// Move the token's time, as a lease refresh does: a
+				// release reads it, finds our record, and remembers the
+				// (old enough) time, so the next check reads no content.
 				old := time.Now().Add(-time.Hour)
 				if err := os.Chtimes(l.tok.path, old, old); err != nil {
 					t.Fatal(err)

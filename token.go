@@ -154,7 +154,7 @@ func (t *token) judgeByStat(size int64, mtime time.Time) (known bool, err error)
 	switch {
 	case size != int64(len(t.data)):
 		return true, errRewritten
-	case t.settled.Load() == mtime.UnixNano():
+	case t.settled.Load() == mtime.UnixNano() && mtime.UnixNano() != 0:
 		return true, nil
 	}
 	return false, nil
