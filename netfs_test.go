@@ -280,7 +280,8 @@ func TestTakeoverSeesChangeDuringCacheWait(t *testing.T) {
 // A stale lock that another process replaced and released while the
 // takeover waited out the cache is free: the takeover's links take it at
 // once, not after the cache time (an hour here), and leave the dead claim
-// passed, which they did not see afresh, for Clean.
+// passed, which they did not see afresh, for a sweep once the cache time
+// has passed, or for Clean.
 func TestTakeoverTakesLockFreedDuringCacheWait(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	dead := writeStale(t, path)
@@ -307,7 +308,7 @@ func TestTakeoverTakesLockFreedDuringCacheWait(t *testing.T) {
 		t.Errorf("the lock file names pid %d, want ours", r.PID)
 	}
 	if _, err := os.Lstat(passed); err != nil {
-		t.Errorf("the dead claim passed: %v; it must be left for Clean", err)
+		t.Errorf("the dead claim passed: %v; it must be left for a later sweep or Clean", err)
 	}
 	if err := l.Unlock(); err != nil {
 		t.Fatal(err)
