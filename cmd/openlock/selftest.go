@@ -29,8 +29,9 @@ removes afterwards when everything passed.
 
 First it reports what the file system supports: exclusive create (O_EXCL),
 hard links (and that a link onto an existing name is refused), rename over an
-existing file. Without hard links openlock cannot work there: selftest shows
-the library's error and exits 3.
+existing file. Without hard links (or where a link reports another file
+than its source, as on sshfs) openlock cannot work there: selftest shows the
+library's error and exits 3, running no lock cycles.
 
 Then it runs rounds of two phases:
   churn  -n processes take the lock --cycles times each, holding it for --hold
@@ -79,6 +80,9 @@ process table, so a killed holder is always seen dead here, whereas a
 holder on another host is respected until it releases the lock or its
 lease (WithLease) runs out, and leases depend on the hosts' clocks. The
 library's tests cover those, not a mount.
+
+Every phase ends by a deadline, so that a verdict always comes: a phase that
+does not finish (a mount that never answers) fails, naming the phase.
 
 Exit status: 0 passed, 1 failed, 2 error (bad arguments, DIR not writable,
 the DIRs not one directory), 3 the file system has no hard links.`,
