@@ -425,13 +425,22 @@ func (t *selftest) noHardLinks(work, lock string, fs fsprobe.Result) int {
 	on := fmt.Sprintf("%s (%s)", strings.Join(t.dirs, " "), t.types())
 	switch {
 	case errors.Is(err, openlock.ErrNoHardLinks) && len(left) == 0:
-		fmt.Fprintf(t.stdout, "selftest UNSUPPORTED on %s: no hard links (%v); the lock refuses with ErrNoHardLinks and leaves nothing behind\n  %s\n",
-			on, fs.Link, describe(err))
+		fmt.Fprintf(t.stdout, "selftest UNSUPPORTED on %s: no hard links (%s); the lock refuses with ErrNoHardLinks and leaves nothing behind\n  %s\n",
+			on, linkReason(fs.Link), describe(err))
 		return exitUnsupported
 	case err == nil:
-		fmt.Fprintf(t.stdout, "selftest FAIL on %s: the probe found no hard links (%v), yet the lock was taken\n", on, fs.Link)
+		fmt.Fprintf(t.stdout, "selftest FAIL on %s: the probe found no hard links (%s), yet the lock was taken\n", on, linkReason(fs.Link))
 	default:
-		fmt.Fprintf(t.stdout, "selftest FAIL on %s: without hard links (%v), Lock said %q (want ErrNoHardLinks) and left %d files\n", on, fs.Link, describe(err), len(left))
+		fmt.Fprintf(t.stdout, "selftest FAIL on %s: without hard links (%s), Lock said %q (want ErrNoHardLinks) and left %d files\n", on, linkReason(fs.Link), describe(err), len(left))
 	}
 	return exitNo
+}
+
+// linkReason is the probe's reason why hard links fail, without the names
+// of its files: "link: operation not permitted".
+func linkReason(err error) string {
+	if le, ok := err.(*os.LinkError); ok {
+		return le.Op + ": " + le.Err.Error()
+	}
+	return err.Error()
 }
