@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/openlock/openlock/internal/fsx"
 	"golang.org/x/sys/unix"
 )
 
@@ -96,7 +97,7 @@ func (l *FileLock) linkLock() error {
 	_, _, e := syscall.Syscall6(unix.SYS_LINKAT, atFDCWD, uintptr(unsafe.Pointer(c.tok)),
 		atFDCWD, uintptr(unsafe.Pointer(c.abs)), 0, 0)
 	if e != 0 {
-		return &os.LinkError{Op: "link", Old: l.tok.path, New: l.abs, Err: e}
+		return fsx.LinkResult(&os.LinkError{Op: "link", Old: l.tok.path, New: l.abs, Err: e}, l.abs)
 	}
 	return nil
 }

@@ -308,60 +308,77 @@ func (l *FileLock) Owner() (Owner, bool, error) {
 // attempt makes one attempt to take the lock, without waiting for anyone.
 // It returns held, or the holder that keeps us out, or an error. The caller
 // holds q.sem; attempt takes l.mu. ctx is consulted between the steps of a
-// takeover.
+// takeover, and at each retry.
+//
+// It retries when the lock file vanishes between our link and our look at
+// it, or a takeover finds that the lock changed under it: a bounded number
+// of times, each after a pause (pacer), so that a file system whose
+// answers never agree (a link that reports the name as existing, a look
+// that finds none) cannot make it spin.
 func (l *FileLock) attempt(ctx context.Context) (bool, *holder, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return false, nil, fs.ErrClosed
-	}
-	var h *holder
-	// A few rounds, in case the lock file vanishes between our link and our
-	// look at it, or a takeover finds that the lock changed under it.
-	for range 4 {
-		t, err := l.token()
-		if err != nil {
-			return false, nil, err
+	var p pacer
+	for {
+		held, h, again, err := l.attemptOnce(ctx, &p)
+		if !again {
+			return held, h, err
 		}
-		if by := l.yieldTo(); by != nil {
-			return false, by, nil // a waiter on another machine has the next turn
-		}
-		linkErr := l.linkLock()
-		if linkErr == nil {
-			held, err := l.acquired("link")
-			return held, nil, err
-		}
-		h, err = l.look(l.abs)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			if errors.Is(linkErr, fs.ErrExist) {
-				continue // released between the link and the look
-			}
-			if err := l.linkFailed(linkErr); err != nil {
-				return false, nil, err
-			}
-			continue // our token had been removed; made anew
-		case errors.Is(err, fs.ErrPermission):
-			return false, unreadable(l.abs, err), nil
-		case err != nil:
-			return false, nil, err
-		case os.SameFile(h.fi, t.fi):
-			// The link took effect although it reported an error, as a
-			// lost reply on a network file system can make it do.
-			held, err := l.acquired("link (confirmed by identity)")
-			return held, nil, err
-		case !errors.Is(linkErr, fs.ErrExist):
-			return false, nil, l.linkFailed(linkErr)
-		case !h.stale():
+		switch err := p.again(l, ctx); {
+		case errors.Is(err, errRetriesSpent):
 			return false, h, nil
-		}
-		l.debug("stale lock", "holder", h)
-		won, err := l.takeOver(ctx, h)
-		if won || err != nil {
-			return won, h, err
+		case err != nil:
+			return false, h, err
 		}
 	}
-	return false, h, nil
+}
+
+// attemptOnce is one round of attempt. It reports again when the round
+// could not tell, and the attempt is to look again after a pause; h is then
+// the holder to report if it does not. l.mu must be held.
+func (l *FileLock) attemptOnce(ctx context.Context, p *pacer) (held bool, h *holder, again bool, err error) {
+	if l.closed {
+		return false, nil, false, fs.ErrClosed
+	}
+	t, err := l.token()
+	if err != nil {
+		return false, nil, false, err
+	}
+	if by := l.yieldTo(); by != nil {
+		return false, by, false, nil // a waiter on another machine has the next turn
+	}
+	linkErr := l.linkLock()
+	if linkErr == nil {
+		held, err := l.acquired("link")
+		return held, nil, false, err
+	}
+	h, err = l.look(l.abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if errors.Is(linkErr, fs.ErrExist) {
+			return false, hidden(l.abs), true, nil // released between the link and the look, or hidden from the look
+		}
+		if err := l.linkFailed(linkErr); err != nil {
+			return false, nil, false, err
+		}
+		return false, nil, true, nil // our token had been removed; made anew
+	case errors.Is(err, fs.ErrPermission):
+		return false, unreadable(l.abs, err), false, nil
+	case err != nil:
+		return false, nil, false, err
+	case os.SameFile(h.fi, t.fi):
+		// The link took effect although it reported an error, as a
+		// lost reply on a network file system can make it do.
+		held, err := l.acquired("link (confirmed by identity)")
+		return held, nil, false, err
+	case !errors.Is(linkErr, fs.ErrExist):
+		return false, nil, false, l.linkFailed(linkErr)
+	case !h.stale():
+		return false, h, false, nil
+	}
+	l.debug("stale lock", "holder", h)
+	won, err := l.takeOver(ctx, h, p)
+	return won, h, !won && err == nil, err
 }
 
 // acquired records that we hold the lock (how says how, for the log), and
@@ -394,8 +411,12 @@ func (l *FileLock) acquired(how string) (bool, error) {
 // token removed behind our back (by a careless cleaner) is made anew, and
 // linkFailed returns nil so the caller tries again.
 func (l *FileLock) linkFailed(err error) error {
-	if fsx.NoHardLinks(err) {
+	switch {
+	case errors.Is(err, ErrNoHardLinks): // errLinksCopy
 		l.dropToken() // useless here; leave the directory as we found it
+		return err
+	case fsx.NoHardLinks(err):
+		l.dropToken()
 		return fmt.Errorf("%w: %w", ErrNoHardLinks, err)
 	}
 	if errors.Is(err, fs.ErrNotExist) && l.tok != nil {
@@ -406,6 +427,16 @@ func (l *FileLock) linkFailed(err error) error {
 		}
 	}
 	return err
+}
+
+// hidden is the holder we report for a lock path that link(2) reports
+// as existing while a look finds no file there, at every look of an
+// attempt: held, never stale, as far as we can tell.
+func hidden(path string) *holder {
+	return &holder{path: path, res: procscan.Result{Verdict: procscan.Unknown,
+		Reason: fmt.Sprintf("a holder this client cannot see: a link onto %s reports that it exists, "+
+			"and a look there finds no file (released and taken again in between, "+
+			"or the file system's cache hides it from the look; a later look may tell)", path)}}
 }
 
 // unreadable is the holder we report for a lock file we may not read: held,

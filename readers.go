@@ -187,9 +187,10 @@ func (l *FileLock) waitReaders(ctx context.Context, start time.Time) error {
 	defer cancel()
 	b := backoff{max: l.cfg.RetryPeriod, first: l.cfg.test.firstPause}
 	var (
-		live []*holder
-		wt   *watch
-		ew   *exitWatch
+		live      []*holder
+		wt        *watch
+		ew        *exitWatch
+		rechecked bool // looked once more since the last pause
 	)
 	defer func() { wt.stop(); ew.stop() }()
 	for {
@@ -209,9 +210,12 @@ func (l *FileLock) waitReaders(ctx context.Context, start time.Time) error {
 			ew.stop()
 			wt, ew = l.watchReader(in[0].path), l.watchExit(in[0])
 			live = in
-			continue // look once more: it may have left before the watch began
+			if !rechecked { // once per pause: readers that change at every look must not make it spin
+				rechecked = true
+				continue // look once more: it may have left before the watch began
+			}
 		}
-		live = in
+		live, rechecked = in, false
 		l.step(StepWaiting)
 		t := time.NewTimer(b.next())
 		select {

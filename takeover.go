@@ -50,13 +50,16 @@ const maxChain = 64
 // takeOver replaces the stale lock file h with our token. It returns true
 // when we hold the lock; false, nil when the lock changed under us or a live
 // process is already taking it over. l.mu must be held.
-func (l *FileLock) takeOver(ctx context.Context, h *holder) (bool, error) {
+//
+// p paces the retries of the claim (see pacer), as part of the attempt
+// that called it.
+func (l *FileLock) takeOver(ctx context.Context, h *holder, p *pacer) (bool, error) {
 	if l.cfg.Takeover == Fischer {
 		return l.fischer(ctx, h)
 	}
 	l.step(StepObserved)
 	l.dropTurn() // the lock is not free, as we see it: nobody need wait for us
-	claim, passed, by, err := l.claim(h)
+	claim, passed, by, err := l.claim(ctx, h, p)
 	if err != nil || claim == "" {
 		if by != nil {
 			l.debug("stale lock is being taken over", "claimer", by)
@@ -111,7 +114,8 @@ func (l *FileLock) takeOverIfExited(ctx context.Context, h *holder) (bool, *hold
 		return false, nil, nil
 	}
 	l.debug("stale lock", "holder", &dead)
-	won, err := l.takeOver(ctx, &dead)
+	var p pacer
+	won, err := l.takeOver(ctx, &dead, &p)
 	return won, &dead, err
 }
 
@@ -191,8 +195,10 @@ func (l *FileLock) outwaitCacheLinking(ctx context.Context) (bool, error) {
 // claim takes the one-shot claim on h's incarnation, following the chain
 // past claims whose owners are dead. It returns the claim's path and the
 // dead claims passed on the way, or "" and the live claimer (nil if
-// unknown) that holds the way.
-func (l *FileLock) claim(h *holder) (string, []*holder, *holder, error) {
+// unknown) that holds the way. A claim that its owner dropped as we
+// looked (the link said it exists, the look found none) is tried again
+// after a pause, as pc allows.
+func (l *FileLock) claim(ctx context.Context, h *holder, pc *pacer) (string, []*holder, *holder, error) {
 	id := h.id()
 	seen := make(map[string]bool)
 	var passed []*holder
@@ -213,7 +219,15 @@ func (l *FileLock) claim(h *holder) (string, []*holder, *holder, error) {
 			if !errors.Is(linkErr, fs.ErrExist) {
 				return "", nil, nil, l.linkFailed(linkErr)
 			}
-			delete(seen, id) // its owner just dropped it: try the same name again
+			// Its owner just dropped it, or the file system's cache hides
+			// it: try the same name again, after a pause.
+			switch err := pc.again(l, ctx); {
+			case errors.Is(err, errRetriesSpent):
+				return "", nil, nil, nil // wait and look again
+			case err != nil:
+				return "", nil, nil, err
+			}
+			delete(seen, id)
 			continue
 		case errors.Is(err, fs.ErrPermission):
 			return "", nil, unreadable(p, err), nil

@@ -9,8 +9,8 @@ import (
 // testHooks are the settings of a FileLock that only tests change. Their zero
 // value is what every user gets: no Option of the API sets them. Tests set
 // them with Options defined in testhooks_test.go (withTable, withFirstPause,
-// withoutNotify, withRemote), which are not part of the package outside its
-// tests.
+// withoutNotify, withRemote, withLink), which are not part of the package
+// outside its tests.
 type testHooks struct {
 	// table replaces the process table holders are judged by
 	// (procscan.System()), so that a test can make a holder alive, dead or
@@ -30,6 +30,20 @@ type testHooks struct {
 	// yielded, if set, is called where a release yields its processor to
 	// the waiter it woke (yieldToNext, Linux).
 	yielded func()
+	// link, if set, stands for the file system's link(2) of our token to a
+	// name (FileLock.link), so that a test can make it answer as a
+	// misbehaving file system would. A token made while it is set takes no
+	// raw system call of the uncontended path (fastpath_linux.go): every
+	// link of the lock goes through it.
+	link func(oldname, newname string) error
+}
+
+// linkOr returns the link(2) a test injected, or def.
+func (h testHooks) linkOr(def func(oldname, newname string) error) func(oldname, newname string) error {
+	if h.link != nil {
+		return h.link
+	}
+	return def
 }
 
 // tableOr returns the process table a test injected, or def.

@@ -52,3 +52,12 @@ func withYielded(f func()) Option {
 		return nil
 	}}
 }
+
+// withLink has f stand for the file system's link(2) of the FileLock's
+// token (see testHooks.link).
+func withLink(f func(oldname, newname string) error) Option {
+	return Option{func(c *config) error {
+		c.test.link = f
+		return nil
+	}}
+}

@@ -91,7 +91,9 @@ func (l *FileLock) token() (*token, error) {
 		os.Remove(t.path)
 		return nil, fmt.Errorf("creating token: %w", err)
 	}
-	prepareFast(t)
+	if l.cfg.test.link == nil { // a test's link(2) must see every link
+		prepareFast(t)
+	}
 	l.tok = t
 	l.debug("token created", "token", t.path)
 	if t.remote {
@@ -148,6 +150,24 @@ func dirError(dir string, err error) error {
 // so that callers look at the name again.
 var errForeignLink = fmt.Errorf("%w: the file system linked another file than our token (a stale name in a network client's cache)", fs.ErrExist)
 
+// errLinksCopy: a link of our token made a file with our token's content
+// but another identity (inode), as sshfs does: SFTP has no inode numbers,
+// and the FUSE layer numbers paths itself. Ownership rests on identity
+// (owned), so such a file system cannot hold a lock.
+var errLinksCopy = fmt.Errorf("%w: hard links on this file system report another inode than their source; "+
+	"openlock cannot lock here: lock on a local or another network file system", ErrNoHardLinks)
+
+// carriesToken reports whether the file at name holds our token's record
+// (its nonce, unique to our token). l.mu must be held.
+func (l *FileLock) carriesToken(name string) bool {
+	data, _, err := fsx.ReadSmall(name, fileformat.MaxSize)
+	if err != nil {
+		return false
+	}
+	rec, err := fileformat.Parse(data)
+	return err == nil && rec.Nonce == l.tok.nonce
+}
+
 // link makes name a hard link of our token. l.mu must be held.
 //
 // On a network file system the result is checked. A GlusterFS client that
@@ -156,9 +176,13 @@ var errForeignLink = fmt.Errorf("%w: the file system linked another file than ou
 // as the link's source: the server then links whatever it holds under that
 // name, or fails with ENOENT. A name that is not our token's file is
 // removed again (we created it, so it is ours to remove), and either case
-// is errForeignLink: look again.
+// is errForeignLink: look again. A name that is a file of its own but holds
+// our token's record is what a file system that cannot keep a hard link's
+// identity makes (sshfs): removed too, it is errLinksCopy, which wraps
+// ErrNoHardLinks. (Without the check, every link would be judged foreign,
+// and a Lock would try again until its deadline.)
 func (l *FileLock) link(name string) error {
-	err := fsx.Link(l.tok.path, name)
+	err := fsx.LinkResult(l.cfg.test.linkOr(os.Link)(l.tok.path, name), name)
 	if !l.tok.remote {
 		return err
 	}
@@ -167,7 +191,11 @@ func (l *FileLock) link(name string) error {
 		if fi, serr := os.Lstat(name); serr == nil && os.SameFile(fi, l.tok.fi) {
 			return nil
 		}
+		linksCopy := l.carriesToken(name)
 		os.Remove(name)
+		if linksCopy {
+			return errLinksCopy
+		}
 		l.debug("a link of our token made another file; removed", "name", name)
 		return errForeignLink
 	case errors.Is(err, fs.ErrNotExist):

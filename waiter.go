@@ -46,13 +46,16 @@ type waiter struct {
 	wt     *watch
 	next   time.Duration // the coming pause, with ws
 
-	woken   bool      // a release woke us: try a bare link
-	exited  bool      // the exit of a process watched woke us (takeOverExited)
-	moved   bool      // the holder's release woke us, behind another waiter: no look
-	slept   bool      // the wait slept at least once
-	recheck bool      // a watch just began: try a bare link
-	quiet   bool      // the last look saw the lock file unchanged: arm need not settle
-	judgeBy time.Time // a full look is due by then (after a lost race)
+	woken   bool // a release woke us: try a bare link
+	exited  bool // the exit of a process watched woke us (takeOverExited)
+	moved   bool // the holder's release woke us, behind another waiter: no look
+	slept   bool // the wait slept at least once
+	recheck bool // a watch just began: try a bare link
+	// rechecked: the bare link after a watch began was made since the
+	// last sleep; the next look comes after a sleep.
+	rechecked bool
+	quiet     bool      // the last look saw the lock file unchanged: arm need not settle
+	judgeBy   time.Time // a full look is due by then (after a lost race)
 }
 
 // wait runs the waiter until the lock is held (nil) or the wait fails. On
@@ -72,10 +75,13 @@ func (w *waiter) wait() error {
 		}
 		w.l.waitedFor(w.start)
 		w.see(seen)
-		if w.arm() {
+		if w.arm() && !w.rechecked {
 			// Look once more, a bare link: a release before the watch
 			// began raised no event. (The holder was judged a moment ago.)
-			w.recheck = true
+			// Once per pause: a watch that begins anew at every look (on
+			// a lock file that the file system shows and hides) must not
+			// make the wait look without ever sleeping.
+			w.recheck, w.rechecked = true, true
 			continue
 		}
 		if err := w.sleep(); err != nil {
@@ -216,10 +222,16 @@ func (w *waiter) arm() bool {
 }
 
 // sleep waits for the end of the pause, a wake-up, or the end of ctx (an
-// error) or of the FileLock (the next attempt reports fs.ErrClosed).
+// error) or of the FileLock (the next attempt reports fs.ErrClosed). Every
+// round of the wait passes it, so it is where the wait keeps its deadline:
+// a ctx that ended is an error at once, whatever a wake-up or a pause of 0
+// would do.
 func (w *waiter) sleep() error {
+	if w.ctx.Err() != nil {
+		return w.l.gaveUp(w.ctx, w.start, w.h)
+	}
 	w.l.step(StepWaiting)
-	w.woken, w.slept = false, true
+	w.woken, w.slept, w.rechecked = false, true, false
 	if w.ws != nil {
 		return w.sleepOn(w.ws)
 	}

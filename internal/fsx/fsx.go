@@ -78,6 +78,12 @@ func readFile(path string, max int64) ([]byte, fs.FileInfo, error) {
 	return b, fi, nil
 }
 
+// NoHardLinks reports whether err from a link means that the file system
+// does not support hard links (per OS: noHardLinks). A failure that
+// satisfies errors.Is(err, fs.ErrExist) never does: LinkResult makes an
+// EPERM onto an existing name such a failure, a busy name.
+func NoHardLinks(err error) bool { return !errors.Is(err, fs.ErrExist) && noHardLinks(err) }
+
 // Key returns a string that identifies the file fi describes (device and
 // inode where the OS has them), for naming one incarnation of a file.
 func Key(fi fs.FileInfo) string { return key(fi) }

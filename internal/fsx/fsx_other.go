@@ -8,5 +8,5 @@ const openFlags = os.O_RDONLY
 
 func isSymlinkLoop(error) bool { return false }
 
-// NoHardLinks reports false: this OS gives no portable way to tell.
-func NoHardLinks(error) bool { return false }
+// noHardLinks reports false: this OS gives no portable way to tell.
+func noHardLinks(error) bool { return false }

@@ -14,10 +14,10 @@ const openFlags = os.O_RDONLY | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
 
 func isSymlinkLoop(err error) bool { return errors.Is(err, syscall.ELOOP) }
 
-// NoHardLinks reports whether err from os.Link means that the file system
+// noHardLinks reports whether err from os.Link means that the file system
 // does not support hard links (FAT, some FUSE and SMB mounts). Our own token
 // is the source, so EPERM cannot be the protected_hardlinks rule.
-func NoHardLinks(err error) bool {
+func noHardLinks(err error) bool {
 	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOTSUP) ||
 		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOSYS)
 }

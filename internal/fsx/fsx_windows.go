@@ -12,9 +12,9 @@ const openFlags = os.O_RDONLY
 
 func isSymlinkLoop(error) bool { return false }
 
-// NoHardLinks reports whether err from os.Link means that the volume does
+// noHardLinks reports whether err from os.Link means that the volume does
 // not support hard links (FAT, exFAT, some network shares).
-func NoHardLinks(err error) bool {
+func noHardLinks(err error) bool {
 	const errorNotSupported = syscall.Errno(50)
 	const errorInvalidFunction = syscall.Errno(1)
 	return errors.Is(err, errorNotSupported) || errors.Is(err, errorInvalidFunction)

@@ -35,13 +35,40 @@ func Restale(err error) error {
 	return err
 }
 
-// Link is os.Link, except that an ESTALE satisfies errors.Is(err,
-// fs.ErrExist): the caller looks at newname again, as when the name exists,
-// and sees what is there now.
+// Link is os.Link, with its error classified by LinkResult.
 func Link(oldname, newname string) error {
-	err := os.Link(oldname, newname)
-	if err != nil && isStale(err) {
+	return LinkResult(os.Link(oldname, newname), newname)
+}
+
+// LinkResult classifies err, the result of a link(2) onto newname, for a
+// caller that goes on to look at newname:
+//   - an ESTALE satisfies errors.Is(err, fs.ErrExist): the caller looks at
+//     newname again, as when the name exists, and sees what is there now;
+//   - a failure that NoHardLinks takes for "no hard links here" satisfies
+//     errors.Is(err, fs.ErrExist) too while newname exists: some file
+//     systems (sshfs) answer a link onto an existing name with EPERM, which
+//     means busy there. Only where the name does not exist does it mean
+//     that the file system cannot link.
+func LinkResult(err error, newname string) error {
+	switch {
+	case err == nil:
+		return nil
+	case isStale(err):
 		return staleError{err, fs.ErrExist}
+	case NoHardLinks(err):
+		if _, serr := os.Lstat(newname); serr == nil {
+			return existsError{err}
+		}
 	}
 	return err
 }
+
+// An existsError is a link's failure that NoHardLinks would take for "no
+// hard links here", onto a name that exists: it means the name is taken.
+type existsError struct{ err error }
+
+func (e existsError) Error() string {
+	return e.err.Error() + " (the name exists: taken, not a file system without hard links)"
+}
+func (e existsError) Unwrap() error        { return e.err }
+func (e existsError) Is(target error) bool { return target == fs.ErrExist }
