@@ -56,15 +56,23 @@ func TestEmptyLockFileIsTakenOver(t *testing.T) {
 // user's data (gofrs/flock users lock the data file itself): it is refused,
 // whatever its size, and never overwritten or removed.
 func TestDataFileIsNeverTakenOver(t *testing.T) {
+	dead := strconv.Itoa(deadPID(t)) // a PID whose record would be stale
 	for name, content := range map[string]string{
-		"json":          `{"port": 8080}` + "\n",
-		"newline":       "\n",
-		"text":          "not a lock file at all",
-		"binary":        "\x00\x01\x02\xff",
-		"torn record":   "1234\nwork",
-		"pid zero":      "0\nworker\n",
-		"dup key":       "1\nn\nhost=a\nhost=a\n",
-		"near max size": strings.Repeat("z", fileformat.MaxSize),
+		"report":                     "2024\nQuarterly report\nrevenue 10\ncosts 5\n",
+		"pid 1 and more":             "1\nsystemd\nextra\n",
+		"dead pid, name, notes":      dead + "\nworker\nnotes\n",
+		"dead pid, name, blank line": dead + "\nworker\n\n",
+		"dead pid, name, key=value":  dead + "\nworker\nhost=x\n",
+		"our record, then prose":     dead + "\nworker\nopenlock=1\nnonce=ab\nsee the wiki\n",
+		"CRLF seed record":           dead + "\r\nworker\r\n",
+		"json":                       `{"port": 8080}` + "\n",
+		"newline":                    "\n",
+		"text":                       "not a lock file at all",
+		"binary":                     "\x00\x01\x02\xff",
+		"torn record":                "1234\nwork",
+		"pid zero":                   "0\nworker\n",
+		"dup key":                    "1\nn\nopenlock=1\nhost=a\nhost=a\n",
+		"near max size":              strings.Repeat("z", fileformat.MaxSize),
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -194,6 +202,31 @@ func TestDeadHolderIsTakenOver(t *testing.T) {
 	}
 	if r := readRecord(t, path); r.Nonce != l.tok.nonce {
 		t.Errorf("lock file holds %+v after takeover, not ours", r)
+	}
+}
+
+// The seed's own record of a dead process is taken over: exactly two lines,
+// its PID and its argv[0] (the stem since 1.1, the raw argv[0] before).
+func TestSeedRecordOfDeadProcessIsTakenOver(t *testing.T) {
+	dead := strconv.Itoa(deadPID(t))
+	for name, content := range map[string]string{
+		"stem":          dead + "\nworker\n",
+		"raw argv[0]":   dead + "\n/home/u/my work/worker.py\n",
+		"Windows argv0": dead + "\nC:\\fishtest\\worker.py\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "a.lock")
+			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			l := mustNew(t, path)
+			if ok, err := l.TryLock(); !ok || err != nil {
+				t.Fatalf("TryLock on the seed's record of a dead process = %v, %v; want true", ok, err)
+			}
+			if r := readRecord(t, path); r.Nonce != l.tok.nonce {
+				t.Errorf("lock file holds %+v after takeover, not ours", r)
+			}
+		})
 	}
 }
 

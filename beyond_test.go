@@ -166,6 +166,10 @@ func TestLockContextLost(t *testing.T) {
 			os.Rename(p+".x", p)
 		}},
 		{"removed, polled", []Option{WithCheckInterval(5 * time.Millisecond), withoutNotify()}, func(p string) { os.Remove(p) }},
+		{"rewritten in place, notified", []Option{WithCheckInterval(time.Hour)}, func(p string) { os.WriteFile(p, []byte("1\nother\n"), 0o644) }},
+		{"rewritten in place, polled", []Option{WithCheckInterval(5 * time.Millisecond), withoutNotify()}, func(p string) {
+			os.WriteFile(p, []byte("1\nother\n"), 0o644)
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "a.lock")

@@ -24,7 +24,8 @@ import (
 // its second call that takes a lock, or at Close; Clean is for operators
 // ("openlock clean") and for directories no lock visits. On a network file
 // system it waits the cache time (WithCacheTime) before it removes dead
-// claims, whose names other processes reuse.
+// claims, whose names other processes reuse; a FileLock's sweep there
+// removes only the dead claims older than the cache time (see sweep.go).
 func (l *FileLock) Clean(dryRun bool) ([]string, error) {
 	var removed []string
 	h, err := l.lookUnlocked(l.abs)
@@ -66,7 +67,7 @@ func (l *FileLock) cleanDebris(dryRun bool) ([]string, error) {
 			return nil, err
 		}
 	}
-	return sweepDebris(l, dead, dryRun, true)
+	return sweepDebris(l, dead, dryRun)
 }
 
 // LockFiles returns the lock files in dir that openlock knows of: files

@@ -12,9 +12,10 @@ var (
 	// ErrNotHeld: Unlock or Fence of a lock this FileLock does not hold.
 	ErrNotHeld = errors.New("lock not held")
 	// ErrLockLost: the lock file is no longer the one this FileLock put there:
-	// it was removed (by hand), or replaced by a process that judged this one
-	// dead or its lease expired. Unlock and Close return it, and then delete
-	// nothing; it is also the cause of the context LockContext returned
+	// it was removed (by hand), replaced by a process that judged this one
+	// dead or its lease expired, or rewritten in place by another program
+	// (the same file, another content). Unlock and Close return it, and then
+	// delete nothing; it is also the cause of the context LockContext returned
 	// (context.Cause), noticed while the lock was held.
 	ErrLockLost = errors.New("lock lost")
 	// ErrInvalidLockFile: the lock file names no holder. Owner returns it for

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/openlock/openlock/internal/fsx"
@@ -44,9 +45,9 @@ func (l *FileLock) fastPaths() (cpaths, bool) {
 	return cpaths{abs: l.abs0, tok: t.path0, id: t.id}, true
 }
 
-// prepareFast fills in what the fast path needs of the token t: its path
-// and its identity as statx gives it (where statx fails, the fast path is
-// not used).
+// prepareFast fills in what the fast path needs of the token t: its path,
+// its identity as statx gives it (where statx fails, the fast path is not
+// used) and a buffer to read the lock file into.
 func prepareFast(t *token) {
 	p, err := syscall.BytePtrFromString(t.path)
 	if err != nil {
@@ -56,7 +57,30 @@ func prepareFast(t *token) {
 	if errno != 0 {
 		return
 	}
-	t.path0, t.id = p, id
+	// One byte more than the record, so that a longer file reads longer.
+	t.path0, t.id, t.buf = p, id, make([]byte, len(t.data)+1)
+	backdate(t)
+}
+
+// backdate sets the new token's modification time twice settleTime back
+// and records it as settled (holdsRecord): a rewrite of the lock file is
+// stamped with the time of the rewrite, never that one, so the uncontended
+// release needs no read to tell that the lock file still holds our record.
+// The token has held its record since it was written, and nothing but this
+// FileLock knows it yet. (Lock files are dated by their change time, which
+// this leaves at now; on other systems the change time may be the
+// modification time, so only here.)
+func backdate(t *token) {
+	past := time.Now().Add(-2 * settleTime)
+	ts := []unix.Timespec{{Nsec: unix.UTIME_OMIT}, unix.NsecToTimespec(past.UnixNano())}
+	if unix.UtimesNanoAt(unix.AT_FDCWD, t.path, ts, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		return
+	}
+	st, e := statx(t.path0, unix.STATX_INO|unix.STATX_SIZE|unix.STATX_MTIME)
+	if e != 0 || (fileID{st.Dev_major, st.Dev_minor, st.Ino}) != t.id || st.Size != uint64(len(t.data)) {
+		return
+	}
+	t.settle(time.Unix(st.Mtime.Sec, int64(st.Mtime.Nsec)))
 }
 
 // statxID is the identity of the file at p, not following a symlink.
@@ -102,22 +126,60 @@ func (l *FileLock) linkLock() error {
 	return nil
 }
 
-// ownedLock is owned(l.abs, l.tok).
+// ownedLock is owned(l.abs, l.tok): one statx, and a read of the lock file
+// only when its size and modification time do not tell (holdsRecord).
 func (l *FileLock) ownedLock() error {
 	c, ok := l.fastPaths()
 	if !ok {
 		return owned(l.abs, l.tok)
 	}
-	id, e := statxID(c.abs)
+	st, e := statx(c.abs, unix.STATX_INO|unix.STATX_SIZE|unix.STATX_MTIME)
 	switch {
 	case e == syscall.ENOENT:
 		return errRemoved
 	case e != 0:
 		return &os.PathError{Op: "lstat", Path: l.abs, Err: e}
-	case id != c.id:
+	case (fileID{st.Dev_major, st.Dev_minor, st.Ino}) != c.id:
 		return errReplaced
 	}
-	return nil
+	mtime := time.Unix(st.Mtime.Sec, int64(st.Mtime.Nsec))
+	if known, err := l.tok.judgeByStat(int64(st.Size), mtime); known {
+		return err
+	}
+	data, ok := readInto(c.abs, l.tok.buf)
+	if !ok {
+		return owned(l.abs, l.tok) // the general path tells what went wrong
+	}
+	return l.tok.compare(data, mtime)
+}
+
+// readInto reads the file at p (NUL-terminated) into buf, by raw system
+// calls: it never follows a symlink, never waits on a FIFO, and leaves the
+// access time alone (the file is our token's, so we may ask that). It
+// returns what it read, up to len(buf) bytes, and false if a call failed.
+func readInto(p *byte, buf []byte) ([]byte, bool) {
+	const flags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC | unix.O_NOATIME
+	fd, _, e := syscall.Syscall6(unix.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(p)), flags, 0, 0, 0)
+	if e != 0 {
+		return nil, false
+	}
+	n := 0
+	for n < len(buf) {
+		m, _, e := syscall.Syscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[n])), uintptr(len(buf)-n))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			syscall.Syscall(unix.SYS_CLOSE, fd, 0, 0)
+			return nil, false
+		}
+		if m == 0 {
+			break
+		}
+		n += int(m)
+	}
+	syscall.Syscall(unix.SYS_CLOSE, fd, 0, 0)
+	return buf[:n], true
 }
 
 // removeLock unlinks the lock path.

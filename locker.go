@@ -151,8 +151,9 @@ func (l *FileLock) tryGate(op string) (bool, error) {
 
 // Unlock releases the lock. It returns an error wrapping ErrNotHeld when this
 // FileLock does not hold it, and ErrLockLost when the lock file is no longer
-// the one this FileLock put there (removed by hand, or taken over by a
-// process that judged this one dead); in that case nothing is deleted. In
+// the one this FileLock put there (removed by hand, taken over by a process
+// that judged this one dead, or rewritten in place by another program); in
+// that case nothing is deleted. In
 // both cases the FileLock no longer holds the lock afterwards.
 func (l *FileLock) Unlock() error {
 	l.mu.Lock()
@@ -163,7 +164,13 @@ func (l *FileLock) Unlock() error {
 		}
 		return wrap("unlock", l.path, ErrNotHeld)
 	}
-	return wrap("unlock", l.path, l.release())
+	err := l.release()
+	if errors.Is(err, errRewritten) && l.rd.n == 0 {
+		// The rewritten file is our token's inode: the token no longer
+		// holds our record. The next Lock makes a new one.
+		l.dropToken()
+	}
+	return wrap("unlock", l.path, err)
 }
 
 // release removes the lock file if it is still ours and gives up the
@@ -193,13 +200,18 @@ func (l *FileLock) release() error {
 // The ways a lock file stops being ours, as owned reports them. Their text
 // follows ErrLockLost's ("lock lost: the lock file was removed").
 var (
-	errRemoved  = fmt.Errorf("%w: the lock file was removed", ErrLockLost)
-	errReplaced = fmt.Errorf("%w: the lock file was replaced by another process's", ErrLockLost)
+	errRemoved   = fmt.Errorf("%w: the lock file was removed", ErrLockLost)
+	errReplaced  = fmt.Errorf("%w: the lock file was replaced by another process's", ErrLockLost)
+	errRewritten = fmt.Errorf("%w: the lock file was rewritten in place by another program "+
+		"(it no longer holds this lock's record); it was left as it is", ErrLockLost)
 )
 
-// owned returns nil if the file at lock is still tok's inode; errRemoved or
-// errReplaced (both wrapping ErrLockLost) if it is not; or the error of the
-// look itself, which proves nothing either way.
+// owned returns nil if the file at lock is still tok's: its inode, holding
+// its record (a program that rewrites the file in place keeps the inode).
+// Otherwise errRemoved, errReplaced or errRewritten (all wrapping
+// ErrLockLost), or the error of the look itself, which proves nothing
+// either way. Every decision that a lock file, claim or registration is
+// ours goes through here (or ownedLock, its uncontended form).
 func owned(lock string, tok *token) error {
 	fi, err := os.Lstat(lock)
 	switch {
@@ -210,7 +222,7 @@ func owned(lock string, tok *token) error {
 	case !os.SameFile(fi, tok.fi):
 		return errReplaced
 	}
-	return nil
+	return tok.holdsRecord(lock, fi.Size(), fi.ModTime())
 }
 
 // undo removes the lock file at path if it is tok's, so that a failed or

@@ -1,6 +1,7 @@
 package openlock
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -164,6 +165,81 @@ func TestUnlockAfterTakeoverDeletesNothing(t *testing.T) {
 	}
 	if err := l.Unlock(); !errors.Is(err, ErrNotHeld) {
 		t.Errorf("Unlock after ErrLockLost = %v, want ErrNotHeld", err)
+	}
+}
+
+// A lock file rewritten in place while held (same inode, other content, by
+// a program that does not use this package) is not ours: Unlock reports
+// ErrLockLost, names the path, and leaves the file as it is, whether the
+// new content has another size than our record or the same, and whether the
+// token's modification time is the one it was made with or a later one
+// (a lease refresh's) seen since with our record (holdsRecord). The token,
+// whose inode it is, is not used again.
+func TestUnlockAfterRewriteInPlace(t *testing.T) {
+	for _, tt := range []struct {
+		name              string
+		sameSize, settled bool
+	}{
+		{"other size", false, false},
+		{"same size", true, false},
+		{"same size, settled", true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "a.lock")
+			l := mustNew(t, path)
+			if err := l.Lock(lockCtx(t)); err != nil {
+				t.Fatal(err)
+			}
+			if tt.settled {
+				// Move the token's time, as a lease refresh does: a
+				// release reads it, finds our record, and remembers the
+				// (old enough) time, so the next check reads no content.
+				old := time.Now().Add(-time.Hour)
+				if err := os.Chtimes(l.tok.path, old, old); err != nil {
+					t.Fatal(err)
+				}
+				if err := l.Unlock(); err != nil {
+					t.Fatal(err)
+				}
+				if l.tok.settled.Load() != old.UnixNano() {
+					t.Fatalf("the token's modification time %v was not remembered", old)
+				}
+				if err := l.Lock(lockCtx(t)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tok := l.tok
+			rogue := []byte("written by another program\n")
+			if tt.sameSize {
+				rogue = bytes.Repeat([]byte("x"), len(tok.data))
+			}
+			before, err := os.Lstat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, rogue, 0o644); err != nil { // O_TRUNC: the same inode
+				t.Fatal(err)
+			}
+			err = l.Unlock()
+			if !errors.Is(err, ErrLockLost) {
+				t.Fatalf("Unlock after the lock file was rewritten in place = %v, want ErrLockLost", err)
+			}
+			for _, want := range []string{path, "rewritten in place by another program", "left as it is"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Unlock's error %q does not say %q", err, want)
+				}
+			}
+			after, err := os.Lstat(path)
+			if err != nil || !os.SameFile(before, after) {
+				t.Fatalf("the rewritten lock file is gone or replaced: %v", err)
+			}
+			if got, _ := os.ReadFile(path); !bytes.Equal(got, rogue) {
+				t.Errorf("the lock file holds %q after Unlock, want the other program's %q", got, rogue)
+			}
+			if l.tok == tok {
+				t.Error("the FileLock keeps the rewritten token for its next Lock")
+			}
+		})
 	}
 }
 

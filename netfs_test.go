@@ -3,12 +3,14 @@ package openlock
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/internal/fsx"
 	"github.com/openlock/openlock/internal/testfs"
 	"github.com/openlock/openlock/procscan"
 )
@@ -278,7 +280,8 @@ func TestTakeoverSeesChangeDuringCacheWait(t *testing.T) {
 // A stale lock that another process replaced and released while the
 // takeover waited out the cache is free: the takeover's links take it at
 // once, not after the cache time (an hour here), and leave the dead claim
-// passed, which they did not see afresh, for Clean.
+// passed, which they did not see afresh, for a sweep once the cache time
+// has passed, or for Clean.
 func TestTakeoverTakesLockFreedDuringCacheWait(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.lock")
 	dead := writeStale(t, path)
@@ -305,7 +308,7 @@ func TestTakeoverTakesLockFreedDuringCacheWait(t *testing.T) {
 		t.Errorf("the lock file names pid %d, want ours", r.PID)
 	}
 	if _, err := os.Lstat(passed); err != nil {
-		t.Errorf("the dead claim passed: %v; it must be left for Clean", err)
+		t.Errorf("the dead claim passed: %v; it must be left for a later sweep or Clean", err)
 	}
 	if err := l.Unlock(); err != nil {
 		t.Fatal(err)
@@ -339,4 +342,106 @@ func TestFenceAcrossClients(t *testing.T) {
 			t.Fatalf("round %d: Unlock: %v", i, err)
 		}
 	}
+}
+
+// A claimer killed holding its claim (kill -9 mid-takeover) leaves the
+// claim when the incarnation it claimed has gone by then (here the test
+// removes the stale lock file, as another process's takeover and release
+// would). On a network file system no takeover passes such a claim, so the
+// sweeps of the next locks must remove it, once it is older than the cache
+// time (see sweep.go): the first lock's sweep, with an hour's cache time,
+// keeps it; the next, after a short cache time has passed, removes it.
+func TestSweepRemovesSettledClaimOfKilledClaimer(t *testing.T) {
+	const cacheTime = 200 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "a.lock")
+	writeStale(t, path)
+	a := startChild(t, "hold", pausedEnv(path, "claimed"))
+	a.Expect("paused claimed")
+	claims := helperFiles(t, path)[claimFile]
+	if len(claims) != 1 {
+		t.Fatalf("claims while the claimer pauses: %q; want its one claim", claims)
+	}
+	claim := filepath.Join(filepath.Dir(path), claims[0])
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	a.Kill()
+	lockOnce := func(opt Option) {
+		t.Helper()
+		l := mustNew(t, path, opt)
+		if err := l.Lock(lockCtx(t)); err != nil { // a new token: a sweep once held
+			t.Fatal(err)
+		}
+		if err := l.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lockOnce(withRemote(time.Hour))
+	if _, err := os.Lstat(claim); err != nil {
+		t.Fatalf("a dead claim younger than the cache time was swept: %v", err)
+	}
+	waitPastCacheTime(t, claim, cacheTime)
+	lockOnce(withRemote(cacheTime))
+	if _, err := os.Lstat(claim); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the dead claimer's claim, older than the cache time (%v), is still there after the next lock's sweep (%v)",
+			cacheTime, err)
+	}
+	if got := helperFiles(t, path); len(got) != 0 {
+		t.Errorf("after the locks the directory holds %v; want nothing", got)
+	}
+}
+
+// On a network file system a sweep keeps, past the cache time, the claims
+// that may still count (see sweep.go): a live claimer's, and a dead
+// claimer's in the chain of the lock file in place (here a claim on the
+// holder's own incarnation, as a claimer that judged it stale by its lease
+// makes, and the claim that authority passes to from it). It removes a dead
+// claim outside the chain.
+func TestSweepKeepsClaimsThatMayCount(t *testing.T) {
+	const cacheTime = 200 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "a.lock")
+	l := mustNew(t, path, withRemote(cacheTime))
+	if err := l.Lock(lockCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	live := claimName(path, newNonce())
+	writeRecord(t, live, liveRecord(t))
+	onHolder := hereRecord(deadPID(t), "1")
+	inChain := claimName(path, l.tok.nonce)
+	writeRecord(t, inChain, onHolder)
+	passedTo := claimName(path, onHolder.Nonce)
+	writeRecord(t, passedTo, hereRecord(deadPID(t), "2"))
+	outside := claimName(path, newNonce())
+	writeRecord(t, outside, hereRecord(deadPID(t), "3"))
+	for _, c := range []string{live, inChain, passedTo, outside} {
+		waitPastCacheTime(t, c, cacheTime)
+	}
+	l.mu.Lock()
+	l.sweep()
+	l.mu.Unlock()
+	for name, c := range map[string]string{"a live claimer's claim": live,
+		"a dead claim on the holder's incarnation": inChain, "the claim authority passed to from it": passedTo} {
+		if _, err := os.Lstat(c); err != nil {
+			t.Errorf("%s was swept: %v", name, err)
+		}
+	}
+	if _, err := os.Lstat(outside); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a dead claim outside the chain, older than the cache time, was kept (%v)", err)
+	}
+}
+
+// waitPastCacheTime waits until the file at path last changed more than
+// cacheTime ago, by the file system's clock as a sweep reads it, with a
+// margin for the clock's coarse steps.
+func waitPastCacheTime(t *testing.T, path string, cacheTime time.Duration) {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(fsx.ChangeTime(fi).Add(cacheTime + 50*time.Millisecond)))
 }

@@ -46,9 +46,12 @@ import (
 //     stale, because the content was still on its way.
 //   - A sweep removes a dead process's token or temporary link at once: such
 //     a name only ever held that process's files. A dead claim, whose name
-//     other claimers reuse, is removed only by the takeover that passed it
-//     (and re-read it after its wait), or by Clean, which waits out the
-//     cache between judging and removing. A sweep lists the directory only
+//     other claimers reuse, is removed by the takeover that passed it (and
+//     re-read it after its wait), by Clean, which waits out the cache
+//     between judging and removing, or by a sweep once the claim is older
+//     than CacheTime by the file system's clock, when a read of its chain
+//     can no longer be older than the claim (the argument: sweep.go). A
+//     sweep lists the directory only
 //     while its FileLock holds the lock, when the lock path cannot change:
 //     a GlusterFS 10.3 server whose listing raced a rename of a name kept
 //     naming the replaced file there, for minutes, to every client that

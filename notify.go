@@ -26,10 +26,11 @@ type watch struct {
 }
 
 // Ops that wake a waiter (the lock file went away) and a holder (it went
-// away, or something else was put in its place).
+// away, something else was put in its place, or it was written to: nothing
+// of ours writes a held lock file).
 const (
 	releaseOps = fsnotify.Remove | fsnotify.Rename
-	lossOps    = fsnotify.Remove | fsnotify.Rename | fsnotify.Create
+	lossOps    = fsnotify.Remove | fsnotify.Rename | fsnotify.Create | fsnotify.Write
 )
 
 // notifier is the process's one file-change watcher, shared by every watch.

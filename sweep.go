@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/openlock/openlock/procscan"
 )
@@ -27,13 +28,41 @@ import (
 // incarnation that is gone for good (its holder is dead and cannot link it
 // again) and may go.
 //
-// On a file system whose clients cache (see network.go), the chain must be
-// read as the server holds it after the claims were judged, so a sweep
-// removes no claims there: a takeover removes the dead claims it passed,
-// which it re-read after waiting out the cache, and Clean waits it out
-// between judging and removing. A token's or temporary link's name only
-// ever holds its owner's files, so a dead one goes at once, even on a stale
-// read. And there a sweep runs only while its FileLock holds the lock: a
+// On a file system whose clients cache (see network.go), a read of the
+// chain may show the lock path as it was up to CacheTime ago, perhaps
+// before the incarnation a claim was made against came there: a claim that
+// such a read leaves out of the chain may still be a link of the live
+// chain of a stale lock file in place, and removing it would let a second
+// claimer win its name, and both replace the lock. So a sweep there removes
+// a dead claim only once it is settled: made more than CacheTime before the
+// sweep, by the file system's clock (settled). The argument rests on three
+// properties of the file system:
+//
+//  1. After CacheTime, a client answers from no cache filled before that
+//     time (the cache model, network.go).
+//  2. The change time a client gives for a name is no older than the
+//     name: link(2), which makes a claim, sets its file's change time, and
+//     a client learns a name with its file's attributes (a lookup's reply
+//     carries them).
+//  3. The file system stamps change times by its own clock, the clock
+//     fsNow reads.
+//
+// A claim whose change time, as read, is more than CacheTime before the file
+// system's now was made before that moment (2, 3), and so was what it was
+// made against: a lock file at the lock path, or a dead claim in that file's
+// chain. The chain, read after that now, shows the lock path and its claims
+// as the server held them after that moment (1): if it does not lead to the
+// claim, the lock file at the claim's root had left the lock path by then,
+// for good (its holder is dead and cannot link it again, and a nonce names
+// one token). So no takeover can ever succeed through the claim's name,
+// whichever file holds it now, and removing it cannot let two holders in.
+// Clean reaches the same point by waiting CacheTime between judging and
+// reading the chain (clean.go); a takeover removes the dead claims it
+// passed, which it re-read after its own wait (takeover.go). A token's or
+// temporary link's name only ever holds its owner's files, so a dead one
+// goes at once, even on a stale read.
+//
+// And there a sweep runs only while its FileLock holds the lock: a
 // GlusterFS 10.3 server whose listing of a directory raced a rename or an
 // unlink of a name in it was seen to answer with the old file for that name
 // for minutes, in listings and, through the client's cache, in lookups.
@@ -41,13 +70,14 @@ import (
 // our listings never race a change of it.
 
 // sweep removes the debris of dead processes beside the lock file: all of
-// it on a local file system, all but the claims elsewhere. It is best
-// effort: errors are logged, not returned. l.mu must be held.
+// it on a local file system; elsewhere, of the claims only those settled
+// (see above). It is best effort: errors are logged, not returned. l.mu
+// must be held.
 func (l *FileLock) sweep() {
 	dead, err := judgeDebris(l)
 	var n []string
 	if err == nil {
-		n, err = sweepDebris(l, dead, false, l.cacheTime() == 0)
+		n, err = sweepDebris(l, l.unsettledClaimsOut(dead), false)
 	}
 	if err != nil {
 		l.debug("sweep failed", "err", err)
@@ -156,10 +186,33 @@ func (l *FileLock) judgePlace(p string, judged []*holder) *holder {
 	return l.judgeRecord(p)
 }
 
+// unsettledClaimsOut returns dead without the claims that are not settled
+// yet: made less than CacheTime ago, by the file system's clock, where the
+// file system's clients cache (see above). Their ages are judged here,
+// before sweepDebris reads the chain, as the argument needs. l.mu must be
+// held.
+func (l *FileLock) unsettledClaimsOut(dead []*holder) []*holder {
+	if l.cacheTime() == 0 {
+		return dead
+	}
+	base := filepath.Base(l.abs)
+	return slices.DeleteFunc(dead, func(h *holder) bool {
+		return classify(base, filepath.Base(h.path)) == claimFile && !l.settled(h)
+	})
+}
+
+// settled reports whether the claim h was made more than CacheTime ago by
+// the file system's clock: ageOf has taken the cache time off its age
+// already, so any age left is past it. Without a clock, it is not.
+func (l *FileLock) settled(h *holder) bool {
+	age, ok := l.ageOf(h)
+	return ok && age > 0
+}
+
 // sweepDebris removes (or, with dryRun, only lists) the files judged dead,
-// keeping the claims in the chain of the current lock file, and every claim
-// unless claims is true. It returns the paths removed or to be removed.
-func sweepDebris(l *FileLock, dead []*holder, dryRun, claims bool) ([]string, error) {
+// keeping the claims in the chain of the current lock file. It returns the
+// paths removed or to be removed.
+func sweepDebris(l *FileLock, dead []*holder, dryRun bool) ([]string, error) {
 	if len(dead) == 0 {
 		return nil, nil
 	}
@@ -171,7 +224,7 @@ func sweepDebris(l *FileLock, dead []*holder, dryRun, claims bool) ([]string, er
 	var errs []error
 	for _, h := range dead {
 		p := h.path
-		if chain[p] || (!whole || !claims) && classify(base, filepath.Base(p)) == claimFile {
+		if chain[p] || !whole && classify(base, filepath.Base(p)) == claimFile {
 			continue
 		}
 		if !dryRun {

@@ -1,12 +1,15 @@
 package openlock
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/openlock/openlock/fileformat"
 	"github.com/openlock/openlock/internal/fsx"
@@ -18,15 +21,22 @@ import (
 type token struct {
 	path  string      // <lock>.<nonce>.token
 	nonce string      // random, unique to this token
-	fi    fs.FileInfo // its identity: the lock file is ours iff it is this inode
+	fi    fs.FileInfo // its identity: a lock file is ours iff it is this inode holding data
+	data  []byte      // its record, as written; nothing of ours writes it again
+	// settled is the modification time (Unix ns) at which the token was
+	// last seen to hold data, once that time lay settleTime in the past; 0
+	// until then. A link of the token with this size and modification
+	// time still holds data (holdsRecord).
+	settled atomic.Int64
 	// remote: the directory is not known to be local, so other machines'
 	// clients may change it while ours answers from its cache (network.go).
 	remote bool
 	// path0 and id: its path NUL-terminated and its identity, for the
 	// uncontended path's raw system calls (fastpath_linux.go); nil where
-	// unused.
+	// unused. buf receives a read of the lock file there (under l.mu).
 	path0 *byte
 	id    fileID
+	buf   []byte
 	// flushing: its data's writeback has begun (writeBackToken).
 	flushing bool
 }
@@ -78,7 +88,7 @@ func (l *FileLock) token() (*token, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &token{path: tokenName(l.abs, nonce), nonce: nonce, remote: l.remote()}
+	t := &token{path: tokenName(l.abs, nonce), nonce: nonce, data: data, remote: l.remote()}
 	tmp := tmpName(l.abs, nonce)
 	if err := l.writeOwn(tmp, data, t.remote); err != nil {
 		return nil, dirError(filepath.Dir(l.abs), err)
@@ -105,6 +115,73 @@ func (l *FileLock) token() (*token, error) {
 		l.sweepPending = true
 	}
 	return t, nil
+}
+
+// settleTime is how long ago a modification time must lie for no later
+// write to be stamped with it again: longer than the coarsest step of file
+// system timestamps (FAT's 2 s; the kernel's clock tick elsewhere).
+const settleTime = 3 * time.Second
+
+// holdsRecord checks that the file at path, a link of t (its lstat gave
+// the identity, and size and mtime), still holds t's record: another
+// program may have rewritten it in place, and then it is not ours to
+// remove. A size other than the record's answers at once; a modification
+// time seen before with the record (settled) does too; anything else is
+// read and compared. It returns errRewritten, errRemoved or errReplaced
+// (all wrapping ErrLockLost), an I/O error, which proves nothing either
+// way, or nil.
+func (t *token) holdsRecord(path string, size int64, mtime time.Time) error {
+	if known, err := t.judgeByStat(size, mtime); known {
+		return err
+	}
+	data, fi, err := fsx.ReadSmall(path, fileformat.MaxSize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errRemoved
+	case errors.Is(err, fsx.ErrNotRegular):
+		return errReplaced
+	case errors.Is(err, fsx.ErrTooLarge):
+		return errRewritten
+	case err != nil:
+		return err
+	case !os.SameFile(fi, t.fi):
+		return errReplaced
+	}
+	return t.compare(data, fi.ModTime())
+}
+
+// judgeByStat is holdsRecord's verdict from a link's size and modification
+// time alone, where they tell: known is false when the content must be read.
+func (t *token) judgeByStat(size int64, mtime time.Time) (known bool, err error) {
+	switch {
+	case size != int64(len(t.data)):
+		return true, errRewritten
+	case t.settled.Load() == mtime.UnixNano() && mtime.UnixNano() != 0:
+		return true, nil
+	}
+	return false, nil
+}
+
+// compare is holdsRecord's verdict on data, read from a link of t whose
+// modification time was mtime: errRewritten unless data is t's record.
+// A match whose mtime has settled is remembered, so that the next check
+// of an unchanged file needs no read. A remote token never settles: a
+// server's clock may be behind ours, and its times look older than they
+// are.
+func (t *token) compare(data []byte, mtime time.Time) error {
+	if !bytes.Equal(data, t.data) {
+		return errRewritten
+	}
+	t.settle(mtime)
+	return nil
+}
+
+// settle remembers mtime as a modification time at which t held its
+// record, if no later write can be stamped with it (see compare).
+func (t *token) settle(mtime time.Time) {
+	if !t.remote && time.Since(mtime) > settleTime {
+		t.settled.Store(mtime.UnixNano())
+	}
 }
 
 // writeBackToken starts, once per token, the writeback of the token's data

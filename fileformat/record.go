@@ -14,13 +14,19 @@
 //	nonce=<32 hex digits>\n
 //
 // The first two lines are the whole record of the Python openlock library (the
-// "seed" format), so a seed reader still sees the holder's PID and name. The
-// lines after them are key=value pairs; unknown keys are kept verbatim so that
-// a newer writer's record survives a round trip through an older reader.
+// "seed" format: exactly "<pid>\n<name>\n", name being the holder's argv[0]
+// or its stem), so a seed reader still sees the holder's PID and name. A
+// record of this package has "openlock=<version>" as its third line; the
+// lines after it are key=value pairs, and unknown keys are kept verbatim so
+// that a newer writer's record survives a round trip through an older reader.
 //
-// Parse is strict about the first two lines, lenient about the rest, rejects
-// records over [MaxSize] bytes and never panics. Every line, the last included,
-// ends in a newline: a record cut short by a torn write does not parse.
+// Nothing else is a record. A lock path may name a user's file, and a file
+// that is taken for a record may be taken over and deleted: so a third line
+// that is not "openlock=<version>", or a line after it that is not
+// key=value, makes the whole file invalid, however record-like its first
+// two lines are. Parse is strict, rejects records over [MaxSize] bytes and
+// never panics. Every line, the last included, ends in a newline: a record
+// cut short by a torn write does not parse.
 package fileformat
 
 import (
@@ -49,7 +55,7 @@ var ErrInvalid = errors.New("invalid lock record")
 // (and perhaps lines this package does not know, kept in Extra).
 type Record struct {
 	PID     int    // the holder's process ID, as its own PID namespace sees it
-	Name    string // base name of the holder's argv[0]
+	Name    string // base name of the holder's argv[0] (a seed record: its argv[0] or the stem of that)
 	Version int    // value of "openlock="; 0 for a seed-format record
 	Host    string // hostname of the holder ("host=")
 	Machine string // machine id of the holder's OS installation ("machine=")
@@ -100,8 +106,10 @@ func (r Record) Complete() bool { return r.Version >= 1 && r.Nonce != "" }
 // Parse parses a record. It returns an error wrapping [ErrInvalid] when b is
 // larger than [MaxSize], when the first line is not a positive decimal PID,
 // when the second line is empty or holds control characters or invalid UTF-8,
-// when a known key appears twice or has a malformed value, or when any line
-// lacks its final newline.
+// when there is a third line and it is not "openlock=<version>", when a later
+// line is not key=value (a key of lowercase letters, digits, '-' and '_'; a
+// value without control characters), when a known key appears twice or has a
+// malformed value, or when any line lacks its final newline.
 func Parse(b []byte) (Record, error) {
 	var r Record
 	if len(b) > MaxSize {
@@ -125,10 +133,20 @@ func Parse(b []byte) (Record, error) {
 		return r, err
 	}
 	r.PID, r.Name = pid, lines[1]
+	if len(lines) == 2 {
+		return r, nil // the seed's record
+	}
+	if k, _, _ := strings.Cut(lines[2], "="); k != "openlock" {
+		return Record{}, fmt.Errorf("%w: third line %q is not openlock=<version> "+
+			"(the seed's record has two lines only)", ErrInvalid, clip(lines[2]))
+	}
 	seen := make(map[string]bool, len(known))
-	for _, line := range lines[2:] {
+	for i, line := range lines[2:] {
 		k, v, ok := strings.Cut(line, "=")
-		if !ok || !isKnown(k) {
+		if !ok || !validKey(k) || !printable(v) {
+			return Record{}, fmt.Errorf("%w: line %d %q is not key=value", ErrInvalid, i+3, clip(line))
+		}
+		if !isKnown(k) {
 			r.Extra = append(r.Extra, line)
 			continue
 		}
@@ -141,6 +159,20 @@ func Parse(b []byte) (Record, error) {
 		}
 	}
 	return r, nil
+}
+
+// validKey reports whether k is a key a writer of this format may use: one
+// or more lowercase ASCII letters, digits, '-' and '_'.
+func validKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, c := range k {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 func isKnown(k string) bool {
@@ -160,9 +192,6 @@ func (r *Record) set(k, v string) error {
 		}
 		r.Version = n
 		return nil
-	}
-	if !printable(v) {
-		return fmt.Errorf("%w: %s= holds control characters or invalid UTF-8", ErrInvalid, k)
 	}
 	*r.field(k) = v
 	return nil

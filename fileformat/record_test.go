@@ -40,10 +40,12 @@ func TestParseValid(t *testing.T) {
 		{"unknown keys kept in order", "1\nn\nopenlock=1\nzeta=1\nfence=3\nnonce=ab\n",
 			Record{PID: 1, Name: "n", Version: 1, Nonce: "ab", Extra: []string{"zeta=1", "fence=3"}}},
 		{"lease", "1\nn\nopenlock=1\nlease=30s\nnonce=ab\n", Record{PID: 1, Name: "n", Version: 1, Lease: "30s", Nonce: "ab"}},
-		{"line without = kept", "1\nn\nsomething\n", Record{PID: 1, Name: "n", Extra: []string{"something"}}},
-		{"empty value of a known key", "1\nn\nhost=\n", Record{PID: 1, Name: "n"}},
+		{"empty value of a known key", "1\nn\nopenlock=1\nhost=\n", Record{PID: 1, Name: "n", Version: 1}},
 		{"future version", "1\nn\nopenlock=7\n", Record{PID: 1, Name: "n", Version: 7}},
-		{"value with = inside", "1\nn\nhost=a=b\n", Record{PID: 1, Name: "n", Host: "a=b"}},
+		{"value with = inside", "1\nn\nopenlock=1\nhost=a=b\n", Record{PID: 1, Name: "n", Version: 1, Host: "a=b"}},
+		{"seed: argv[0] a path with spaces (seed before 1.1)", "8021\n/home/u/my work/worker.py\n",
+			Record{PID: 8021, Name: "/home/u/my work/worker.py"}},
+		{"seed: Windows argv[0]", "8021\nC:\\fishtest\\worker.py\n", Record{PID: 8021, Name: `C:\fishtest\worker.py`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,17 +78,55 @@ func TestParseInvalid(t *testing.T) {
 		{"name with tab", "3\nwor\tker\n"},
 		{"name with CR", "3\nworker\r\n"},
 		{"name invalid utf8", "3\nwor\xffker\n"},
-		{"duplicate key", "3\nw\nhost=a\nhost=b\n"},
+		{"duplicate key", "3\nw\nopenlock=1\nhost=a\nhost=b\n"},
+		{"duplicate version", "3\nw\nopenlock=1\nopenlock=1\n"},
 		{"bad version", "3\nw\nopenlock=x\n"},
 		{"zero version", "3\nw\nopenlock=0\n"},
 		{"non-canonical version", "3\nw\nopenlock=01\n"},
-		{"control char in value", "3\nw\nhost=a\x01b\n"},
+		{"control char in value", "3\nw\nopenlock=1\nhost=a\x01b\n"},
+		{"control char in an unknown key's value", "3\nw\nopenlock=1\nzeta=a\x01b\n"},
 		{"too large", "3\nw\n" + strings.Repeat("x", MaxSize) + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := Parse([]byte(tt.in))
 			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Parse(%q) = %+v, %v; want an error wrapping ErrInvalid", tt.in, r, err)
+			}
+		})
+	}
+}
+
+// TestParseRefusesUserData: a lock path may name a user's file, and a file
+// Parse accepts may be taken over and deleted. The seed's record is exactly
+// two lines and ours has "openlock=N" third; files that only resemble them
+// are not records, whatever their first two lines hold.
+func TestParseRefusesUserData(t *testing.T) {
+	tests := []struct{ name, in string }{
+		{"report with a year and a title", "2024\nQuarterly report\nrevenue 10\ncosts 5\n"},
+		{"pid and name of a live process, then more", "1\nsystemd\nextra\n"},
+		{"three lines, the third key=value", "1\nsystemd\nhost=x\n"},
+		{"seed lines then a blank line", "17\nworker\n\n"},
+		{"version not third", "17\nworker\nhost=a\nopenlock=1\n"},
+		{"our record then prose", "17\nworker\nopenlock=1\nnonce=ab\nsome notes here\n"},
+		{"our record then a blank line", "17\nworker\nopenlock=1\n\n"},
+		{"key with a space", "17\nworker\nopenlock=1\ntotal cost=5\n"},
+		{"upper-case key", "17\nworker\nopenlock=1\nHost=a\n"},
+		{"empty key", "17\nworker\nopenlock=1\n=a\n"},
+		{"CRLF seed record", "17\nworker\n"},
+		{"CRLF after the version", "17\nworker\nopenlock=1\n"},
+		{"byte order mark", "\ufeff17\nworker\n"},
+		{"JSON", `{"pid": 17, "name": "worker"}` + "\n"},
+		{"JSON after a pid", "17\n{\"name\": \"worker\"}\nnonce=ab\n"},
+		{"CSV", "1,2,3\n4,5,6\n"},
+		{"number list", "1\n2\n3\n"},
+		{"one number", "42\n"},
+		{"binary", "17\nw\x00rker\n"},
+		{"no final newline", "2024\nQuarterly report"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if r, err := Parse([]byte(tt.in)); !errors.Is(err, ErrInvalid) {
 				t.Fatalf("Parse(%q) = %+v, %v; want an error wrapping ErrInvalid", tt.in, r, err)
 			}
 		})
@@ -104,6 +144,9 @@ func TestMarshalRejectsUnencodable(t *testing.T) {
 		{"newline in host", Record{PID: 1, Name: "n", Host: "a\nb"}},
 		{"extra shadows a known key", Record{PID: 1, Name: "n", Extra: []string{"host=x"}}},
 		{"extra with newline", Record{PID: 1, Name: "n", Extra: []string{"a\nb"}}},
+		{"extra not key=value", Record{PID: 1, Name: "n", Version: 1, Extra: []string{"x"}}},
+		{"seed record with more lines", Record{PID: 1, Name: "n", Extra: []string{"x=1"}}},
+		{"seed record with a host", Record{PID: 1, Name: "n", Host: "h"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,7 +161,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, r := range []Record{
 		full,
 		{PID: 1, Name: "seed"},
-		{PID: 99, Name: "ünïcode name", Version: 1, Lease: "10s", Nonce: "ff", Extra: []string{"fence=1", "x"}},
+		{PID: 99, Name: "ünïcode name", Version: 1, Lease: "10s", Nonce: "ff", Extra: []string{"fence=1", "x-y_2="}},
 	} {
 		b, err := Marshal(r)
 		if err != nil {

@@ -170,20 +170,25 @@ func TestRunBadUsage(t *testing.T) {
 // the command does not run, and the file is left as it was: the seed, and
 // openlock before 1.0, took it over and deleted it at release.
 func TestRunRefusesDataFile(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "notes.txt")
-	const content = "remember the milk\n"
-	if err := os.WriteFile(data, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r := invoke(t, "run", data, "--", "echo", "ran")
-	r.expectCode(t, 2, "run on a data file")
-	if r.stdout != "" || !strings.Contains(r.stderr, data) || !strings.Contains(r.stderr, "not a lock file") {
-		t.Errorf("run on a data file wrote %q, %q; want no command and an error naming %s", r.stdout, r.stderr, data)
-	}
-	if b, err := os.ReadFile(data); err != nil || string(b) != content {
-		t.Errorf("data file after run: %q, %v; want %q", b, err, content)
-	}
-	if names := files(t, filepath.Dir(data)); len(names) != 1 {
-		t.Errorf("directory holds %q; want only the data file", names)
+	for _, content := range []string{
+		"remember the milk\n",
+		"2024\nQuarterly report\nrevenue 10\ncosts 5\n", // a number, then text: no seed record
+		"1\nsystemd\nextra\n",
+	} {
+		data := filepath.Join(t.TempDir(), "notes.txt")
+		if err := os.WriteFile(data, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := invoke(t, "run", data, "--", "echo", "ran")
+		r.expectCode(t, 2, "run on a data file")
+		if r.stdout != "" || !strings.Contains(r.stderr, data) || !strings.Contains(r.stderr, "not a lock file") {
+			t.Errorf("run on a data file wrote %q, %q; want no command and an error naming %s", r.stdout, r.stderr, data)
+		}
+		if b, err := os.ReadFile(data); err != nil || string(b) != content {
+			t.Errorf("data file after run: %q, %v; want %q", b, err, content)
+		}
+		if names := files(t, filepath.Dir(data)); len(names) != 1 {
+			t.Errorf("directory holds %q; want only the data file", names)
+		}
 	}
 }

@@ -29,8 +29,9 @@ removes afterwards when everything passed.
 
 First it reports what the file system supports: exclusive create (O_EXCL),
 hard links (and that a link onto an existing name is refused), rename over an
-existing file. Without hard links openlock cannot work there: selftest shows
-the library's error and exits 3.
+existing file. Without hard links (or where a link reports another file
+than its source, as on sshfs) openlock cannot work there: selftest shows the
+library's error and exits 3, running no lock cycles.
 
 Then it runs rounds of two phases:
   churn  -n processes take the lock --cycles times each, holding it for --hold
@@ -79,6 +80,9 @@ process table, so a killed holder is always seen dead here, whereas a
 holder on another host is respected until it releases the lock or its
 lease (WithLease) runs out, and leases depend on the hosts' clocks. The
 library's tests cover those, not a mount.
+
+Every phase ends by a deadline, so that a verdict always comes: a phase that
+does not finish (a mount that never answers) fails, naming the phase.
 
 Exit status: 0 passed, 1 failed, 2 error (bad arguments, DIR not writable,
 the DIRs not one directory), 3 the file system has no hard links.`,
@@ -129,8 +133,7 @@ func selftestMain(c *cli, f *flagSet, args []string) int {
 		c.errorf("selftest: -n %d: want 2 to 64 processes", cfg.Procs)
 		return exitError
 	}
-	t := &selftest{cli: c, cfg: cfg, dirs: pos}
-	return t.run()
+	return newSelftest(c, cfg, pos).run()
 }
 
 // isSet reports whether the flag (or its alias) was given.
@@ -150,6 +153,29 @@ type selftest struct {
 	cfg  stress.TortureConfig
 	dirs []string         // the paths to the directory under test
 	fs   []fsprobe.Result // what the probe found through each path
+	// probeDir finds out what the file system does in a directory, and
+	// lockOnce takes the lock at a path once, within ctx, and releases it:
+	// fsprobe.Probe and the library, unless a test puts fakes in their
+	// place.
+	probeDir func(dir string) (fsprobe.Result, error)
+	lockOnce func(ctx context.Context, lock string) error
+}
+
+func newSelftest(c *cli, cfg stress.TortureConfig, dirs []string) *selftest {
+	return &selftest{cli: c, cfg: cfg, dirs: dirs, probeDir: fsprobe.Probe, lockOnce: lockOnce}
+}
+
+// lockOnce takes the lock at path, within ctx, and releases it.
+func lockOnce(ctx context.Context, path string) error {
+	l, err := openlock.New(path)
+	if err != nil {
+		return err
+	}
+	if err := l.Lock(ctx); err != nil {
+		l.Close()
+		return err
+	}
+	return l.Close()
 }
 
 // sameDirWait bounds how long a file created through the first of several
@@ -159,8 +185,25 @@ type selftest struct {
 // this long does not lead to the directory.
 const sameDirWait = 30 * time.Second
 
+// refusalWait bounds the one Lock on a file system without hard links (or
+// the patience, if shorter). The library refuses it at once
+// (ErrNoHardLinks); a Lock still busy after this long would wait for ever.
+const refusalWait = 10 * time.Second
+
+// Every phase of a selftest ends by a deadline, so that it gives a verdict
+// whatever the file system (or a bug of the library) does: the checks of
+// the DIRs, the probe, the refusal and the debris check run within (a
+// phase that does not finish is the verdict), and each wait of the torture
+// for its worker processes ends after --patience.
+
+// grace is how long a phase may run past its deadline.
+func (t *selftest) grace() time.Duration { return t.cfg.RetryPeriod + phaseGrace }
+
 func (t *selftest) run() int {
-	work, err := t.workDir()
+	work, err := within("check of the DIRs", 2*sameDirWait, t.grace(), func(context.Context) (string, error) { return t.workDir() })
+	if errors.Is(err, errPhaseUnfinished) {
+		return t.unfinished(err, "")
+	}
 	if err != nil {
 		t.errorf("selftest: %v", err)
 		return exitError
@@ -172,6 +215,9 @@ func (t *selftest) run() int {
 		locks[k] = filepath.Join(works[k], "selftest.lock")
 	}
 	if err := t.probe(works); err != nil {
+		if errors.Is(err, errPhaseUnfinished) {
+			return t.unfinished(err, work)
+		}
 		os.Remove(work)
 		t.errorf("selftest: %v", err)
 		return exitError
@@ -187,7 +233,10 @@ func (t *selftest) run() int {
 	var trace bytes.Buffer
 	t.cfg.Trace = &trace
 	r, runErr := stress.Torture(t.cfg)
-	left, after, leftErr := stress.Leftovers(locks[0], t.cfg.Patience, openlock.WithCacheTime(max(t.cfg.CacheTime, 0)))
+	left, after, leftErr := t.leftovers(locks[0])
+	if errors.Is(leftErr, errPhaseUnfinished) {
+		return t.unfinished(leftErr, work)
+	}
 	took := time.Since(start).Round(100 * time.Millisecond)
 	pass := runErr == nil && leftErr == nil && len(r.Overlaps) == 0 && len(after) == 0 && r.Unrecovered == 0
 	verdict := "PASS"
@@ -257,7 +306,9 @@ func (t *selftest) workDir() (string, error) {
 // the work directory through t.dirs[k]), and reports it.
 func (t *selftest) probe(works []string) error {
 	for k, work := range works {
-		fs, err := fsprobe.Probe(work)
+		fs, err := within("probe of "+t.dirs[k], t.cfg.Patience, t.grace(), func(context.Context) (fsprobe.Result, error) {
+			return t.probeDir(work)
+		})
 		if err != nil {
 			return err
 		}
@@ -273,6 +324,32 @@ func (t *selftest) probe(works []string) error {
 		fmt.Fprintf(t.stdout, "the %d paths lead to one directory; the processes take them in turn (%s)\n", len(works), strings.Join(paths, ", "))
 	}
 	return nil
+}
+
+// leftovers is stress.Leftovers on lock, within the patience for its Lock
+// and the cache time for its Clean.
+func (t *selftest) leftovers(lock string) (left, after []string, err error) {
+	type files struct{ left, after []string }
+	cacheTime := max(t.cfg.CacheTime, 0)
+	fs, err := within("debris check", t.cfg.Patience+cacheTime, t.grace(), func(context.Context) (files, error) {
+		left, after, err := stress.Leftovers(lock, t.cfg.Patience, openlock.WithCacheTime(cacheTime))
+		return files{left, after}, err
+	})
+	return fs.left, fs.after, err
+}
+
+// unfinished gives the verdict of a selftest one phase of which did not
+// finish (err says which), keeping its files, if any, for inspection.
+func (t *selftest) unfinished(err error, work string) int {
+	on := strings.Join(t.dirs, " ")
+	if types := t.types(); types != "" {
+		on += " (" + types + ")"
+	}
+	fmt.Fprintf(t.stdout, "selftest FAIL on %s: %v: a file-system call that never returned, or a bug of the library\n", on, err)
+	if work != "" {
+		fmt.Fprintf(t.stdout, "  the files are kept for inspection in %s\n", work)
+	}
+	return exitNo
 }
 
 // types names the file system types for the verdict, and the number of
@@ -334,26 +411,36 @@ func figures(r stress.Report) string {
 }
 
 // noHardLinks shows what the library does on a file system without hard
-// links: a clear error, and nothing left behind.
+// links (the probe found none through the path to work): a clear error, at
+// once, and nothing left behind. It runs no lock cycles.
 func (t *selftest) noHardLinks(work, lock string, fs fsprobe.Result) int {
-	l, err := openlock.New(lock)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), t.cfg.Patience)
-		err = l.Lock(ctx)
-		cancel()
-		l.Close()
+	_, err := within("refusal of the lock on a file system without hard links", min(refusalWait, t.cfg.Patience), t.grace(), func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, t.lockOnce(ctx, lock)
+	})
+	if errors.Is(err, errPhaseUnfinished) {
+		return t.unfinished(err, work)
 	}
 	left, _ := os.ReadDir(work)
 	os.RemoveAll(work)
+	on := fmt.Sprintf("%s (%s)", strings.Join(t.dirs, " "), t.types())
 	switch {
 	case errors.Is(err, openlock.ErrNoHardLinks) && len(left) == 0:
-		fmt.Fprintf(t.stdout, "selftest UNSUPPORTED on %s (%s): no hard links; the lock refuses with ErrNoHardLinks and leaves nothing behind\n  %s\n",
-			filepath.Dir(work), fs.Type, describe(err))
+		fmt.Fprintf(t.stdout, "selftest UNSUPPORTED on %s: no hard links (%s); the lock refuses with ErrNoHardLinks and leaves nothing behind\n  %s\n",
+			on, linkReason(fs.Link), describe(err))
 		return exitUnsupported
 	case err == nil:
-		fmt.Fprintf(t.stdout, "selftest FAIL: the probe found no hard links, yet the lock was taken\n")
+		fmt.Fprintf(t.stdout, "selftest FAIL on %s: the probe found no hard links (%s), yet the lock was taken\n", on, linkReason(fs.Link))
 	default:
-		fmt.Fprintf(t.stdout, "selftest FAIL: without hard links, Lock said %q (want ErrNoHardLinks) and left %d files\n", describe(err), len(left))
+		fmt.Fprintf(t.stdout, "selftest FAIL on %s: without hard links (%s), Lock said %q (want ErrNoHardLinks) and left %d files\n", on, linkReason(fs.Link), describe(err), len(left))
 	}
 	return exitNo
+}
+
+// linkReason is the probe's reason why hard links fail, without the names
+// of its files: "link: operation not permitted".
+func linkReason(err error) string {
+	if le, ok := err.(*os.LinkError); ok {
+		return le.Op + ": " + le.Err.Error()
+	}
+	return err.Error()
 }

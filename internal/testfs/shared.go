@@ -57,3 +57,22 @@ func waitVisible(t testing.TB, dir string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// SshfsDirsEnv names the environment variable that gives the tests of the
+// refusal of sshfs two paths to one directory, separated by colons: two
+// sshfs mounts of it, each its own sshfs process (.ci/sshfs makes them).
+const SshfsDirsEnv = "OPENLOCK_TEST_SSHFS_DIRS"
+
+// SshfsDirs returns the paths of SshfsDirsEnv, or skips the test, saying
+// why, when it is unset; fewer than two paths fail the test.
+func SshfsDirs(t testing.TB) []string {
+	t.Helper()
+	dirs := filepath.SplitList(os.Getenv(SshfsDirsEnv))
+	switch {
+	case len(dirs) == 0:
+		t.Skipf("no sshfs mounts to try: %s is unset (bash .ci/sshfs up DIR prints two mounts)", SshfsDirsEnv)
+	case len(dirs) < 2:
+		t.Fatalf("%s=%q: want two paths to one directory, separated by colons", SshfsDirsEnv, os.Getenv(SshfsDirsEnv))
+	}
+	return dirs
+}
