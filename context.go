@@ -51,8 +51,8 @@ func (l *FileLock) Lock(ctx context.Context) error {
 // shared lock's readers to leave: what RLock needs (rlock.go).
 func (l *FileLock) lockGate(ctx context.Context, start time.Time) error {
 	l.sweepBeforeCall()
-	if err := ctx.Err(); err != nil {
-		return l.gaveUp(ctx, start, nil)
+	if err := l.doneAlready(ctx, start); err != nil {
+		return err
 	}
 	if !l.q.sem.TryAcquire(1) {
 		if err := l.queue(ctx, start); err != nil {
@@ -61,6 +61,16 @@ func (l *FileLock) lockGate(ctx context.Context, start time.Time) error {
 	}
 	w := waiter{l: l, ctx: ctx, start: start}
 	return w.wait()
+}
+
+// doneAlready returns the error of a call that takes a lock (Lock, RLock)
+// when its ctx is already done, and nil otherwise: such a call takes
+// nothing, even a free lock, as a ctx that ends while it waits would have it.
+func (l *FileLock) doneAlready(ctx context.Context, start time.Time) error {
+	if ctx.Err() != nil {
+		return l.gaveUp(ctx, start, nil)
+	}
+	return nil
 }
 
 // LockContext takes the lock like Lock, and returns a context that is

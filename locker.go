@@ -125,6 +125,9 @@ func (l *FileLock) Timeout() time.Duration { return l.cfg.Timeout }
 // hold a lock at all (no hard links, or hard links that are copies with
 // another inode, as on sshfs) is an error wrapping ErrNoHardLinks.
 func (l *FileLock) TryLock() (bool, error) {
+	if l.readerSeen() { // the shared lock's readers (readers.go)
+		return false, nil
+	}
 	held, err := l.tryGate("trylock")
 	if held {
 		held, err = l.tryExcludeReaders() // the shared lock's readers (readers.go)

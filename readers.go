@@ -61,6 +61,33 @@ func (l *FileLock) tryExcludeReaders() (bool, error) {
 	return false, errors.Join(err, l.release())
 }
 
+// readerSeen reports whether a live reader is registered, looked at
+// before TryLock takes the gate: such a probe would take the gate only to
+// find that reader and back out, and while it held the gate a reader's
+// TryRLock would fail (and an RLock wait) for nothing. A failed probe so
+// never stands in a reader's way where it can see a reader. It is only a
+// first look, and proves nothing: "no reader" sends the caller to the gate,
+// where the judgement of rlock.go (step 3) decides. Nothing is removed
+// here; a dead reader's registration is left to that judgement.
+func (l *FileLock) readerSeen() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if gone, err := l.readersGone(); gone || err != nil || l.closed {
+		return false
+	}
+	dir := readersDir(l.abs)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if h, err := l.lookReader(dir, e.Name()); err == nil && !h.stale() {
+			return true
+		}
+	}
+	return false
+}
+
 // noReaders reports whether no reader is registered, judged on an answer
 // that cannot come from a stale cache (rlock.go, step 3): on a local file
 // system, the readers' directory is absent; on another, a mkdir of it
@@ -129,7 +156,9 @@ func (l *FileLock) drainReaders() (free bool, live []*holder, err error) {
 		case err != nil:
 			return false, nil, err
 		case h.stale():
-			if err := os.Remove(h.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := os.Remove(h.path); errors.Is(err, fs.ErrPermission) {
+				return false, nil, notRemovable(h.path, err)
+			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return false, nil, fmt.Errorf("removing a dead reader's registration: %w", err)
 			}
 			l.debug("removed a dead reader's registration", "reader", h)
@@ -148,7 +177,29 @@ func (l *FileLock) drainReaders() (free bool, live []*holder, err error) {
 		free, err := l.noReaders()
 		return free, nil, err
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		return l.emptyKept(dir, err)
+	}
 	return false, nil, nil // a name the listing did not show yet: look again
+}
+
+// emptyKept judges the readers' directory dir, which listed empty but which
+// this user may not remove (err): another user's, in a lock directory with
+// the sticky bit. On a local file system the listing, made while holding
+// the gate, is the judgement (rlock.go, step 3). Elsewhere it may come from
+// a cache, and only the removal would have been the server's answer: the
+// error says who may remove the directory.
+func (l *FileLock) emptyKept(dir string, err error) (bool, []*holder, error) {
+	if !l.remote() {
+		return true, nil, nil
+	}
+	fi, lerr := os.Lstat(dir)
+	if lerr != nil {
+		return false, nil, nil // changed since: look again
+	}
+	return false, nil, fmt.Errorf("the directory of the shared lock's readers %s belongs to %s and lists no "+
+		"reader, but on this network file system a writer may judge that no reader is in only by removing it, "+
+		"which this user may not (%w): have %s remove it, or lock another path", dir, ownerOf(fi), err, removers(fi))
 }
 
 // lookReader reads and judges the reader file name in the readers'

@@ -25,7 +25,8 @@ import (
 // removing its file. The directory stays for the next reader (a mkdir and
 // a rmdir cost more than the rest of a read cycle together: a millisecond
 // on ext4 here) until a writer finds it empty and removes it, or a FileLock
-// that read closes while it is empty.
+// that read closes while it is empty. Its modes, and in which directory a
+// reader of one user registers beside other users: readersdir.go.
 //
 // The fast path, on a local file system only: a reader that finds no lock
 // file registers without taking the gate, then looks again; if the lock
@@ -59,7 +60,10 @@ import (
 //     stale, so the judgement rests on answers only the server gives: a
 //     mkdir that succeeds (the directory did not exist; removed again at
 //     once) or a rmdir that succeeds. A failed mkdir or rmdir may come from
-//     a cache: it only sends the writer to look again. So no CacheTime is
+//     a cache: it only sends the writer to look again. (On a local file
+//     system a listing is current too: an empty one, made while holding the
+//     gate, also serves where this user may not remove the directory,
+//     another user's in a sticky lock directory.) So no CacheTime is
 //     waited and no timing is assumed. There, too, the fast path is off: a
 //     reader's "no lock file" may come from its cache, so every reader
 //     takes the gate.
@@ -91,7 +95,9 @@ type reading struct {
 // for it, then returns with this FileLock counted among the readers. Any
 // number of readers, in any processes, hold the shared lock together. It
 // returns as Lock does when ctx ends (ErrTimeout, context errors), and
-// takes over the lock of a dead writer as Lock does.
+// takes over the lock of a dead writer as Lock does. As Lock, it takes
+// nothing when ctx is already done, even a lock that is free or held by
+// readers only.
 //
 // The methods of the shared lock are on FileLock itself, as those of
 // sync.RWMutex are on one value: a writer and its readers then share one
@@ -101,10 +107,14 @@ type reading struct {
 // between the two RLocks holds off the second while the first holds it
 // off; and a FileLock that reads must not call Lock before its RUnlock.
 func (l *FileLock) RLock(ctx context.Context) error {
+	start := time.Now()
+	if err := l.doneAlready(ctx, start); err != nil {
+		return asOp(err, "rlock") // as Lock does, before the fast path
+	}
 	if in, err := l.enterFast(); in || err != nil {
 		return wrap("rlock", l.path, err)
 	}
-	if err := l.lockGate(ctx, time.Now()); err != nil {
+	if err := l.lockGate(ctx, start); err != nil {
 		return asOp(err, "rlock")
 	}
 	return wrap("rlock", l.path, l.enterReading())
@@ -243,23 +253,31 @@ func (l *FileLock) enterReading() error {
 }
 
 // register links our token into the readers' directory, creating the
-// directory if need be. l.mu and the gate must be held. Another FileLock
-// closing, a writer or a sweep may remove the directory (it was empty
-// then) between our mkdir and our link, and a network client may believe
-// for a while that it still exists: both make the link fail as if the
-// directory were missing, and we try again, for up to the cache time plus a
-// few seconds.
+// directory if need be, and only into a directory that no user this reader
+// does not trust may change (readersdir.go). l.mu and the gate must be held.
+// Another FileLock closing, a writer or a sweep may remove the directory
+// (it was empty then) between our mkdir and our link, and a network client
+// may believe for a while that it still exists: both make the link fail as
+// if the directory were missing, and we try again, for up to the cache time
+// plus a few seconds.
 func (l *FileLock) register() error {
 	dir, name := readersDir(l.abs), readerName(l.abs, l.tok.nonce)
 	deadline := time.Now().Add(l.cacheTime() + 5*time.Second)
 	b := backoff{max: 50 * time.Millisecond}
 	for {
-		err := l.link(name)
+		err := l.enterReadersDir(dir)
+		if err == nil {
+			err = l.link(name)
+			if err == nil || errors.Is(err, fs.ErrExist) && owned(name, l.tok) == nil {
+				// (Ours already: a lost reply of a network file system.)
+				if err = l.confirmRegistered(dir, name); err == nil {
+					return nil
+				}
+			}
+		}
 		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, fs.ErrExist) && owned(name, l.tok) == nil:
-			return nil // ours already: a lost reply of a network file system
+		case errors.Is(err, errReadersDirChanged):
+			// look again, after a pause
 		case errors.Is(err, fs.ErrNotExist), errors.Is(err, errForeignLink):
 			// (On a network file system, link reports a missing directory
 			// as errForeignLink: see token.go.)
@@ -284,21 +302,6 @@ func (l *FileLock) register() error {
 		}
 		time.Sleep(b.next())
 	}
-}
-
-// mkReadersDir creates the readers' directory, with search and write
-// permission for everyone FileMode lets read the lock file, since those
-// must be able to register as readers. l.mu must be held.
-func (l *FileLock) mkReadersDir(dir string) error {
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		return err
-	}
-	r := l.cfg.FileMode.Perm() & 0o444
-	err := os.Chmod(dir, r|r>>1|r>>2) // the umask must not lock others out
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // a reader leaving removed it, empty: the link tells
-	}
-	return err
 }
 
 // unregister removes our reader file if it is still our token's. l.mu must

@@ -88,6 +88,7 @@ func ForNobody(t testing.TB, exe string) (dir, exeCopy string) {
 	if err := os.WriteFile(exeCopy, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	os.Chmod(exeCopy, 0o755) // whatever the umask
 	return dir, exeCopy
 }
 
