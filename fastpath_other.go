@@ -2,7 +2,7 @@
 
 package openlock
 
-import "os"
+import "github.com/openlock/openlock/internal/fsx"
 
 // Elsewhere the uncontended path goes through package os (fastpath_linux.go
 // says what Linux does instead).
@@ -14,11 +14,12 @@ func prepareFast(*token)              {}
 func cpath(string) *byte              { return nil }
 func (l *FileLock) linkLock() error   { return l.link(l.abs) }
 func (l *FileLock) ownedLock() error  { return owned(l.abs, l.tok) }
-func (l *FileLock) removeLock() error { return os.Remove(l.abs) }
+func (l *FileLock) removeLock() error { return fsx.Remove(l.abs) }
 
-// renameOver is os.Rename here: syscall.Rename would not replace newname
-// on Windows (MoveFile), where os.Rename does.
-func renameOver(old, newname string) error { return os.Rename(old, newname) }
+// renameOver is os.Rename here, through fsx.Rename for Windows's sharing
+// violations: syscall.Rename would not replace newname on Windows
+// (MoveFile), where os.Rename does.
+func renameOver(old, newname string) error { return fsx.Rename(old, newname) }
 
 func (l *FileLock) readersGone() (bool, error) { return readersGoneOS(l.abs) }
 

@@ -99,7 +99,7 @@ func (l *FileLock) replace() error {
 		}
 		return fmt.Errorf("our token %s vanished during a takeover", l.tok.path)
 	}
-	if err := os.Rename(tmp, l.abs); err != nil {
+	if err := renameOver(tmp, l.abs); err != nil {
 		os.Remove(tmp)
 		return err
 	}

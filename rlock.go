@@ -317,7 +317,7 @@ func (l *FileLock) unregister() error {
 	case !os.SameFile(fi, l.tok.fi):
 		return fmt.Errorf("%w: this reader's registration %s is another file", ErrLockLost, name)
 	}
-	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := fsx.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
