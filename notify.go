@@ -44,7 +44,13 @@ const (
 // background.
 var notifier notifierState
 
+// Two locks: kmu orders the watcher's kernel operations (Add, Remove, Close)
+// with the changes to dirs that they go with; mu guards the maps, and is
+// never held during a kernel operation. On Windows, Add and Remove wait for
+// fsnotify's reader goroutine, which may be waiting to hand an event to
+// dispatch, which waits for mu: holding mu there deadlocked.
 type notifierState struct {
+	kmu  sync.Mutex
 	mu   sync.Mutex
 	w    *fsnotify.Watcher
 	dirs map[string]*dirWatch       // watched directories
@@ -57,8 +63,6 @@ type dirWatch struct {
 	n      int
 	linger *time.Timer
 }
-
-const notifyIdle = 5 * time.Second
 
 // watch starts watching the lock file for ops, or returns nil when
 // notification is not available.
@@ -79,6 +83,8 @@ func subscribe(wt *watch) error {
 }
 
 func (n *notifierState) subscribe(wt *watch) error {
+	n.kmu.Lock()
+	defer n.kmu.Unlock()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.w == nil {
@@ -92,8 +98,13 @@ func (n *notifierState) subscribe(wt *watch) error {
 	dir := filepath.Dir(wt.path)
 	d := n.dirs[dir]
 	if d == nil {
-		if err := n.w.Add(dir); err != nil {
-			n.closeIfUnused()
+		n.mu.Unlock()
+		err := n.w.Add(dir) // n.w stays: it changes under kmu only
+		n.mu.Lock()
+		if err != nil {
+			if w := n.closeIfUnused(); w != nil {
+				go w.Close()
+			}
 			return err
 		}
 		d = &dirWatch{}
@@ -118,41 +129,51 @@ func (wt *watch) stop() {
 	}
 	n := &notifier
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	delete(n.subs[wt.path], wt)
 	if len(n.subs[wt.path]) == 0 {
 		delete(n.subs, wt.path)
 	}
 	dir := filepath.Dir(wt.path)
-	if d := n.dirs[dir]; d != nil {
-		if d.n--; d.n == 0 {
-			d.linger = time.AfterFunc(notifyIdle, func() { n.unwatch(dir, d) })
-		}
+	d := n.dirs[dir]
+	idle := d != nil && d.n == 1
+	if d != nil {
+		d.n--
+	}
+	if idle && notifyIdle > 0 {
+		d.linger = time.AfterFunc(notifyIdle, func() { n.unwatch(dir, d) })
+	}
+	n.mu.Unlock()
+	if idle && notifyIdle == 0 {
+		n.unwatch(dir, d)
 	}
 }
 
 // unwatch removes the kernel watch of dir if it is still unused, and closes
 // the watcher once no directory is watched.
 func (n *notifierState) unwatch(dir string, d *dirWatch) {
+	n.kmu.Lock()
+	defer n.kmu.Unlock()
 	n.mu.Lock()
 	if n.dirs[dir] != d || d.n > 0 {
 		n.mu.Unlock()
 		return
 	}
 	delete(n.dirs, dir)
-	n.w.Remove(dir) // fails harmlessly if the directory is gone
-	w := n.closeIfUnused()
+	w := n.w
+	unused := n.closeIfUnused() // nil, or w
 	n.mu.Unlock()
-	if w != nil {
-		w.Close() // slow in the kernel: outside the lock
+	w.Remove(dir) // fails harmlessly if the directory is gone
+	if unused != nil {
+		unused.Close() // slow in the kernel
 	}
 }
 
-// closeIfUnused forgets the watcher if no directory is watched and returns
-// it for the caller to close outside the lock. n.mu must be held.
+// closeIfUnused forgets the watcher if no directory is watched (and
+// keepWatcher is false) and returns it for the caller to close outside mu.
+// n.kmu and n.mu must be held.
 func (n *notifierState) closeIfUnused() *fsnotify.Watcher {
 	w := n.w
-	if w == nil || len(n.dirs) > 0 {
+	if w == nil || len(n.dirs) > 0 || keepWatcher {
 		return nil
 	}
 	n.w = nil
@@ -167,7 +188,9 @@ func (n *notifierState) flush() {
 	idle := make(map[string]*dirWatch)
 	for dir, d := range n.dirs {
 		if d.n == 0 {
-			d.linger.Stop()
+			if d.linger != nil { // nil: being unwatched at once (notifyIdle 0)
+				d.linger.Stop()
+			}
 			idle[dir] = d
 		}
 	}
