@@ -10,3 +10,5 @@ var (
 	removeFile = os.Remove
 	renameFile = os.Rename
 )
+
+func removeVia(path, _ string) error { return os.Remove(path) }

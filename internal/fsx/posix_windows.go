@@ -20,14 +20,34 @@ import (
 
 // removeFile removes path, with POSIX semantics where Windows has them.
 func removeFile(path string) error {
-	var info struct{ Flags uint32 }
-	info.Flags = windows.FILE_DISPOSITION_DELETE | windows.FILE_DISPOSITION_POSIX_SEMANTICS |
-		windows.FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE
-	err := setInfo(path, windows.FileDispositionInfoEx, (*byte)(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)))
+	err := posixRemove(path)
 	if err == nil || !posixUnsupported(err) {
 		return pathError("remove", path, err)
 	}
 	return os.Remove(path)
+}
+
+// posixRemove removes path with FileDispositionInfoEx's POSIX semantics.
+func posixRemove(path string) error {
+	var info struct{ Flags uint32 }
+	info.Flags = windows.FILE_DISPOSITION_DELETE | windows.FILE_DISPOSITION_POSIX_SEMANTICS |
+		windows.FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE
+	return setInfo(path, windows.FileDispositionInfoEx, (*byte)(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)))
+}
+
+// removeVia removes path, with POSIX semantics where Windows has them, or
+// else by renaming it to via (RemoveVia says why) and removing that.
+func removeVia(path, via string) error {
+	err := posixRemove(path)
+	if err == nil || !posixUnsupported(err) {
+		return pathError("remove", path, err)
+	}
+	if err := renameFile(path, via); err != nil { // retried by RemoveVia
+		return err
+	}
+	// path is free now; via, if it stays, is the caller's debris to sweep.
+	os.Remove(via)
+	return nil
 }
 
 // renameFile renames oldpath to newpath, replacing it, with POSIX

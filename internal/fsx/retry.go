@@ -52,3 +52,15 @@ func Remove(path string) error { return Retry(func() error { return removeFile(p
 func Rename(oldpath, newpath string) error {
 	return Retry(func() error { return renameFile(oldpath, newpath) })
 }
+
+// RemoveVia removes path so that its name is free when it returns. Where
+// Windows cannot delete POSIX-style (posix_windows.go), a file that
+// another process has open stays "delete pending" after its removal, its
+// name still taken, a link onto it refused, an lstat of it answered, until
+// that process closes it. There path is first renamed to via, a name of
+// the caller's in the same directory, which frees path at once, and via is
+// removed then. A caller that dies in between leaves via behind: it must be
+// a name its debris sweep knows. Elsewhere RemoveVia is Remove.
+func RemoveVia(path, via string) error {
+	return Retry(func() error { return removeVia(path, via) })
+}
