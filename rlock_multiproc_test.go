@@ -358,7 +358,7 @@ func TestSharedKills(t *testing.T) {
 			t.Fatalf("worker %d exited before it was killed (%v); it printed %q", alive[i].PID(), alive[i].Err(), alive[i].Lines())
 		default:
 		}
-		if rand.IntN(3) == 0 { // a pause instead: SIGSTOP, a while, SIGCONT
+		if canPause && rand.IntN(3) == 0 { // a pause instead: SIGSTOP, a while, SIGCONT
 			alive[i].Signal(stopSignal)
 			time.Sleep(time.Duration(20+rand.IntN(100)) * time.Millisecond)
 			alive[i].Signal(contSignal)

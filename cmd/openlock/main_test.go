@@ -27,6 +27,14 @@ var bin string
 const long = 2 * time.Minute
 
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == toolArg {
+		os.Exit(runTool(os.Args[2:]))
+	}
+	var err error
+	if self, err = os.Executable(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	dir, err := os.MkdirTemp("", "openlock-cli-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -143,7 +151,7 @@ func files(t *testing.T, dir string) []string { return testfs.Names(t, dir) }
 // holds the lock until its stdin closes (or the test ends).
 func holder(t *testing.T, lock string) *running {
 	t.Helper()
-	h := start(t, nil, "run", lock, "--", "sh", "-c", "echo held; read x; echo released")
+	h := start(t, nil, runArgs([]string{"run", lock, "--"}, "hold", "held")...)
 	h.Expect("held")
 	return h
 }

@@ -15,11 +15,11 @@ func TestRunExitStatus(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
 	for _, code := range []int{0, 1, 7, 255} {
-		r := invoke(t, "run", lock, "--", "sh", "-c", "exit "+strconv.Itoa(code))
+		r := invoke(t, runArgs([]string{"run", lock, "--"}, "exit", strconv.Itoa(code))...)
 		r.expectCode(t, code, "run of a command that exits "+strconv.Itoa(code))
 	}
 	// Flags after LOCKFILE, no "--", and flock's seconds.
-	invoke(t, "run", lock, "-w", "2.5", "true").expectCode(t, 0, "run LOCK -w 2.5 true")
+	invoke(t, runArgs([]string{"run", lock, "-w", "2.5"}, "exit", "0")...).expectCode(t, 0, "run LOCK -w 2.5 COMMAND")
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("after the runs the directory holds %q", names)
 	}
@@ -31,22 +31,23 @@ func TestRunExitStatus(t *testing.T) {
 func TestRunLockLost(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
+	readers := filepath.Join(lock+".readers", "*")
 	for _, c := range []struct {
 		flags []string
-		cmd   string
+		cmd   []string
 		want  int
 	}{
-		{nil, `rm -f "$1"; exit 0`, 76},
-		{nil, `rm -f "$1"; exit 3`, 76},
-		{[]string{"-L", "99"}, `rm -f "$1"; exit 0`, 99},
-		{[]string{"--lost-exit-code", "0"}, `rm -f "$1"; exit 3`, 0},
-		{[]string{"-s"}, `rm -f "$1".readers/*; exit 0`, 76},
-		{[]string{"-L", "99"}, `exit 3`, 3}, // not lost: the command's own
+		{nil, []string{"rm", "0", lock}, 76},
+		{nil, []string{"rm", "3", lock}, 76},
+		{[]string{"-L", "99"}, []string{"rm", "0", lock}, 99},
+		{[]string{"--lost-exit-code", "0"}, []string{"rm", "3", lock}, 0},
+		{[]string{"-s"}, []string{"rm", "0", readers}, 76},
+		{[]string{"-L", "99"}, []string{"exit", "3"}, 3}, // not lost: the command's own
 	} {
-		args := append(append([]string{"run"}, c.flags...), lock, "--", "sh", "-c", c.cmd, "sh", lock)
+		args := runArgs(append(append([]string{"run"}, c.flags...), lock, "--"), c.cmd...)
 		r := invoke(t, args...)
 		r.expectCode(t, c.want, fmt.Sprintf("run %q", args[1:]))
-		if lost := strings.Contains(c.cmd, "rm"); lost != strings.Contains(r.stderr, "lock lost") {
+		if lost := c.cmd[0] == "rm"; lost != strings.Contains(r.stderr, "lock lost") {
 			t.Errorf("run %q wrote %q; want \"lock lost\" said if and only if it was", args[1:], r.stderr)
 		}
 	}
@@ -59,7 +60,7 @@ func TestRunLockLost(t *testing.T) {
 // inside the command, names the command's parent.
 func TestRunHoldsTheLock(t *testing.T) {
 	lock := filepath.Join(t.TempDir(), "a.lock")
-	r := invoke(t, "run", lock, "--", "sh", "-c", `echo "parent $PPID"; "$0" status --json "$1"`, bin, lock)
+	r := invoke(t, runArgs([]string{"run", lock, "--"}, "status", bin, lock)...)
 	r.expectCode(t, 0, "run of status --json")
 	parent, js, _ := strings.Cut(r.stdout, "\n")
 	var s statusJSON
@@ -78,14 +79,14 @@ func TestRunConflict(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
 	h := holder(t, lock)
-	r := invoke(t, "run", "-w", "0", lock, "--", "echo", "never")
+	r := invoke(t, runArgs([]string{"run", "-w", "0", lock, "--"}, "echo", "never")...)
 	r.expectCode(t, 1, "run -w 0 on a busy lock")
 	if pid := strconv.Itoa(h.PID()); !strings.Contains(r.stderr, "held by pid "+pid) || r.stdout != "" {
 		t.Errorf("run -w 0 on a busy lock wrote %q, %q; want a message naming pid %s, and no command", r.stdout, r.stderr, pid)
 	}
-	invoke(t, "run", "-w", "0", "-E", "75", lock, "true").expectCode(t, 75, "run -w 0 -E 75 on a busy lock")
-	invoke(t, "run", "--wait", "200ms", "--conflict-exit-code", "9", lock, "true").expectCode(t, 9, "run --wait 200ms on a busy lock")
-	r = invoke(t, "run", "-q", "-w", "0", lock, "true")
+	invoke(t, runArgs([]string{"run", "-w", "0", "-E", "75", lock}, "exit", "0")...).expectCode(t, 75, "run -w 0 -E 75 on a busy lock")
+	invoke(t, runArgs([]string{"run", "--wait", "200ms", "--conflict-exit-code", "9", lock}, "exit", "0")...).expectCode(t, 9, "run --wait 200ms on a busy lock")
+	r = invoke(t, runArgs([]string{"run", "-q", "-w", "0", lock}, "exit", "0")...)
 	r.expectCode(t, 1, "run -q -w 0 on a busy lock")
 	if r.stderr != "" {
 		t.Errorf("run -q wrote %q", r.stderr)
@@ -95,7 +96,7 @@ func TestRunConflict(t *testing.T) {
 	if code := h.Wait(); code != 0 {
 		t.Fatalf("the holder exited with %d; it wrote %q", code, output(h))
 	}
-	invoke(t, "run", "-w", "0", lock, "true").expectCode(t, 0, "run -w 0 on a released lock")
+	invoke(t, runArgs([]string{"run", "-w", "0", lock}, "exit", "0")...).expectCode(t, 0, "run -w 0 on a released lock")
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("after the runs the directory holds %q", names)
 	}
@@ -105,7 +106,7 @@ func TestRunConflict(t *testing.T) {
 func TestRunWaits(t *testing.T) {
 	lock := filepath.Join(t.TempDir(), "a.lock")
 	h := holder(t, lock)
-	w := start(t, nil, "run", "-v", lock, "--", "echo", "second")
+	w := start(t, nil, runArgs([]string{"run", "-v", lock, "--"}, "echo", "second")...)
 	w.Expect("openlock: run: waiting for " + lock + ": held by pid " + strconv.Itoa(h.PID()))
 	h.CloseStdin()
 	w.Expect("second")
@@ -143,15 +144,15 @@ func TestRunBadUsage(t *testing.T) {
 		{[]string{"run", "-w", "5"}, "missing LOCKFILE"},
 		{[]string{"run", lock}, "missing COMMAND"},
 		{[]string{"run", lock, "--"}, "missing COMMAND"},
-		{[]string{"run", "-w", "soon", lock, "true"}, "-w soon: want a duration"},
-		{[]string{"run", "-w", "-1", lock, "true"}, "-w -1: want a duration of 0 or more"},
-		{[]string{"run", "-E", "300", lock, "true"}, "-E 300: want an exit status, 0 to 255"},
-		{[]string{"run", "-E", "abc", lock, "true"}, "-E abc: want an exit status, 0 to 255"},
-		{[]string{"run", "--conflict-exit-code=abc", lock, "true"}, "--conflict-exit-code abc: want an exit status"},
+		{[]string{"run", "-w", "soon", lock, self}, "-w soon: want a duration"},
+		{[]string{"run", "-w", "-1", lock, self}, "-w -1: want a duration of 0 or more"},
+		{[]string{"run", "-E", "300", lock, self}, "-E 300: want an exit status, 0 to 255"},
+		{[]string{"run", "-E", "abc", lock, self}, "-E abc: want an exit status, 0 to 255"},
+		{[]string{"run", "--conflict-exit-code=abc", lock, self}, "--conflict-exit-code abc: want an exit status"},
 		{[]string{"run", lock, "-w"}, "-w needs a value"},
-		{[]string{"run", "--frob", lock, "true"}, "unknown flag --frob"},
-		{[]string{"run", filepath.Join(dir, "missing", "a.lock"), "true"}, "does not exist"},
-		{[]string{"run", dir, "true"}, "not a lock file"},
+		{[]string{"run", "--frob", lock, self}, "unknown flag --frob"},
+		{[]string{"run", filepath.Join(dir, "missing", "a.lock"), self}, "does not exist"},
+		{[]string{"run", dir, self}, "not a lock file"},
 		{[]string{"run", lock, "-c", "true", "false"}, "give one or the other"},
 		{[]string{"run", lock, "-c", ""}, "-c needs a shell command"},
 	} {
@@ -179,7 +180,7 @@ func TestRunRefusesDataFile(t *testing.T) {
 		if err := os.WriteFile(data, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r := invoke(t, "run", data, "--", "echo", "ran")
+		r := invoke(t, runArgs([]string{"run", data, "--"}, "echo", "ran")...)
 		r.expectCode(t, 2, "run on a data file")
 		if r.stdout != "" || !strings.Contains(r.stderr, data) || !strings.Contains(r.stderr, "not a lock file") {
 			t.Errorf("run on a data file wrote %q, %q; want no command and an error naming %s", r.stdout, r.stderr, data)
