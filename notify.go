@@ -64,6 +64,8 @@ type dirWatch struct {
 	linger *time.Timer
 }
 
+const notifyIdle = 5 * time.Second
+
 // watch starts watching the lock file for ops, or returns nil when
 // notification is not available.
 func (l *FileLock) watch(ops fsnotify.Op) *watch {
@@ -129,22 +131,16 @@ func (wt *watch) stop() {
 	}
 	n := &notifier
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	delete(n.subs[wt.path], wt)
 	if len(n.subs[wt.path]) == 0 {
 		delete(n.subs, wt.path)
 	}
 	dir := filepath.Dir(wt.path)
-	d := n.dirs[dir]
-	idle := d != nil && d.n == 1
-	if d != nil {
-		d.n--
-	}
-	if idle && notifyIdle > 0 {
-		d.linger = time.AfterFunc(notifyIdle, func() { n.unwatch(dir, d) })
-	}
-	n.mu.Unlock()
-	if idle && notifyIdle == 0 {
-		n.unwatch(dir, d)
+	if d := n.dirs[dir]; d != nil {
+		if d.n--; d.n == 0 {
+			d.linger = time.AfterFunc(notifyIdle, func() { n.unwatch(dir, d) })
+		}
 	}
 }
 
@@ -152,10 +148,10 @@ func (wt *watch) stop() {
 // the watcher once no directory is watched.
 func (n *notifierState) unwatch(dir string, d *dirWatch) {
 	n.kmu.Lock()
-	defer n.kmu.Unlock()
 	n.mu.Lock()
 	if n.dirs[dir] != d || d.n > 0 {
 		n.mu.Unlock()
+		n.kmu.Unlock()
 		return
 	}
 	delete(n.dirs, dir)
@@ -163,8 +159,9 @@ func (n *notifierState) unwatch(dir string, d *dirWatch) {
 	unused := n.closeIfUnused() // nil, or w
 	n.mu.Unlock()
 	w.Remove(dir) // fails harmlessly if the directory is gone
+	n.kmu.Unlock()
 	if unused != nil {
-		unused.Close() // slow in the kernel
+		unused.Close() // slow in the kernel: outside both locks
 	}
 }
 
@@ -188,9 +185,7 @@ func (n *notifierState) flush() {
 	idle := make(map[string]*dirWatch)
 	for dir, d := range n.dirs {
 		if d.n == 0 {
-			if d.linger != nil { // nil: being unwatched at once (notifyIdle 0)
-				d.linger.Stop()
-			}
+			d.linger.Stop()
 			idle[dir] = d
 		}
 	}
