@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openlock/openlock"
 	"github.com/openlock/openlock/internal/fsprobe"
+	"github.com/openlock/openlock/internal/fsx"
 	"github.com/openlock/openlock/internal/stress"
 	"github.com/openlock/openlock/internal/testfs"
 )
@@ -33,15 +35,19 @@ func TestSelftest(t *testing.T) {
 
 func TestSelftestBadUsage(t *testing.T) {
 	dir := t.TempDir()
+	notFound := "no such file"
+	if runtime.GOOS == "windows" {
+		notFound = dir + "/missing" // named; Windows words it its own way
+	}
 	for _, tt := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"selftest"}, "missing DIR"},
-		{[]string{"selftest", dir + "/missing"}, "no such file"},
+		{[]string{"selftest", dir + "/missing"}, notFound},
 		{[]string{"selftest", "-n", "1", dir}, "2 to 64"},
 		{[]string{"selftest", "--hold", "2ms,1ms", dir}, "MIN <= MAX"},
-		{[]string{"selftest", dir, dir + "/missing"}, "no such file"},
+		{[]string{"selftest", dir, dir + "/missing"}, notFound},
 		{[]string{"selftest", "--cache-time", "-1s", dir}, "--cache-time"},
 	} {
 		r := invoke(t, tt.args...)
@@ -68,6 +74,9 @@ func TestSelftestPaths(t *testing.T) {
 		{"bindfs", func(t *testing.T, dir string) (string, error) { return testfs.BindfsOf(t, dir) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "symlink" && fsx.Wine() {
+				t.Skip("Wine gap: creating a symlink reports success and creates nothing")
+			}
 			dir := t.TempDir()
 			other, err := tt.second(t, dir)
 			if err != nil {
