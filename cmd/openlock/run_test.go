@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/openlock/openlock/procscan"
 )
 
 // run passes on the command's exit status and leaves nothing behind.
@@ -196,5 +199,42 @@ func TestRunRefusesDataFile(t *testing.T) {
 		if names := files(t, filepath.Dir(data)); len(names) != 1 {
 			t.Errorf("directory holds %q; want only the data file", names)
 		}
+	}
+}
+
+// If openlock is killed (SIGKILL; TerminateProcess on Windows), the command
+// is killed too (Linux: a parent-death signal; Windows: a kill-on-close job
+// object): it must not run on without the lock.
+func TestRunKilledTakesCommandAlong(t *testing.T) {
+	if !pdeathsig {
+		t.Skip("only Linux and Windows tie the command's life to openlock's")
+	}
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "a.lock")
+	h := start(t, nil, runArgs([]string{"run", lock, "--"}, "pid")...)
+	pid, err := strconv.Atoi(strings.TrimPrefix(h.Expect("pid "), "pid "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := procscan.System().Process(pid); err != nil {
+		t.Fatalf("the command (pid %d) is not seen running: %v", pid, err)
+	}
+	h.Kill()
+	h.Wait()
+	for deadline := time.Now().Add(long); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := procscan.System().Process(pid); err != nil {
+			break // gone
+		}
+		if time.Now().After(deadline) {
+			if p, err := os.FindProcess(pid); err == nil {
+				p.Kill() // not left behind
+			}
+			t.Fatalf("the command (pid %d) still runs %v after openlock was killed", pid, long)
+		}
+	}
+	r := invoke(t, "status", "--json", lock)
+	r.expectCode(t, 1, "status of a lock whose holder was killed")
+	if !strings.Contains(r.stdout, `"state": "stale"`) {
+		t.Errorf("status after the holder was killed: %s", r.stdout)
 	}
 }

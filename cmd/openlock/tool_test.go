@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The tests give "openlock run" commands that this test binary plays
@@ -33,6 +34,7 @@ func runArgs(args []string, command ...string) []string {
 //	echo WORDS...    print WORDS and exit 0
 //	hold LINE        print LINE, wait for a line on stdin (or its end),
 //	                 print "released" and exit 0
+//	pid              print "pid PID" and sleep until killed (10 minutes at most)
 //	rm N GLOB...     remove what each GLOB names, then exit with status N
 //	status BIN LOCK  print "parent PPID", then run BIN status --json LOCK
 func runTool(args []string) int {
@@ -50,6 +52,10 @@ func runTool(args []string) int {
 		fmt.Println(rest[0])
 		bufio.NewReader(os.Stdin).ReadString('\n')
 		fmt.Println("released")
+		return 0
+	case cmd == "pid" && len(rest) == 0:
+		fmt.Printf("pid %d\n", os.Getpid())
+		time.Sleep(10 * time.Minute) // until killed; bounded, should nobody kill it
 		return 0
 	case cmd == "rm" && len(rest) >= 1:
 		for _, g := range rest[1:] {
