@@ -31,12 +31,12 @@ func needNotify(t testing.TB) {
 	}
 }
 
-// needExitWatch skips t outside Linux, where a waiter has no exit watch on
-// its holder's process (procscan.WatchExit) and notices a crash by
-// polling only.
+// needExitWatch skips t outside Linux and Windows, where a waiter has no
+// exit watch on its holder's process (procscan.WatchExit) and notices a
+// crash by polling only.
 func needExitWatch(t testing.TB) {
 	t.Helper()
-	if runtime.GOOS != "linux" {
+	if runtime.GOOS != "linux" && runtime.GOOS != "windows" {
 		t.Skipf("no exit watch on %s: a holder's crash is noticed by polling only", runtime.GOOS)
 	}
 }
