@@ -111,13 +111,15 @@ func (l *FileLock) RLock(ctx context.Context) error {
 	if err := l.doneAlready(ctx, start); err != nil {
 		return asOp(err, "rlock") // as Lock does, before the fast path
 	}
-	if in, err := l.enterFast(); in || err != nil {
-		return wrap("rlock", l.path, err)
+	ctx, cancel := l.withTimeout(ctx, start) // the registration keeps it too
+	defer cancel()
+	if in, err := l.enterFast(ctx); in || err != nil {
+		return asOp(l.failed(ctx, start, nil, err), "rlock")
 	}
 	if err := l.lockGate(ctx, start); err != nil {
 		return asOp(err, "rlock")
 	}
-	return wrap("rlock", l.path, l.enterReading())
+	return asOp(l.failed(ctx, start, nil, l.enterReading(ctx)), "rlock")
 }
 
 // TryRLock makes one attempt to take the shared lock and reports whether it
@@ -125,12 +127,12 @@ func (l *FileLock) RLock(ctx context.Context) error {
 // another goroutine of this process taking or holding the lock file for a
 // moment, means false.
 func (l *FileLock) TryRLock() (bool, error) {
-	if in, err := l.enterFast(); in || err != nil {
+	if in, err := l.enterFast(context.Background()); in || err != nil {
 		return in, wrap("tryrlock", l.path, err)
 	}
 	held, err := l.tryGate("tryrlock")
 	if held {
-		err = l.enterReading()
+		err = l.enterReading(context.Background())
 		held = err == nil
 	}
 	return held, wrap("tryrlock", l.path, err)
@@ -187,8 +189,8 @@ func asOp(err error, op string) error {
 
 // enterFast is the fast path (see above): it reports whether this FileLock
 // is now a reader, without taking the gate; false, nil sends the caller to
-// the gate.
-func (l *FileLock) enterFast() (bool, error) {
+// the gate. ctx bounds the registration (register).
+func (l *FileLock) enterFast(ctx context.Context) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -203,7 +205,7 @@ func (l *FileLock) enterFast() (bool, error) {
 		l.rd.n++
 		return true, nil
 	}
-	if err := l.register(); err != nil {
+	if err := l.register(ctx); err != nil {
 		return false, err
 	}
 	if !gateFree(l.abs) {
@@ -222,8 +224,9 @@ func gateFree(lock string) bool {
 }
 
 // enterReading, with the gate just taken, counts this FileLock among the
-// readers (registering it, the first time) and releases the gate.
-func (l *FileLock) enterReading() error {
+// readers (registering it, the first time; ctx bounds the registration)
+// and releases the gate.
+func (l *FileLock) enterReading(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.held { // Close released the gate in between
@@ -236,7 +239,7 @@ func (l *FileLock) enterReading() error {
 		l.rd.n++
 		return nil
 	}
-	err := l.register()
+	err := l.register(ctx)
 	// release checks that the gate is still ours (argument step 1a).
 	if rerr := l.release(); rerr != nil {
 		if err == nil {
@@ -258,12 +261,15 @@ func (l *FileLock) enterReading() error {
 // Another FileLock closing, a writer or a sweep may remove the directory
 // (it was empty then) between our mkdir and our link, and a network client
 // may believe for a while that it still exists: both make the link fail as
-// if the directory were missing, and we try again, for up to the cache time
-// plus a few seconds.
-func (l *FileLock) register() error {
+// if the directory were missing, and we try again, each time after a
+// pause, until ctx ends or for up to the cache time plus a few seconds.
+// Only the link right after our own mkdir goes without a pause, once per
+// pause: a file system whose answers never agree cannot make register spin.
+func (l *FileLock) register(ctx context.Context) error {
 	dir, name := readersDir(l.abs), readerName(l.abs, l.tok.nonce)
 	deadline := time.Now().Add(l.cacheTime() + 5*time.Second)
 	b := backoff{max: 50 * time.Millisecond}
+	made := false // we made the directory since the last pause
 	for {
 		err := l.enterReadersDir(dir)
 		if err == nil {
@@ -285,7 +291,8 @@ func (l *FileLock) register() error {
 				return fmt.Errorf("our token %s was removed by another process: %w", l.tok.path, err)
 			}
 			merr := l.mkReadersDir(dir)
-			if merr == nil && time.Now().Before(deadline) {
+			if merr == nil && !made {
+				made = true
 				continue // made just now: link again at once
 			}
 			if merr != nil && !errors.Is(merr, fs.ErrExist) && !mkdirRaced(dir, merr) {
@@ -300,7 +307,10 @@ func (l *FileLock) register() error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("cannot register as a reader in %s: %w", dir, err)
 		}
-		time.Sleep(b.next())
+		if err := pause(ctx, b.next()); err != nil {
+			return fmt.Errorf("registering as a reader in %s: %w", dir, err)
+		}
+		made = false
 	}
 }
 
