@@ -234,15 +234,11 @@ var errForeignLink = fmt.Errorf("%w: the file system linked another file than ou
 var errLinksCopy = fmt.Errorf("%w: hard links on this file system report another inode than their source; "+
 	"openlock cannot lock here: lock on a local or another network file system", ErrNoHardLinks)
 
-// carriesToken reports whether the file at name holds our token's record
-// (its nonce, unique to our token). l.mu must be held.
+// carriesToken reports whether the file at name holds our token's record,
+// byte for byte (its nonce is unique to our token). l.mu must be held.
 func (l *FileLock) carriesToken(name string) bool {
 	data, _, err := fsx.ReadSmall(name, fileformat.MaxSize)
-	if err != nil {
-		return false
-	}
-	rec, err := fileformat.Parse(data)
-	return err == nil && rec.Nonce == l.tok.nonce
+	return err == nil && bytes.Equal(data, l.tok.data)
 }
 
 // link makes name a hard link of our token. l.mu must be held.
