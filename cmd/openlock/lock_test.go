@@ -103,13 +103,13 @@ func TestLockBadUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"lock", lock}, 2, "--pid is required"},
-		{[]string{"unlock", lock}, 2, "--pid is required"},
-		{[]string{"lock", "--pid", "0", lock}, 2, "--pid 0: want the pid of a running process"},
-		{[]string{"lock", "--pid", "x", lock}, 2, "--pid x: not a number"},
+		{[]string{"lock", lock}, exitUsage, "--pid is required"},
+		{[]string{"unlock", lock}, exitUsage, "--pid is required"},
+		{[]string{"lock", "--pid", "0", lock}, exitUsage, "--pid 0: want the pid of a running process"},
+		{[]string{"lock", "--pid", "x", lock}, exitUsage, "--pid x: not a number"},
 		{[]string{"lock", "--pid", noSuchPID, lock}, 2, "--pid " + noSuchPID + ": no such process"},
 		{[]string{"unlock", "--pid", noSuchPID, lock}, 2, "no such process"},
-		{[]string{"lock", "--pid", self}, 2, "missing LOCKFILE"},
+		{[]string{"lock", "--pid", self}, exitUsage, "missing LOCKFILE"},
 		{[]string{"lock", "--pid", self, filepath.Join(dir, "missing", "a.lock")}, 2, "does not exist"},
 		{[]string{"unlock", "--pid", self, lock}, 1, "not held by pid " + self + ": there is no lock file"},
 	} {
