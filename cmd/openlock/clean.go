@@ -63,7 +63,7 @@ func cleanMain(c *cli, f *flagSet, args []string) int {
 		}
 		n += len(removed)
 		if err != nil {
-			c.errorf("clean: %s", describe(err))
+			c.failed("clean", err)
 			code = exitError
 		}
 	}

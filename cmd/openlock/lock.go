@@ -131,7 +131,7 @@ func lockMain(c *cli, f *flagSet, args []string) int {
 	}
 	defer r.close()
 	if err := handover.To(r.lock, pid); err != nil {
-		c.errorf("lock: %s", describe(err))
+		c.failed("lock", err)
 		return exitError
 	}
 	if r.verbose {
@@ -159,16 +159,16 @@ func unlockMain(c *cli, f *flagSet, args []string) int {
 	}
 	l, err := openlock.New(path)
 	if err != nil {
-		c.errorf("unlock: %s", describe(err))
+		c.failed("unlock", err)
 		return exitError
 	}
 	defer l.Close()
 	switch err := handover.Release(l, pid); {
 	case errors.Is(err, openlock.ErrNotHeld):
-		c.errorf("unlock: %s", describe(err))
+		c.failed("unlock", err)
 		return exitNo
 	case err != nil:
-		c.errorf("unlock: %s", describe(err))
+		c.failed("unlock", err)
 		return exitError
 	}
 	return exitOK

@@ -129,3 +129,17 @@ func TestLockBadUsage(t *testing.T) {
 		t.Errorf("after the failed locks the directory holds %q", names)
 	}
 }
+
+// A second unlock says once what failed: "openlock: unlock: PATH: lock not
+// held ...", without the library's operation again ("unlock: unlock PATH").
+func TestUnlockTwiceText(t *testing.T) {
+	lock := filepath.Join(t.TempDir(), "a.lock")
+	self := strconv.Itoa(os.Getpid())
+	invoke(t, "lock", "--pid", self, lock).expectCode(t, 0, "lock --pid")
+	invoke(t, "unlock", "--pid", self, lock).expectCode(t, 0, "unlock --pid")
+	r := invoke(t, "unlock", "--pid", self, lock)
+	r.expectCode(t, 1, "a second unlock --pid")
+	if want := "openlock: unlock: " + lock + ": lock not held by pid " + self + ": there is no lock file\n"; r.stderr != want {
+		t.Errorf("a second unlock wrote %q; want %q", r.stderr, want)
+	}
+}

@@ -187,7 +187,7 @@ func (w *waitFlags) define(f *flagSet) {
 func (w *waitFlags) take(c *cli, name, path string, opts ...openlock.Option) (*runner, int) {
 	l, err := openlock.New(path, opts...)
 	if err != nil {
-		c.errorf("%s: %s", name, describe(err))
+		c.failed(name, err)
 		return nil, exitError
 	}
 	wait := time.Duration(w.wait)
@@ -268,7 +268,7 @@ func (r *runner) take() (int, bool) {
 		ok, err := r.tryLock()
 		switch {
 		case err != nil:
-			r.errorf("%s: %s", r.name, describe(err))
+			r.failed(r.name, err)
 			return exitError, false
 		case !ok:
 			r.gaveUp(start)
@@ -325,7 +325,7 @@ func (r *runner) take() (int, bool) {
 		r.gaveUp(start)
 		return r.conflict, false
 	}
-	r.errorf("%s: %s", r.name, describe(err))
+	r.failed(r.name, err)
 	return exitError, false
 }
 
@@ -417,6 +417,18 @@ func startFailure(name string, err error) (string, int) {
 		return fmt.Sprintf("%s: command not found (it was removed after it was looked up): %v", name, cause), 127
 	}
 	return fmt.Sprintf("%s: cannot execute: %v", name, cause), 126
+}
+
+// failed reports err, an error of the library, as the command name's: the
+// operation the library names is left out where it is the command's own, so
+// that "openlock unlock" says "openlock: unlock: PATH: ...", not "unlock:
+// unlock PATH: ...".
+func (c *cli) failed(name string, err error) {
+	msg := describe(err)
+	if e, ok := errors.AsType[*openlock.Error](err); ok && e.Op == name {
+		msg = e.Path + ": " + e.Err.Error()
+	}
+	c.errorf("%s: %s", name, msg)
 }
 
 // describe formats an error of the library without its "openlock: " prefix,
