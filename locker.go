@@ -181,7 +181,7 @@ func (l *FileLock) release() error {
 	l.stopKeeper()
 	if err := l.ownedLock(); err != nil {
 		if h, herr := l.inspect(l.abs); errors.Is(err, errReplaced) && herr == nil {
-			return fmt.Errorf("%w (now held by %v)", err, h)
+			return fmt.Errorf("%w (now %s)", err, h.heldBy())
 		}
 		return err
 	}
