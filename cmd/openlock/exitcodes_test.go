@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -101,5 +103,34 @@ func TestRunOutOfDescriptors(t *testing.T) {
 	}
 	if !seen {
 		t.Errorf("no descriptor limit made run exit %d saying that descriptors ran out", exitOSErr)
+	}
+}
+
+// The README's exit status table has the statuses of exitCodes, in order,
+// so that the two tables cannot drift apart.
+func TestREADMEExitTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Skipf("no README beside the module (%v): nothing to compare", err)
+	}
+	_, table, ok := strings.Cut(string(b), "\n### Exit status\n")
+	if !ok {
+		t.Fatal(`README.md has no "### Exit status" section`)
+	}
+	var codes []string
+	for _, line := range strings.Split(table, "\n") {
+		if rest, ok := strings.CutPrefix(line, "| "); ok && !strings.HasPrefix(rest, "status") {
+			code, _, _ := strings.Cut(rest, " |")
+			codes = append(codes, code)
+		} else if len(codes) > 0 && !strings.HasPrefix(line, "|") {
+			break
+		}
+	}
+	var want []string
+	for _, e := range exitCodes {
+		want = append(want, e.code)
+	}
+	if !slices.Equal(codes, want) {
+		t.Errorf("README.md's exit status table lists %q; openlock --help lists %q", codes, want)
 	}
 }
