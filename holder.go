@@ -233,6 +233,19 @@ func (h *holder) id() string {
 	return hex.EncodeToString(sum[:nonceBytes])
 }
 
+// heldBy says in one clause who holds the lock, for errors: "held by pid
+// 4242 (backup) on db1, since ...", or, where no record tells (an empty
+// file, a file this user may not read, a read cut short), what is known.
+func (h *holder) heldBy() string {
+	switch {
+	case h.fi == nil:
+		return h.res.Reason
+	case h.bad != nil:
+		return fmt.Sprintf("%s is empty: it names no holder", h.path)
+	}
+	return "held by " + h.String()
+}
+
 // String describes the holder for logs and errors.
 func (h *holder) String() string {
 	switch {

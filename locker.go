@@ -79,10 +79,15 @@ type place struct {
 	tok    *token
 }
 
-// New returns a FileLock for the lock file at path ("" means DefaultPath in
-// the current directory). It touches no file: the lock's directory is first
-// used by Lock or TryLock. Options override the package defaults; a bad one
-// is an error wrapping ErrInvalidOption.
+// New returns a FileLock for the lock file at path. It touches no file: the
+// lock's directory is first used by Lock or TryLock. Options override the
+// package defaults; a bad one is an error wrapping ErrInvalidOption. A base
+// name longer than MaxNameLen bytes (216), which leaves no room for the
+// names of the helper files beside it, is an error wrapping ErrNameTooLong.
+//
+// An empty path means DefaultPath in the current directory, as in the seed
+// (Python openlock). The openlock command refuses an empty LOCKFILE
+// instead: there it is most often an unset shell variable.
 func New(path string, opts ...Option) (*FileLock, error) {
 	if path == "" {
 		path = DefaultPath
@@ -93,6 +98,9 @@ func New(path string, opts ...Option) (*FileLock, error) {
 	}
 	c.table = c.test.tableOr(procscan.System())
 	abs, err := filepath.Abs(path)
+	if err == nil {
+		err = checkNameLen(abs)
+	}
 	if err != nil {
 		return nil, wrap("new", path, err)
 	}
@@ -181,7 +189,7 @@ func (l *FileLock) release() error {
 	l.stopKeeper()
 	if err := l.ownedLock(); err != nil {
 		if h, herr := l.inspect(l.abs); errors.Is(err, errReplaced) && herr == nil {
-			return fmt.Errorf("%w (now held by %v)", err, h)
+			return fmt.Errorf("%w (now %s)", err, h.heldBy())
 		}
 		return err
 	}
