@@ -167,7 +167,7 @@ func (l *FileLock) claim(ctx context.Context, t *protocol.Takeover, pc *pacer) (
 			claim, _ := t.Claimed()
 			l.debug("claimed", "claim", claim)
 			return true, nil
-		case protocol.LinkFailed:
+		case protocol.ClaimLinkFailed:
 			return false, l.linkFailed(err)
 		case protocol.Blocked:
 			if by != nil {

@@ -46,15 +46,15 @@ const (
 	// Retry: a claim vanished as we looked (its owner dropped it, or the
 	// file system's cache hides it): pause, then call Claim again.
 	Retry
-	// LinkFailed: a link failed for another reason than an existing name;
+	// ClaimLinkFailed: a link failed for another reason than an existing name;
 	// the error returned is the link's, for the caller to explain.
-	LinkFailed
+	ClaimLinkFailed
 )
 
 // Claim takes the one-shot claim on the stale incarnation, following the
 // chain past claims whose owners are dead, looking at each with look. It
 // returns Blocked with the live claimer (nil if unknown), and an error
-// only with LinkFailed or when a look failed.
+// only with ClaimLinkFailed or when a look failed.
 func (t *Takeover) Claim(fsys FS, look Looker) (ClaimOutcome, *File, error) {
 	if !t.started {
 		t.started, t.id, t.seen = true, t.Stale.ID, make(map[string]bool)
@@ -73,7 +73,7 @@ func (t *Takeover) Claim(fsys FS, look Looker) (ClaimOutcome, *File, error) {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			if !errors.Is(linkErr, fs.ErrExist) {
-				return LinkFailed, nil, linkErr
+				return ClaimLinkFailed, nil, linkErr
 			}
 			delete(t.seen, t.id) // the same name again, after the pause
 			return Retry, nil, nil
@@ -84,7 +84,7 @@ func (t *Takeover) Claim(fsys FS, look Looker) (ClaimOutcome, *File, error) {
 		case c.Info != nil && fsys.SameFile(c.Info, t.Token.Info):
 			return t.claimed(fsys, p), nil, nil // ours already (a lost reply, or an earlier try)
 		case !errors.Is(linkErr, fs.ErrExist):
-			return LinkFailed, nil, linkErr
+			return ClaimLinkFailed, nil, linkErr
 		case !c.Stale:
 			return Blocked, &c, nil
 		}
