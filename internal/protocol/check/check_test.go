@@ -1,0 +1,75 @@
+package check
+
+import (
+	"testing"
+	"time"
+
+	"github.com/openlock/openlock/internal/protocol"
+)
+
+// local is two processes on one local file system, around a dead
+// holder's lock file.
+var local = Config{Procs: 2, Clients: 1, MaxCrashes: 1, MaxPreemptions: 3, Attempts: 2}
+
+// network is two processes on two clients of a network file system whose
+// caches may be 100 ms behind the server.
+var network = Config{Procs: 2, Clients: 2, CacheTime: 100 * time.Millisecond,
+	MaxCrashes: 1, MaxPreemptions: 3, Attempts: 2}
+
+func explore(t *testing.T, name string, cfg Config) (Stats, *Violation) {
+	t.Helper()
+	start := time.Now()
+	st, v := Explore(cfg, 0)
+	t.Logf("%s: explored %d schedules, %d states, %d steps in %v", name, st.Schedules, st.States, st.Steps, time.Since(start).Round(time.Millisecond))
+	return st, v
+}
+
+func TestExploreLocal(t *testing.T) {
+	if _, v := explore(t, "local", local); v != nil {
+		t.Fatalf("violation:\n%v", v)
+	}
+}
+
+func TestExploreNetwork(t *testing.T) {
+	if _, v := explore(t, "network", network); v != nil {
+		t.Fatalf("violation:\n%v", v)
+	}
+}
+
+func TestRandomThreeProcesses(t *testing.T) {
+	for _, cfg := range []Config{
+		{Procs: 3, Clients: 1, MaxCrashes: 2, Attempts: 3},
+		{Procs: 3, Clients: 2, CacheTime: 100 * time.Millisecond, MaxCrashes: 2, Attempts: 3},
+	} {
+		start := time.Now()
+		const seed, n = 1, 2000
+		st, v := Random(cfg, seed, n)
+		t.Logf("random, %d clients: %d schedules from seed %d, %d states, %d steps in %v",
+			cfg.Clients, st.Schedules, seed, st.States, st.Steps, time.Since(start).Round(time.Millisecond))
+		if v != nil {
+			t.Fatalf("violation:\n%v", v)
+		}
+	}
+}
+
+// TestMutationsCaught re-introduces known failures of the takeover, and
+// requires the checker to find each.
+func TestMutationsCaught(t *testing.T) {
+	for _, m := range []struct {
+		name string
+		cfg  Config
+		f    protocol.Faults
+	}{
+		{"rename over the lock without the claim's re-read", local, protocol.Faults{SkipReread: true}},
+		{"re-read from a stale cache (no cache wait)", network, protocol.Faults{SkipCacheWait: true}},
+	} {
+		cfg := m.cfg
+		cfg.Faults = m.f
+		_, v := explore(t, m.name, cfg)
+		if v == nil {
+			t.Errorf("%s: not caught", m.name)
+			continue
+		}
+		t.Logf("%s: caught:\n%v", m.name, v)
+	}
+}
