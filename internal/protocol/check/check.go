@@ -36,9 +36,18 @@ type Config struct {
 	MaxCrashes     int           // crashes per schedule
 	MaxPreemptions int           // Explore: switches away from a process that could go on
 	Attempts       int           // per process: attempts at the lock before it gives up
+	Hold           time.Duration // how long a process holds the lock before it releases it
 	// Faults is injected into every process's takeovers (see
 	// protocol.Faults): the mutations the checker must catch.
 	Faults protocol.Faults
+	// Fischer: take over by Fischer mode (protocol.Overwrite) instead of
+	// claims, pausing RaceDelay before the look that decides.
+	Fischer   bool
+	RaceDelay time.Duration
+	// Stall is how long process 0 pauses between its look at the stale
+	// lock file and its overwrite, in Fischer mode: Fischer's assumption
+	// is that this is shorter than RaceDelay.
+	Stall time.Duration
 }
 
 const (

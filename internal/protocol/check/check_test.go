@@ -1,6 +1,7 @@
 package check
 
 import (
+	"flag"
 	"testing"
 	"time"
 
@@ -9,15 +10,22 @@ import (
 
 // local is two processes on one local file system, around a dead
 // holder's lock file.
-var local = Config{Procs: 2, Clients: 1, MaxCrashes: 1, MaxPreemptions: 3, Attempts: 2}
+var local = Config{Procs: 2, Clients: 1, MaxCrashes: 1, MaxPreemptions: 3, Attempts: 2, Hold: 30 * time.Millisecond}
 
 // network is two processes on two clients of a network file system whose
 // caches may be 100 ms behind the server.
 var network = Config{Procs: 2, Clients: 2, CacheTime: 100 * time.Millisecond,
-	MaxCrashes: 1, MaxPreemptions: 3, Attempts: 2}
+	MaxCrashes: 1, MaxPreemptions: 3, Attempts: 2, Hold: 30 * time.Millisecond}
+
+// full explores without a preemption bound, with up to 2 crashes: about
+// 30 s on 2 cores, for CI (go test ./internal/protocol/check -args -full).
+var full = flag.Bool("full", false, "explore every schedule of 2 processes, with up to 2 crashes")
 
 func explore(t *testing.T, name string, cfg Config) (Stats, *Violation) {
 	t.Helper()
+	if *full {
+		cfg.MaxPreemptions, cfg.MaxCrashes = -1, 2
+	}
 	start := time.Now()
 	st, v := Explore(cfg, 0)
 	t.Logf("%s: explored %d schedules, %d states, %d steps in %v", name, st.Schedules, st.States, st.Steps, time.Since(start).Round(time.Millisecond))
@@ -36,10 +44,21 @@ func TestExploreNetwork(t *testing.T) {
 	}
 }
 
+// fischer is two processes taking over by Fischer mode, process 0 pausing
+// between its look and its write for less than the race delay.
+var fischer = Config{Procs: 2, Clients: 1, MaxCrashes: 1, MaxPreemptions: 3, Attempts: 2, Hold: 200 * time.Millisecond,
+	Fischer: true, RaceDelay: 50 * time.Millisecond, Stall: 40 * time.Millisecond}
+
+func TestExploreFischerWithinRaceDelay(t *testing.T) {
+	if _, v := explore(t, "fischer", fischer); v != nil {
+		t.Fatalf("violation:\n%v", v)
+	}
+}
+
 func TestRandomThreeProcesses(t *testing.T) {
 	for _, cfg := range []Config{
-		{Procs: 3, Clients: 1, MaxCrashes: 2, Attempts: 3},
-		{Procs: 3, Clients: 2, CacheTime: 100 * time.Millisecond, MaxCrashes: 2, Attempts: 3},
+		{Procs: 3, Clients: 1, MaxCrashes: 2, Attempts: 3, Hold: 30 * time.Millisecond},
+		{Procs: 3, Clients: 2, CacheTime: 100 * time.Millisecond, MaxCrashes: 2, Attempts: 3, Hold: 30 * time.Millisecond},
 	} {
 		start := time.Now()
 		const seed, n = 1, 2000
@@ -55,6 +74,8 @@ func TestRandomThreeProcesses(t *testing.T) {
 // TestMutationsCaught re-introduces known failures of the takeover, and
 // requires the checker to find each.
 func TestMutationsCaught(t *testing.T) {
+	stalled := fischer
+	stalled.Stall = 2 * fischer.RaceDelay
 	for _, m := range []struct {
 		name string
 		cfg  Config
@@ -62,6 +83,7 @@ func TestMutationsCaught(t *testing.T) {
 	}{
 		{"rename over the lock without the claim's re-read", local, protocol.Faults{SkipReread: true}},
 		{"re-read from a stale cache (no cache wait)", network, protocol.Faults{SkipCacheWait: true}},
+		{"Fischer mode paused longer than the race delay", stalled, protocol.Faults{}},
 	} {
 		cfg := m.cfg
 		cfg.Faults = m.f

@@ -43,7 +43,7 @@ func (p *proc) attempt() bool {
 		default:
 			return false
 		}
-		if p.takeOver(f) {
+		if p.w.cfg.Fischer && p.fischer() || !p.w.cfg.Fischer && p.takeOver(f) {
 			return true
 		}
 		p.pause(pacedPause)
@@ -94,6 +94,30 @@ func (p *proc) takeOver(f protocol.File) bool {
 	return false
 }
 
+// fischer is package openlock's fischer: overwrite, pause the race delay,
+// look again; process 0 first stalls for Config.Stall.
+func (p *proc) fischer() bool {
+	fsys := gated{p}
+	for range pacedTries {
+		if p.id == 0 && p.w.cfg.Stall > 0 {
+			p.pause(p.w.cfg.Stall)
+		}
+		if _, err := protocol.Overwrite(fsys, lock, lock+"."+p.nonce+".tmp", p.tok); err != nil {
+			return false
+		}
+		p.pause(p.w.cfg.RaceDelay)
+		cur, err := p.Look(lock)
+		switch protocol.AfterOverwrite(fsys, p.tok, cur, err) {
+		case protocol.FischerHeld:
+			return true
+		case protocol.FischerEmptied:
+			continue
+		}
+		return false
+	}
+	return false
+}
+
 // hold checks that no other live process holds the lock, then releases
 // it as Unlock does (protocol.Undo: remove the lock file if it is ours).
 func (p *proc) hold() {
@@ -106,6 +130,9 @@ func (p *proc) hold() {
 		}
 	}
 	p.w.trace = append(p.w.trace, fmt.Sprintf("P%d holds the lock", p.id))
+	if p.w.cfg.Hold > 0 {
+		p.pause(p.w.cfg.Hold)
+	}
 	err := protocol.Undo(gated{p}, lock, p.tok)
 	p.holding = false
 	if err != nil {
