@@ -35,8 +35,13 @@ type Config struct {
 	CacheTime      time.Duration // every client's (0: a local file system)
 	MaxCrashes     int           // crashes per schedule
 	MaxPreemptions int           // Explore: switches away from a process that could go on
-	Attempts       int           // per process: attempts at the lock before it gives up
-	Hold           time.Duration // how long a process holds the lock before it releases it
+	// MaxTicks is how often per schedule the scheduler may let Tick of
+	// time pass while processes could go on: the processes that go on
+	// after it were that much slower than those before (caches age).
+	MaxTicks int
+	Tick     time.Duration
+	Attempts int           // per process: attempts at the lock before it gives up
+	Hold     time.Duration // how long a process holds the lock before it releases it
 	// Faults is injected into every process's takeovers (see
 	// protocol.Faults): the mutations the checker must catch.
 	Faults protocol.Faults
@@ -62,13 +67,17 @@ const (
 )
 
 // A Choice is one decision of the scheduler: which process makes its next
-// step, or crashes.
+// step, or crashes, or that a Tick of time passes.
 type Choice struct {
 	Proc  int
 	Crash bool
+	Tick  bool
 }
 
 func (c Choice) String() string {
+	if c.Tick {
+		return "tick"
+	}
 	if c.Crash {
 		return fmt.Sprintf("crash P%d", c.Proc)
 	}
@@ -97,6 +106,9 @@ type Stats struct {
 	Schedules int // schedules run to their end
 	States    int // distinct states seen after a step (server names, clock, each process's position)
 	Steps     int // steps taken, over all schedules
+	// StaleReads counts the lookups that a client answered from its cache
+	// with another file than the server held, or none (simfs).
+	StaleReads int
 }
 
 // A chooser picks one of n alternatives at a step of a schedule.
@@ -140,8 +152,8 @@ func Explore(cfg Config, max int) (Stats, *Violation) {
 type frame struct{ choice, n int }
 
 // Random runs n schedules, the i-th chosen at random from seed+i, and
-// returns the first violation found, if any. A crash is chosen at a step
-// with probability 1/20 while cfg allows one more.
+// returns the first violation found, if any. A crash or a tick is chosen
+// at a step with probability 1/20 while cfg allows one more.
 func Random(cfg Config, seed int64, n int) (Stats, *Violation) {
 	var st Stats
 	seen := make(map[uint64]bool)
@@ -149,16 +161,16 @@ func Random(cfg Config, seed int64, n int) (Stats, *Violation) {
 		s := seed + int64(i)
 		r := rand.New(rand.NewSource(s))
 		choose := func(n int, alts []Choice) int {
-			var runs, crashes []int
+			var runs, rare []int
 			for i, a := range alts {
-				if a.Crash {
-					crashes = append(crashes, i)
+				if a.Crash || a.Tick {
+					rare = append(rare, i)
 				} else {
 					runs = append(runs, i)
 				}
 			}
-			if len(crashes) > 0 && (len(runs) == 0 || r.Intn(20) == 0) {
-				return crashes[r.Intn(len(crashes))]
+			if len(rare) > 0 && (len(runs) == 0 || r.Intn(20) == 0) {
+				return rare[r.Intn(len(rare))]
 			}
 			return runs[r.Intn(len(runs))]
 		}
@@ -180,6 +192,7 @@ type world struct {
 	clock    *simfs.Clock
 	srv      *simfs.Server
 	procs    []*proc
+	clients  []*simfs.Client
 	dead     map[string]bool // nonces of dead processes
 	trace    []string
 	schedule []Choice
@@ -193,9 +206,17 @@ type world struct {
 func runOne(cfg Config, choose chooser, seen map[uint64]bool, st *Stats) *Violation {
 	w := newWorld(cfg)
 	defer w.stop()
-	crashes, preemptions, last := 0, 0, -1
+	defer func() {
+		for _, c := range w.clients {
+			st.StaleReads += c.StaleAnswers()
+		}
+	}()
+	crashes, preemptions, ticks, last := 0, 0, 0, -1
 	for w.failure == "" {
 		alts := w.alternatives(crashes < cfg.MaxCrashes, preemptions < cfg.MaxPreemptions || cfg.MaxPreemptions < 0, last)
+		if ticks < cfg.MaxTicks && len(alts) > 0 {
+			alts = append(alts, Choice{Tick: true})
+		}
 		if len(alts) == 0 {
 			if !w.advanceClock() {
 				break // every process returned or crashed
@@ -205,7 +226,11 @@ func runOne(cfg Config, choose chooser, seen map[uint64]bool, st *Stats) *Violat
 		c := alts[choose(len(alts), alts)]
 		w.schedule = append(w.schedule, c)
 		st.Steps++
-		if c.Crash {
+		if c.Tick {
+			ticks++
+			w.clock.Advance(cfg.Tick)
+			w.trace = append(w.trace, fmt.Sprintf("tick: %v passes", cfg.Tick))
+		} else if c.Crash {
 			crashes++
 			w.crash(w.procs[c.Proc])
 		} else {
@@ -299,6 +324,7 @@ func newWorld(cfg Config) *world {
 	for i := range clients {
 		clients[i] = simfs.NewClient(w.srv, cfg.CacheTime)
 	}
+	w.clients = clients
 	must(w.srv.Create(tokenName(deadNonce), record(deadNonce)))
 	for i := range cfg.Procs {
 		nonce := fmt.Sprintf("P%d", i)

@@ -10,12 +10,14 @@ import (
 
 // local is two processes on one local file system, around a dead
 // holder's lock file.
-var local = Config{Procs: 2, Clients: 1, MaxCrashes: 1, MaxPreemptions: 3, Attempts: 2, Hold: 30 * time.Millisecond}
+var local = Config{Procs: 2, Clients: 1, MaxCrashes: 1, MaxPreemptions: 3, Attempts: 4, Hold: 30 * time.Millisecond}
 
 // network is two processes on two clients of a network file system whose
-// caches may be 100 ms behind the server.
-var network = Config{Procs: 2, Clients: 2, CacheTime: 100 * time.Millisecond,
-	MaxCrashes: 1, MaxPreemptions: 3, Attempts: 2, Hold: 30 * time.Millisecond}
+// caches may be 45 ms behind the server (not a multiple of the waiters'
+// 10 ms retry period, so that reads meet changes within a cache time), and
+// who try long enough to meet stale reads (12 attempts).
+var network = Config{Procs: 2, Clients: 2, CacheTime: 45 * time.Millisecond,
+	MaxCrashes: 1, MaxPreemptions: 2, Attempts: 12, Hold: 30 * time.Millisecond}
 
 // full explores without a preemption bound, with up to 2 crashes: about
 // 30 s on 2 cores, for CI (go test ./internal/protocol/check -args -full).
@@ -28,7 +30,8 @@ func explore(t *testing.T, name string, cfg Config) (Stats, *Violation) {
 	}
 	start := time.Now()
 	st, v := Explore(cfg, 0)
-	t.Logf("%s: explored %d schedules, %d states, %d steps in %v", name, st.Schedules, st.States, st.Steps, time.Since(start).Round(time.Millisecond))
+	t.Logf("%s: explored %d schedules, %d states, %d steps (%d stale reads) in %v",
+		name, st.Schedules, st.States, st.Steps, st.StaleReads, time.Since(start).Round(time.Millisecond))
 	return st, v
 }
 
@@ -39,8 +42,12 @@ func TestExploreLocal(t *testing.T) {
 }
 
 func TestExploreNetwork(t *testing.T) {
-	if _, v := explore(t, "network", network); v != nil {
+	st, v := explore(t, "network", network)
+	if v != nil {
 		t.Fatalf("violation:\n%v", v)
+	}
+	if st.StaleReads == 0 {
+		t.Errorf("no read met a stale cache entry: the exploration does not reach what the cache wait guards against")
 	}
 }
 
@@ -57,14 +64,15 @@ func TestExploreFischerWithinRaceDelay(t *testing.T) {
 
 func TestRandomThreeProcesses(t *testing.T) {
 	for _, cfg := range []Config{
-		{Procs: 3, Clients: 1, MaxCrashes: 2, Attempts: 3, Hold: 30 * time.Millisecond},
-		{Procs: 3, Clients: 2, CacheTime: 100 * time.Millisecond, MaxCrashes: 2, Attempts: 3, Hold: 30 * time.Millisecond},
+		{Procs: 3, Clients: 1, MaxCrashes: 2, Attempts: 4, Hold: 30 * time.Millisecond},
+		{Procs: 3, Clients: 3, CacheTime: 45 * time.Millisecond, MaxCrashes: 2, Attempts: 12,
+			Hold: 30 * time.Millisecond, MaxTicks: 3, Tick: 7 * time.Millisecond},
 	} {
 		start := time.Now()
 		const seed, n = 1, 2000
 		st, v := Random(cfg, seed, n)
-		t.Logf("random, %d clients: %d schedules from seed %d, %d states, %d steps in %v",
-			cfg.Clients, st.Schedules, seed, st.States, st.Steps, time.Since(start).Round(time.Millisecond))
+		t.Logf("random, %d clients: %d schedules from seed %d, %d states, %d steps (%d stale reads) in %v",
+			cfg.Clients, st.Schedules, seed, st.States, st.Steps, st.StaleReads, time.Since(start).Round(time.Millisecond))
 		if v != nil {
 			t.Fatalf("violation:\n%v", v)
 		}

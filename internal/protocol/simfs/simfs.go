@@ -160,6 +160,7 @@ type Client struct {
 	srv       *Server
 	cacheTime time.Duration
 	cache     map[string]entry
+	stale     int // answers from the cache that the server would not give
 }
 
 // NewClient mounts srv with the given cache time (0: every lookup asks the
@@ -168,6 +169,11 @@ func NewClient(srv *Server, cacheTime time.Duration) *Client {
 	return &Client{srv: srv, cacheTime: cacheTime, cache: make(map[string]entry)}
 }
 
+// StaleAnswers counts the lookups this client answered from its cache
+// that the server would have answered otherwise (another file, or none):
+// how often the cache model bit.
+func (c *Client) StaleAnswers() int { return c.stale }
+
 // CacheTime is the client's cache time.
 func (c *Client) CacheTime() time.Duration { return c.cacheTime }
 
@@ -175,6 +181,9 @@ func (c *Client) CacheTime() time.Duration { return c.cacheTime }
 // from the server (filling the cache) otherwise.
 func (c *Client) lookup(name string) entry {
 	if e, ok := c.cache[name]; ok && c.srv.clock.Now().Sub(e.at) < c.cacheTime {
+		if s := c.srv.lookup(name); s.present != e.present || s.info.ino != e.info.ino {
+			c.stale++
+		}
 		return e
 	}
 	e := c.srv.lookup(name)
