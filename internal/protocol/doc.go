@@ -62,5 +62,6 @@
 //
 // The checker (internal/protocol/check) runs this code on simfs with
 // several processes, every schedule up to a bound, crashes after any step,
-// and keeps both failures above caught as mutations (Faults).
+// and keeps both failures above caught as mutations (Faults), and Fischer
+// mode's failure under a pause longer than its race delay.
 package protocol

@@ -74,6 +74,7 @@ type Choice struct {
 	Tick  bool
 }
 
+// String names the choice as a schedule prints it: P0, crash P1, tick.
 func (c Choice) String() string {
 	if c.Tick {
 		return "tick"
@@ -92,6 +93,8 @@ type Violation struct {
 	Trace    []string // each step, as taken
 }
 
+// String is the violation, its seed and schedule, and its trace, step by
+// step.
 func (v *Violation) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\nseed %d, schedule %v\n", v.What, v.Seed, v.Schedule)
@@ -317,6 +320,9 @@ func (w *world) hash() uint64 {
 	return h.Sum64()
 }
 
+// newWorld is cfg's world at the start: a dead holder's lock file, each
+// process's token, and the processes started, parked before their first
+// step.
 func newWorld(cfg Config) *world {
 	clock := simfs.NewClock()
 	w := &world{cfg: cfg, clock: clock, srv: simfs.NewServer(clock), dead: map[string]bool{deadNonce: true}}
@@ -401,9 +407,10 @@ type proc struct {
 	holding bool
 }
 
-// crashed is the panic that unwinds a crashed process.
+// crashedPanic is the panic that unwinds a crashed process.
 type crashedPanic struct{}
 
+// start starts process i on client c, and waits until it parks.
 func (w *world) start(i int, c *simfs.Client) *proc {
 	p := &proc{w: w, id: i, nonce: fmt.Sprintf("P%d", i), client: c,
 		resume: make(chan bool), parked: make(chan struct{})}
@@ -415,6 +422,8 @@ func (w *world) start(i int, c *simfs.Client) *proc {
 	return p
 }
 
+// run runs p's program, and reports its end (a return, a crash, or a
+// panic of the protocol's code, which is a violation).
 func (p *proc) run() {
 	defer func() {
 		if r := recover(); r != nil {
