@@ -155,7 +155,10 @@ type entry struct {
 // A Client is one machine's mount of the server: a protocol.FS whose
 // lookups, attributes and content may come from its cache for up to
 // CacheTime after it filled them. Changes go to the server, which decides
-// them; the client then knows the names it changed.
+// them; the client then knows the names it changed. A change the server
+// refused teaches the client nothing: a negative entry may go on hiding a
+// name that a link just found taken, as GlusterFS's negative entry cache
+// was seen to.
 type Client struct {
 	srv       *Server
 	cacheTime time.Duration
@@ -210,21 +213,27 @@ func (c *Client) Link(oldname, newname string) error {
 		return linkErr("link", oldname, newname, syscall.EEXIST)
 	}
 	err := c.srv.link(oldname, newname)
-	c.learn(oldname, newname)
+	if err == nil {
+		c.learn(oldname, newname)
+	}
 	return err
 }
 
 // Rename asks the server to rename oldname over newname.
 func (c *Client) Rename(oldname, newname string) error {
 	err := c.srv.rename(oldname, newname)
-	c.learn(oldname, newname)
+	if err == nil {
+		c.learn(oldname, newname)
+	}
 	return err
 }
 
 // Remove asks the server to remove name.
 func (c *Client) Remove(name string) error {
 	err := c.srv.remove(name)
-	c.learn(name)
+	if err == nil {
+		c.learn(name)
+	}
 	return err
 }
 
