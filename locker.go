@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openlock/openlock/internal/fsx"
+	"github.com/openlock/openlock/internal/protocol"
 	"github.com/openlock/openlock/procscan"
 )
 
@@ -386,27 +387,28 @@ func (l *FileLock) attemptOnce(ctx context.Context, p *pacer) (held bool, h *hol
 		return held, nil, false, err
 	}
 	h, err = l.look(l.abs)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if errors.Is(linkErr, fs.ErrExist) {
-			return false, hidden(l.abs), true, nil // released between the link and the look, or hidden from the look
-		}
-		if err := l.linkFailed(linkErr); err != nil {
+	var f protocol.File
+	if err == nil {
+		f = protocol.File{Info: h.fi, Stale: h.stale()}
+	}
+	switch protocol.AfterTake(sysFS{l}, t.protocol(), linkErr, f, err) {
+	case protocol.Vanished:
+		return false, hidden(l.abs), true, nil // released between the link and the look, or hidden from the look
+	case protocol.LinkFailed:
+		if err := l.linkFailed(linkErr); err != nil || h != nil {
 			return false, nil, false, err
 		}
 		return false, nil, true, nil // our token had been removed; made anew
-	case errors.Is(err, fs.ErrPermission):
+	case protocol.Unreadable:
 		return false, unreadable(l.abs, err), false, nil
-	case err != nil:
+	case protocol.LookFailed:
 		return false, nil, false, err
-	case os.SameFile(h.fi, t.fi):
+	case protocol.Held:
 		// The link took effect although it reported an error, as a
 		// lost reply on a network file system can make it do.
 		held, err := l.acquired("link (confirmed by identity)")
 		return held, nil, false, err
-	case !errors.Is(linkErr, fs.ErrExist):
-		return false, nil, false, l.linkFailed(linkErr)
-	case !h.stale():
+	case protocol.Busy:
 		return false, h, false, nil
 	}
 	l.debug("stale lock", "holder", h)
