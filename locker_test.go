@@ -183,8 +183,15 @@ func TestUnlockAfterRewriteInPlace(t *testing.T) {
 		{"other size", false, false},
 		{"same size", true, false},
 		{"same size, settled", true, true},
+		{"same size, times kept", true, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			keepTimes := strings.HasSuffix(tt.name, "times kept")
+			if keepTimes {
+				t.Skip("known bug: a rewrite in place that keeps the size and sets the modification " +
+					"time back (touch -r, cp -p or rsync --inplace -t of a saved copy) passes " +
+					"judgeByStat's settled-mtime shortcut; Unlock deletes it and returns nil")
+			}
 			path := filepath.Join(t.TempDir(), "a.lock")
 			l := mustNew(t, path)
 			if err := l.Lock(lockCtx(t)); err != nil {
@@ -219,6 +226,11 @@ func TestUnlockAfterRewriteInPlace(t *testing.T) {
 			}
 			if err := os.WriteFile(path, rogue, 0o644); err != nil { // O_TRUNC: the same inode
 				t.Fatal(err)
+			}
+			if keepTimes { // as a program that keeps the file's times (touch -r, cp -p) does
+				if err := os.Chtimes(path, time.Time{}, before.ModTime()); err != nil {
+					t.Fatal(err)
+				}
 			}
 			err = l.Unlock()
 			if !errors.Is(err, ErrLockLost) {
