@@ -427,6 +427,7 @@ func (l *FileLock) acquired(how string) (bool, error) {
 	l.held = true
 	l.dropTurn()
 	if l.cfg.Lease > 0 {
+		l.beginLease()
 		l.startKeeper()
 	}
 	if l.sweepDue {

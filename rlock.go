@@ -358,12 +358,14 @@ func (l *FileLock) leaveReaders() error {
 	return l.unregister()
 }
 
-// startRefresher keeps a leased reader's lease fresh: it touches the token,
-// whose inode the reader file is, every Lease/3. l.mu must be held.
+// startRefresher keeps a leased reader's lease fresh: it touches the token
+// whose inode the reader file is, at once (beginLease) and every Lease/3.
+// l.mu must be held.
 func (l *FileLock) startRefresher() {
 	if l.cfg.Lease <= 0 {
 		return
 	}
+	l.beginLease()
 	stop, done := make(chan struct{}), make(chan struct{})
 	l.rd.stop, l.rd.done = stop, done
 	go func(path string, every time.Duration) {
