@@ -230,7 +230,7 @@ func owned(lock string, tok *token) error {
 	case !os.SameFile(fi, tok.fi):
 		return errReplaced
 	}
-	return tok.holdsRecord(lock, fi.Size(), fi.ModTime())
+	return tok.holdsRecord(lock, fi)
 }
 
 // undo removes the lock file at path if it is tok's, so that a failed or

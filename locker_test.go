@@ -177,21 +177,16 @@ func TestUnlockAfterTakeoverDeletesNothing(t *testing.T) {
 // whose inode it is, is not used again.
 func TestUnlockAfterRewriteInPlace(t *testing.T) {
 	for _, tt := range []struct {
-		name              string
-		sameSize, settled bool
+		name                         string
+		sameSize, settled, keepTimes bool
 	}{
-		{"other size", false, false},
-		{"same size", true, false},
-		{"same size, settled", true, true},
-		{"same size, times kept", true, false},
+		{"other size", false, false, false},
+		{"same size", true, false, false},
+		{"same size, settled", true, true, false},
+		{"same size, times kept", true, false, true},
+		{"same size, settled, times kept", true, true, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			keepTimes := strings.HasSuffix(tt.name, "times kept")
-			if keepTimes {
-				t.Skip("known bug: a rewrite in place that keeps the size and sets the modification " +
-					"time back (touch -r, cp -p or rsync --inplace -t of a saved copy) passes " +
-					"judgeByStat's settled-mtime shortcut; Unlock deletes it and returns nil")
-			}
 			path := filepath.Join(t.TempDir(), "a.lock")
 			l := mustNew(t, path)
 			if err := l.Lock(lockCtx(t)); err != nil {
@@ -227,7 +222,7 @@ func TestUnlockAfterRewriteInPlace(t *testing.T) {
 			if err := os.WriteFile(path, rogue, 0o644); err != nil { // O_TRUNC: the same inode
 				t.Fatal(err)
 			}
-			if keepTimes { // as a program that keeps the file's times (touch -r, cp -p) does
+			if tt.keepTimes { // as a program that keeps the file's times (touch -r, cp -p) does
 				if err := os.Chtimes(path, time.Time{}, before.ModTime()); err != nil {
 					t.Fatal(err)
 				}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/openlock/openlock/internal/fsx"
 )
 
 // Findings of the review of issue 20's fixes (task R): each test shows one
@@ -60,5 +62,30 @@ func TestReadersDirSymlinkRace(t *testing.T) {
 	}
 	if names := dirNames(t, elsewhere); len(names) != 0 {
 		t.Errorf("the symlink's target holds %q after RLock; want nothing", names)
+	}
+}
+
+// The uncontended release still tells from one statx that the lock file
+// holds our record (judgeByStat), without a read: the token's modification
+// time was set back at its creation (backdate), and its change time is the
+// one our link just gave it, at every Lock of the token.
+func TestUncontendedReleaseNeedsNoRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	l := mustNew(t, path)
+	for i := range 3 {
+		if err := l.Lock(lockCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		known, err := l.tok.judgeByStat(fi.Size(), fi.ModTime(), fsx.ChangeTime(fi))
+		if !known || err != nil {
+			t.Errorf("Lock %d: the release's check from the lock file's size and times = %v, %v; want known, nil (no read)", i+1, known, err)
+		}
+		if err := l.Unlock(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
