@@ -1,8 +1,10 @@
 package openlock
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -63,5 +65,31 @@ func TestLeasedHoldBeginsRefreshed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TryRLock never waits, even where the file system's answers about the
+// readers' directory never agree (a link into it reports it missing, a
+// mkdir finds it there): it registers again only a bounded number of
+// times, each after a pause, as TryLock's attempt does (pacer), and then
+// says why it could not, where it went on for seconds.
+func TestTryRLockRegistrationIsBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	links := 0
+	link := func(oldname, newname string) error {
+		if strings.HasPrefix(newname, readersDir(path)+string(filepath.Separator)) {
+			links++
+			return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: fs.ErrNotExist}
+		}
+		return os.Link(oldname, newname)
+	}
+	l := mustNew(t, path, withLink(link))
+	held, err := l.TryRLock()
+	if held || err == nil || !strings.Contains(err.Error(), "cannot register as a reader") {
+		t.Errorf("TryRLock, every registration's link answering ENOENT: %v, %v; want false and why", held, err)
+	}
+	// The first link, the one right after our mkdir, and one after each pause.
+	if max := pacedRetries + 2; links > max {
+		t.Errorf("TryRLock linked its registration %d times; want at most %d, each retry after a pause", links, max)
 	}
 }

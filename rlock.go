@@ -113,26 +113,29 @@ func (l *FileLock) RLock(ctx context.Context) error {
 	}
 	ctx, cancel := l.withTimeout(ctx, start) // the registration keeps it too
 	defer cancel()
-	if in, err := l.enterFast(ctx); in || err != nil {
+	if in, err := l.enterFast(ctx, false); in || err != nil {
 		return asOp(l.failed(ctx, start, nil, err), "rlock")
 	}
 	if err := l.lockGate(ctx, start); err != nil {
 		return asOp(err, "rlock")
 	}
-	return asOp(l.failed(ctx, start, nil, l.enterReading(ctx)), "rlock")
+	return asOp(l.failed(ctx, start, nil, l.enterReading(ctx, false)), "rlock")
 }
 
 // TryRLock makes one attempt to take the shared lock and reports whether it
 // did. It never waits: a writer that holds the lock or waits for it, or
 // another goroutine of this process taking or holding the lock file for a
-// moment, means false.
+// moment, means false. Where the file system's answers about the readers'
+// directory do not agree (a link reports it missing while a mkdir finds it
+// there), it registers again a few times, each after a pause, some tens of
+// milliseconds in all, and then reports why it could not.
 func (l *FileLock) TryRLock() (bool, error) {
-	if in, err := l.enterFast(context.Background()); in || err != nil {
+	if in, err := l.enterFast(context.Background(), true); in || err != nil {
 		return in, wrap("tryrlock", l.path, err)
 	}
 	held, err := l.tryGate("tryrlock")
 	if held {
-		err = l.enterReading(context.Background())
+		err = l.enterReading(context.Background(), true)
 		held = err == nil
 	}
 	return held, wrap("tryrlock", l.path, err)
@@ -189,8 +192,8 @@ func asOp(err error, op string) error {
 
 // enterFast is the fast path (see above): it reports whether this FileLock
 // is now a reader, without taking the gate; false, nil sends the caller to
-// the gate. ctx bounds the registration (register).
-func (l *FileLock) enterFast(ctx context.Context) (bool, error) {
+// the gate. ctx and try bound the registration (register).
+func (l *FileLock) enterFast(ctx context.Context, try bool) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -205,7 +208,7 @@ func (l *FileLock) enterFast(ctx context.Context) (bool, error) {
 		l.rd.n++
 		return true, nil
 	}
-	if err := l.register(ctx); err != nil {
+	if err := l.register(ctx, try); err != nil {
 		return false, err
 	}
 	if !gateFree(l.abs) {
@@ -224,9 +227,9 @@ func gateFree(lock string) bool {
 }
 
 // enterReading, with the gate just taken, counts this FileLock among the
-// readers (registering it, the first time; ctx bounds the registration)
-// and releases the gate.
-func (l *FileLock) enterReading(ctx context.Context) error {
+// readers (registering it, the first time; ctx and try bound the
+// registration) and releases the gate.
+func (l *FileLock) enterReading(ctx context.Context, try bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.held { // Close released the gate in between
@@ -239,7 +242,7 @@ func (l *FileLock) enterReading(ctx context.Context) error {
 		l.rd.n++
 		return nil
 	}
-	err := l.register(ctx)
+	err := l.register(ctx, try)
 	// release checks that the gate is still ours (argument step 1a).
 	if rerr := l.release(); rerr != nil {
 		if err == nil {
@@ -265,10 +268,16 @@ func (l *FileLock) enterReading(ctx context.Context) error {
 // pause, until ctx ends or for up to the cache time plus a few seconds.
 // Only the link right after our own mkdir goes without a pause, once per
 // pause: a file system whose answers never agree cannot make register spin.
-func (l *FileLock) register(ctx context.Context) error {
+// With try (TryRLock), it pauses at most pacedRetries times, as an attempt
+// at the lock does (pacer), from pacedFirst on: a TryRLock never waits.
+func (l *FileLock) register(ctx context.Context, try bool) error {
 	dir, name := readersDir(l.abs), readerName(l.abs, l.tok.nonce)
 	deadline := time.Now().Add(l.cacheTime() + 5*time.Second)
 	b := backoff{max: 50 * time.Millisecond}
+	if try {
+		b.first = pacedFirst
+	}
+	pauses := 0
 	made := false // we made the directory since the last pause
 	for {
 		err := l.enterReadersDir(dir)
@@ -304,12 +313,13 @@ func (l *FileLock) register(ctx context.Context) error {
 			}
 			return err
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || try && pauses == pacedRetries {
 			return fmt.Errorf("cannot register as a reader in %s: %w", dir, err)
 		}
 		if err := pause(ctx, b.next()); err != nil {
 			return fmt.Errorf("registering as a reader in %s: %w", dir, err)
 		}
+		pauses++
 		made = false
 	}
 }
