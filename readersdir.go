@@ -43,9 +43,11 @@ import (
 //     name is never followed into: it is not a readers' directory
 //     (ErrNotLockFile), as before.
 //
-// A reader judges the directory before it links its registration (so as
-// not to link into a symlink's target or an untrusted directory), and again
-// after the link, with a look that its registration is in it: a directory
+// A reader opens the directory (never following a symlink) and judges it
+// before it links its registration, and links into the directory it holds
+// open, not by its name (so as never to link into a symlink's target,
+// planted at the name once it was free, or an untrusted directory); and it
+// judges the name again after the link, with a look that its registration is in it: a directory
 // removed once empty and replaced by another user's in between is caught,
 // and the registration taken out of it again. Once the registration is in a
 // directory judged so, no user it does not trust can take it out or move
@@ -93,26 +95,57 @@ func (l *FileLock) mkReadersDir(dir string) error {
 	return err
 }
 
-// enterReadersDir judges the readers' directory before this reader links
-// its registration into it: nil when it may (or when there is no directory
-// yet: the link tells), errReadersDirChanged when it removed an empty
-// directory it could not trust, or why it may not register there. l.mu
-// must be held.
-func (l *FileLock) enterReadersDir(dir string) error {
-	fi, err := os.Lstat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist), isStale(err):
-		return nil
-	case err != nil:
+// errNotDir: the file at the readers' directory's name is not a directory
+// (a symlink included, which is never followed).
+var errNotDir = errors.New("not a directory")
+
+// linkRegistration judges the readers' directory dir and links this
+// reader's registration, name, into it: into the very directory judged,
+// held open, so that whatever another user puts at its name meanwhile (a
+// symlink, where the name was free) is never followed. A directory not
+// there yet is an error wrapping fs.ErrNotExist, for the caller to make
+// it. l.mu must be held.
+func (l *FileLock) linkRegistration(dir, name string) error {
+	d, err := l.enterReadersDir(dir)
+	if err != nil {
 		return err
 	}
-	err = l.trustReadersDir(dir, fi)
+	defer d.Close()
+	if l.cfg.test.registering != nil {
+		l.cfg.test.registering(dir)
+	}
+	return l.linkIn(d, name)
+}
+
+// enterReadersDir opens and judges the readers' directory before this
+// reader links its registration into it: the directory, when it may;
+// errReadersDirChanged when it removed an empty directory it could not
+// trust; or why it may not register there (fs.ErrNotExist when there is no
+// directory yet). l.mu must be held.
+func (l *FileLock) enterReadersDir(dir string) (*os.File, error) {
+	d, err := openDir(dir)
+	switch {
+	case isStale(err):
+		return nil, fmt.Errorf("%w: %w", fs.ErrNotExist, err)
+	case errors.Is(err, errNotDir):
+		return nil, notReadersDir(dir)
+	case err != nil:
+		return nil, err
+	}
+	fi, err := d.Stat()
+	if err == nil {
+		err = l.trustReadersDir(dir, fi)
+	}
 	var u *untrustedDir
 	if errors.As(err, &u) && rmdir(dir) == nil {
 		l.debug("removed an empty readers' directory that others could change", "dir", dir, "why", u.why)
-		return errReadersDirChanged
+		err = errReadersDirChanged
 	}
-	return err
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 // confirmRegistered, after the link of this reader's registration name,

@@ -4,58 +4,57 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/openlock/openlock/internal/fsx"
+	"golang.org/x/sys/unix"
 )
 
 // Findings of the review of issue 20's fixes (task R): each test shows one
 // way to break a promise the fixes made.
 
 // A symlink planted at the readers' directory's name after the reader
-// judged the name (absent) and before it links its registration is not
-// followed either: no file of the reader's appears in the symlink's target,
-// even for a moment. (Another user who may write a lock directory with the
-// sticky bit, as /tmp, can plant one there, where the kernel follows it for
-// root unless fs.protected_symlinks is set; root would then link its
-// token into any directory of that user's choice.) The link hook plants the
-// symlink just before the registration's link, as such a user would.
+// judged the name and before it links its registration is not followed:
+// no file of the reader's appears in the symlink's target, even for a
+// moment. (Another user who may write a lock directory with the sticky
+// bit, as /tmp, can plant one there while the name is free, as it is once
+// the last reader's Close removed the empty directory; the kernel follows
+// it for root unless fs.protected_symlinks is set, and root would link its
+// token into any directory of that user's choice.) The hook, just before
+// the registration's link, removes the empty directory, as such a Close
+// does, and plants the symlink, as such a user would.
 func TestReadersDirSymlinkRace(t *testing.T) {
-	t.Skip("known bug: register judges the readers' directory's name (lstat), then links by path: " +
-		"a symlink planted in between is followed, and the registration is linked into its target " +
-		"until confirmRegistered takes it out again")
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.lock")
+	path := filepath.Join(t.TempDir(), "a.lock")
 	elsewhere := filepath.Join(t.TempDir(), "elsewhere")
 	if err := os.Mkdir(elsewhere, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	var followed []string
 	planted := false
-	link := func(oldname, newname string) error {
-		if strings.HasPrefix(newname, readersDir(path)+string(filepath.Separator)) && !planted {
-			planted = true
-			if err := os.Symlink(elsewhere, readersDir(path)); err != nil {
-				t.Errorf("planting the symlink: %v", err)
-			}
+	plant := func(dir string) {
+		if !planted {
+			os.Remove(dir) // empty: as another reader's Close removes it
+			planted = os.Symlink(elsewhere, dir) == nil
 		}
-		err := os.Link(oldname, newname)
-		if names := dirNames(t, elsewhere); len(names) > 0 {
-			followed = append(followed, names...)
-		}
-		return err
 	}
-	r := mustNew(t, path, withLink(link))
-	err := r.RLock(lockCtx(t))
+	// Every name made in the target, even for a moment, is an event.
+	in, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		t.Skipf("no inotify to see a link made for a moment: %v", err)
+	}
+	defer unix.Close(in)
+	if _, err := unix.InotifyAddWatch(in, elsewhere, unix.IN_CREATE); err != nil {
+		t.Fatal(err)
+	}
+	r := mustNew(t, path, withRegistering(plant))
+	err = r.RLock(lockCtx(t))
 	if err == nil {
 		r.RUnlock()
 	}
 	if !planted {
-		t.Fatal("the reader never linked a registration")
+		t.Fatal("the hook could not plant the symlink")
 	}
-	if len(followed) > 0 {
-		t.Errorf("the reader linked %q into the symlink's target %s", followed, elsewhere)
+	if n, _ := unix.Read(in, make([]byte, 4096)); n > 0 {
+		t.Errorf("the reader made a name in the symlink's target %s (%d bytes of inotify events)", elsewhere, n)
 	}
 	if !errors.Is(err, ErrNotLockFile) {
 		t.Errorf("RLock with a symlink planted at the readers' directory = %v; want ErrNotLockFile", err)

@@ -280,14 +280,11 @@ func (l *FileLock) register(ctx context.Context, try bool) error {
 	pauses := 0
 	made := false // we made the directory since the last pause
 	for {
-		err := l.enterReadersDir(dir)
-		if err == nil {
-			err = l.link(name)
-			if err == nil || errors.Is(err, fs.ErrExist) && owned(name, l.tok) == nil {
-				// (Ours already: a lost reply of a network file system.)
-				if err = l.confirmRegistered(dir, name); err == nil {
-					return nil
-				}
+		err := l.linkRegistration(dir, name) // readersdir.go
+		if err == nil || errors.Is(err, fs.ErrExist) && owned(name, l.tok) == nil {
+			// (Ours already: a lost reply of a network file system.)
+			if err = l.confirmRegistered(dir, name); err == nil {
+				return nil
 			}
 		}
 		switch {

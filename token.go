@@ -223,6 +223,15 @@ func (l *FileLock) writeBackToken() {
 	}
 }
 
+// rawLink is link(2) of our token to name, in the open directory d where
+// d is not nil (and no test stands for link(2)).
+func (l *FileLock) rawLink(d *os.File, name string) error {
+	if d == nil || l.cfg.test.link != nil {
+		return l.cfg.test.linkOr(os.Link)(l.tok.path, name)
+	}
+	return linkInto(l.tok.path, d, name)
+}
+
 // dirError explains why the first file of this FileLock could not be created
 // in the lock directory dir: it does not exist, this user may not write
 // there, or its file system is read-only. The cause is wrapped (errors.Is
@@ -281,8 +290,13 @@ func (l *FileLock) carriesToken(name string) bool {
 // identity makes (sshfs): removed too, it is errLinksCopy, which wraps
 // ErrNoHardLinks. (Without the check, every link would be judged foreign,
 // and a Lock would try again until its deadline.)
-func (l *FileLock) link(name string) error {
-	err := fsx.LinkResult(l.cfg.test.linkOr(os.Link)(l.tok.path, name), name)
+func (l *FileLock) link(name string) error { return l.linkIn(nil, name) }
+
+// linkIn is link, with d, where not nil, the open directory that holds
+// name: the link is made in d, whatever is at its name by now (see
+// linkRegistration). l.mu must be held.
+func (l *FileLock) linkIn(d *os.File, name string) error {
+	err := fsx.LinkResult(l.rawLink(d, name), name)
 	if !l.tok.remote {
 		if err == nil {
 			l.tok.vouchNow()
