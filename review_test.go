@@ -1,6 +1,8 @@
 package openlock
 
 import (
+	"bytes"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -91,5 +93,34 @@ func TestTryRLockRegistrationIsBounded(t *testing.T) {
 	// The first link, the one right after our mkdir, and one after each pause.
 	if max := pacedRetries + 2; links > max {
 		t.Errorf("TryRLock linked its registration %d times; want at most %d, each retry after a pause", links, max)
+	}
+}
+
+// A reader's registration rewritten in place while it reads (the same
+// inode, our token's, with another program's content) is no longer ours, as
+// a lock file rewritten so is not (TestUnlockAfterRewriteInPlace): RUnlock
+// reports ErrLockLost, names it, leaves it as it is, and does not use the
+// token again.
+func TestRUnlockAfterRewriteInPlace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	l := mustNew(t, path)
+	if err := l.RLock(lockCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	tok := l.tok
+	reg := readerName(l.abs, tok.nonce)
+	rogue := bytes.Repeat([]byte("x"), len(tok.data))
+	if err := os.WriteFile(reg, rogue, 0o644); err != nil { // O_TRUNC: the same inode
+		t.Fatal(err)
+	}
+	err := l.RUnlock()
+	if !errors.Is(err, ErrLockLost) || !strings.Contains(err.Error(), reg) {
+		t.Errorf("RUnlock after its registration was rewritten in place = %v; want ErrLockLost naming %s", err, reg)
+	}
+	if got, err := os.ReadFile(reg); err != nil || !bytes.Equal(got, rogue) {
+		t.Errorf("the rewritten registration after RUnlock: %q, %v; want the other program's %q, left", got, err, rogue)
+	}
+	if l.tok == tok {
+		t.Error("the FileLock keeps the rewritten token for its next hold")
 	}
 }

@@ -321,18 +321,23 @@ func (l *FileLock) register(ctx context.Context, try bool) error {
 	}
 }
 
-// unregister removes our reader file if it is still our token's. l.mu must
-// be held.
+// unregister removes our reader file if it is still our token's, holding
+// its record (owned). A registration rewritten in place is left as it is,
+// and the token, its inode, is dropped (a later hold makes a new one), as
+// Unlock does with a lock file. l.mu must be held.
 func (l *FileLock) unregister() error {
 	name := readerName(l.abs, l.tok.nonce)
-	fi, err := os.Lstat(name)
-	switch {
-	case errors.Is(fsx.Restale(err), fs.ErrNotExist):
+	switch err := fsx.Restale(owned(name, l.tok)); {
+	case errors.Is(err, errRemoved), errors.Is(err, fs.ErrNotExist):
 		return errReaderRemoved
+	case errors.Is(err, errRewritten):
+		l.dropToken()
+		return fmt.Errorf("%w: this reader's registration %s was rewritten in place by another program "+
+			"(it no longer holds this reader's record); it was left as it is", ErrLockLost, name)
+	case errors.Is(err, ErrLockLost):
+		return fmt.Errorf("%w: this reader's registration %s is another file", ErrLockLost, name)
 	case err != nil:
 		return err
-	case !os.SameFile(fi, l.tok.fi):
-		return fmt.Errorf("%w: this reader's registration %s is another file", ErrLockLost, name)
 	}
 	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
