@@ -145,7 +145,8 @@ func (l *FileLock) TryRLock() (bool, error) {
 // reader, and its registration file is removed. It returns an error
 // wrapping ErrNotHeld when this FileLock holds no read lock, and ErrLockLost
 // when its registration was removed by another process (which judged this
-// one dead, or its lease expired): a writer may then have been inside.
+// one dead, or its lease expired): a writer may then have been inside; or
+// rewritten in place by another program (then it is left as it is).
 func (l *FileLock) RUnlock() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
