@@ -36,8 +36,9 @@ import (
 //     of the lock's directory for the readers' directory: in a sticky one,
 //     only the trusted users above may move it.
 //   - A directory this user may not trust, or that lacks the sticky bit while
-//     others may write it, is removed if it is empty (rmdir removes nothing
-//     else, and only where this user may: root, or its owner) and made anew;
+//     others may write it, is removed if it holds no registration but dead
+//     readers' (those removed first, as debris; rmdir removes nothing else,
+//     and only where this user may: root, or its owner) and made anew;
 //     otherwise the reader refuses, with an error that names the owner and
 //     says what to do (fs.ErrPermission). A symlink or any other file at the
 //     name is never followed into: it is not a readers' directory
@@ -137,8 +138,8 @@ func (l *FileLock) enterReadersDir(dir string) (*os.File, error) {
 		err = l.trustReadersDir(dir, fi)
 	}
 	var u *untrustedDir
-	if errors.As(err, &u) && rmdir(dir) == nil {
-		l.debug("removed an empty readers' directory that others could change", "dir", dir, "why", u.why)
+	if errors.As(err, &u) && l.clearUntrusted(dir) {
+		l.debug("removed a readers' directory that others could change", "dir", dir, "why", u.why)
 		err = errReadersDirChanged
 	}
 	if err != nil {
@@ -146,6 +147,26 @@ func (l *FileLock) enterReadersDir(dir string) (*os.File, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// clearUntrusted removes the readers' directory dir, which this reader may
+// not trust, where it may: first the registrations of dead readers in it,
+// debris that any writer or sweep removes (rlock.go, step 4), then the
+// directory once empty. A live reader's registration, or a file that is no
+// registration, stays, and so does the directory; so do those this user may
+// not remove (another user's, in a sticky directory). It reports whether
+// the directory is gone. l.mu must be held.
+func (l *FileLock) clearUntrusted(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if h, err := l.lookReader(dir, e.Name()); err == nil && h.stale() {
+			os.Remove(h.path) // if it may not, the rmdir below fails too
+		}
+	}
+	return rmdir(dir) == nil
 }
 
 // confirmRegistered, after the link of this reader's registration name,

@@ -88,3 +88,21 @@ func TestUncontendedReleaseNeedsNoRead(t *testing.T) {
 		}
 	}
 }
+
+// A readers' directory of another user that holds only a dead reader's
+// registration (that user's reader was killed) does not keep root's
+// readers out for ever: root may remove both, so it does, and registers in
+// a directory of its own. (It refused, naming the owner, until someone
+// removed them by hand; a live reader of that user still makes it refuse.)
+func TestReadersDirOfOtherUserWithDeadReader(t *testing.T) {
+	o := asNobody(t)
+	path := filepath.Join(o.dir, "a.lock")
+	c := o.start("rhold", path) // nobody reads: its readers' directory
+	c.Expect("held")
+	c.Kill()
+	c.Wait()
+	if uid, _ := dirOwner(t, path); uid != 65534 {
+		t.Fatalf("the readers' directory belongs to uid %d; want nobody's (65534)", uid)
+	}
+	o.rootReadsSafely(path)
+}
