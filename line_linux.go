@@ -351,6 +351,7 @@ func (l *FileLock) takeFromLine(c cpaths) (done bool, err error) {
 		return false, nil
 	}
 	l.place = place{} // the entry is the lock file now
+	l.tok.vouchNow()
 	if l.ownedLock() != nil {
 		l.debug("the entry renamed onto the lock path was not our token")
 		return true, &os.LinkError{Op: "rename", Old: l.tok.path, New: l.abs, Err: syscall.EEXIST}

@@ -231,7 +231,7 @@ func owned(lock string, tok *token) error {
 	case !os.SameFile(fi, tok.fi):
 		return errReplaced
 	}
-	return tok.holdsRecord(lock, fi.Size(), fi.ModTime())
+	return tok.holdsRecord(lock, fi)
 }
 
 // undo removes the lock file at path if it is tok's, so that a failed or
@@ -429,6 +429,7 @@ func (l *FileLock) acquired(how string) (bool, error) {
 	l.held = true
 	l.dropTurn()
 	if l.cfg.Lease > 0 {
+		l.beginLease()
 		l.startKeeper()
 	}
 	if l.sweepDue {
