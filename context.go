@@ -198,7 +198,7 @@ func (l *FileLock) gaveUp(ctx context.Context, start time.Time, h *holder) error
 	}
 	by := ""
 	if h != nil && (h.fi != nil || h.res.Reason != "") {
-		by = "; held by " + h.String()
+		by = "; " + h.heldBy()
 	}
 	cerr := ctx.Err()
 	var err error

@@ -73,6 +73,16 @@ var fakeLinks = map[string]func(lock string) func(oldname, newname string) error
 			return os.Link(oldname, newname)
 		}
 	},
+	// A link into the readers' directory answers ENOENT, for ever, while
+	// mkdir says it exists (a negative entry cache on the directory).
+	"hiddenreaders": func(lock string) func(string, string) error {
+		return func(oldname, newname string) error {
+			if filepath.Dir(newname) == readersDir(lock) {
+				return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.ENOENT}
+			}
+			return os.Link(oldname, newname)
+		}
+	},
 	// A link that makes a new file with its source's content, another
 	// inode (sshfs: SFTP has no inode numbers).
 	"copy": func(string) func(string, string) error {
@@ -256,6 +266,25 @@ func TestDeadlineKeptClaimExistsLookNot(t *testing.T) {
 	const wait = 2 * time.Second
 	res := runDeadline(t, "hiddenclaim", wait, func(lock string) { writeStale(t, lock) })
 	checkKept(t, res, wait)
+}
+
+// A reader's registration whose link never finds the readers' directory,
+// which mkdir says exists: RLock keeps its deadline, and pauses between
+// its tries.
+func TestDeadlineKeptReadersDirHidden(t *testing.T) {
+	const wait = 2 * time.Second
+	res := runDeadline(t, "hiddenreaders", wait, nil)
+	r := res["rlock"]
+	if !r.Timeout || r.Elapsed > wait+deadlineSlack {
+		t.Errorf("rlock with a deadline of %v: returned after %v with %q; want ErrTimeout and context.DeadlineExceeded within %v",
+			wait, r.Elapsed, r.Err, wait+deadlineSlack)
+	} else if share := float64(r.CPU) / float64(r.Elapsed); share > maxCPUShare {
+		t.Errorf("rlock used %v of CPU in %v of waiting (%.0f%% of a core); want under %.0f%%",
+			r.CPU, r.Elapsed, 100*share, 100*maxCPUShare)
+	}
+	if r := res["tryrlock"]; r.Err == "" || r.Elapsed > 10*time.Second {
+		t.Errorf("tryrlock: returned after %v with %q; want an error within its bound (the cache time plus a few seconds)", r.Elapsed, r.Err)
+	}
 }
 
 // A link that makes a copy of our token, another inode with our content,

@@ -34,8 +34,8 @@
 //     lock file is removed (where the file system delivers it). On Linux,
 //     processes waiting for one lock queue in a line of hard links beside
 //     it, each watching the token of the one ahead, so that a release wakes
-//     the next waiter only (see the README's "How it works"); the line is
-//     advice, never what exclusion rests on.
+//     the next waiter only (see docs/protocol.md); the line is advice,
+//     never what exclusion rests on.
 //   - Lock honours its context in every phase; a cancelled Lock leaves nothing
 //     of its own behind. Unlock deletes the lock file only if it is still
 //     this FileLock's, and reports ErrLockLost otherwise.
@@ -53,9 +53,10 @@
 // hard link of the token to the lock path, which the file system grants to
 // one process only; releasing it is removing the link. A stale lock file is
 // replaced by the one process that exclusively creates the claim
-// <lock>.break.<id> for that incarnation of the file; the argument that this
-// is safe without any timing assumption is in the README's "How it works",
-// with the one bound on time that network file systems add (WithCacheTime).
+// <lock>.break.<id> for that incarnation of the file. The argument that this
+// is safe without any timing assumption has one home, docs/protocol.md in
+// the module's repository; the one bound on time that network file systems
+// add (WithCacheTime), the cache model, has its own, docs/network.md.
 //
 // # Beyond the seed
 //

@@ -50,6 +50,10 @@ var (
 	// file this user may not read is held for it, never stale: its holder
 	// cannot be judged. Lock waits, and the messages name its owner.)
 	ErrForeignStale = errors.New("stale lock file of another user")
+	// ErrNameTooLong: New refuses a lock file whose base name leaves no room
+	// for the suffixes of its helper files within a file name's 255 bytes:
+	// at most MaxNameLen bytes.
+	ErrNameTooLong = errors.New("lock file name too long")
 )
 
 // Error records a failed lock operation, the lock path and the cause.

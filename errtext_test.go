@@ -101,3 +101,36 @@ func TestOwnerOfEmptyLockFileText(t *testing.T) {
 		t.Errorf("Owner of an empty lock file: %q speaks of Fischer mode's tries", err)
 	}
 }
+
+// A lock file of NUL bytes (as a crash may leave a file whose data was
+// never written) is said to be one, not a record cut short.
+func TestNULLockFileText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	os.WriteFile(path, make([]byte, 64), 0o644)
+	_, err := mustNew(t, path).TryLock()
+	checkText(t, "TryLock of a file of NUL bytes", err, path, "all 64 bytes are NUL", "not a lock file")
+	if strings.Contains(err.Error(), "torn write") || !errors.Is(err, ErrNotLockFile) {
+		t.Errorf("TryLock of a file of NUL bytes = %v; want ErrNotLockFile that does not guess a torn write", err)
+	}
+}
+
+// A Lock that gives up on a holder no record describes (a lock file this
+// user may not read, a read cut short) says what is known in one clause,
+// never "held by" before a sentence.
+func TestGaveUpOnUnjudgedHolderText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.lock")
+	l := mustNew(t, path)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now())
+	defer cancel()
+	<-ctx.Done()
+	for _, h := range []*holder{
+		unreadable(path, unreadableError(path, os.ErrPermission)),
+		cutShort(path, time.Now()),
+	} {
+		err := l.gaveUp(ctx, time.Now(), h)
+		checkText(t, "Lock giving up on "+h.res.Reason, err, path, "timed out waiting for the lock")
+		if msg := err.Error(); strings.Contains(msg, "held by a holder") || strings.Contains(msg, "held by "+path) {
+			t.Errorf("Lock giving up: %q says \"held by\" before a sentence", msg)
+		}
+	}
+}

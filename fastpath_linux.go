@@ -123,17 +123,18 @@ func (l *FileLock) linkLock() error {
 	if e != 0 {
 		return fsx.LinkResult(&os.LinkError{Op: "link", Old: l.tok.path, New: l.abs, Err: e}, l.abs)
 	}
+	l.tok.vouchNow()
 	return nil
 }
 
 // ownedLock is owned(l.abs, l.tok): one statx, and a read of the lock file
-// only when its size and modification time do not tell (holdsRecord).
+// only when its size and times do not tell (holdsRecord).
 func (l *FileLock) ownedLock() error {
 	c, ok := l.fastPaths()
 	if !ok {
 		return owned(l.abs, l.tok)
 	}
-	st, e := statx(c.abs, unix.STATX_INO|unix.STATX_SIZE|unix.STATX_MTIME)
+	st, e := statx(c.abs, unix.STATX_INO|unix.STATX_SIZE|unix.STATX_MTIME|unix.STATX_CTIME)
 	switch {
 	case e == syscall.ENOENT:
 		return errRemoved
@@ -143,14 +144,15 @@ func (l *FileLock) ownedLock() error {
 		return errReplaced
 	}
 	mtime := time.Unix(st.Mtime.Sec, int64(st.Mtime.Nsec))
-	if known, err := l.tok.judgeByStat(int64(st.Size), mtime); known {
+	ctime := time.Unix(st.Ctime.Sec, int64(st.Ctime.Nsec))
+	if known, err := l.tok.judgeByStat(int64(st.Size), mtime, ctime); known {
 		return err
 	}
 	data, ok := readInto(c.abs, l.tok.buf)
 	if !ok {
 		return owned(l.abs, l.tok) // the general path tells what went wrong
 	}
-	return l.tok.compare(data, mtime)
+	return l.tok.compare(data, mtime, ctime)
 }
 
 // readInto reads the file at p (NUL-terminated) into buf, by raw system

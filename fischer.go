@@ -5,23 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"time"
+
+	"github.com/openlock/openlock/internal/protocol"
 )
 
 // fischer is the Python openlock's takeover, kept as WithTakeover(Fischer):
 // overwrite the stale lock file, sleep the race delay, re-read; still ours
-// means acquired. It is Fischer's timed mutual exclusion, and safe only if
-// every process completes its write within the race delay of observing the
-// stale file: a pause longer than that (a stopped process, a swapped-out
-// page, a slow disk) lets two processes in. The race window, from the
-// observation to the completed write, is reported: a warning (or
-// ErrSlowSystem) when it exceeds 2/3 of the race delay.
+// means acquired (the decisions, and why it is safe only within the race
+// delay, are internal/protocol's). A pause longer than the race delay (a
+// stopped process, a swapped-out page, a slow disk) lets two processes in.
+// The race window, from the observation to the completed write, is
+// reported: a warning (or ErrSlowSystem) when it exceeds 2/3 of the race
+// delay.
 //
 // It writes at most Tries times, and fails with ErrInvalidLockFile when the
 // lock file is still empty after that. (The seed also overwrote a file that
-// held anything else; this package refuses such a file as ErrNotLockFile.) l.mu must be held; it is
-// released during the sleep.
+// held anything else; this package refuses such a file as ErrNotLockFile.)
+// l.mu must be held; it is released during the sleep.
 func (l *FileLock) fischer(ctx context.Context, h *holder) (bool, error) {
 	tok := l.tok // Close may drop l.tok while we sleep; undo needs it
 	for range l.cfg.Tries {
@@ -38,15 +39,17 @@ func (l *FileLock) fischer(ctx context.Context, h *holder) (bool, error) {
 			return false, errors.Join(err, undo(l.abs, tok))
 		}
 		cur, err := l.inspect(l.abs)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return false, nil // gone: the caller starts over with a link
-		case err != nil:
+		var f protocol.File
+		if err == nil {
+			f = protocol.File{Info: cur.fi, Data: cur.data}
+		}
+		switch protocol.AfterOverwrite(sysFS{l}, tok.protocol(), f, err) {
+		case protocol.FischerLost:
+			return false, nil // gone (the caller starts over with a link), or another process's record: it won the race
+		case protocol.FischerLookFailed:
 			return false, err
-		case os.SameFile(cur.fi, tok.fi):
+		case protocol.FischerHeld:
 			return l.acquired(fmt.Sprintf("fischer takeover (race window %v)", window))
-		case cur.bad == nil:
-			return false, nil // another process's record: it won the race
 		}
 		h = cur // emptied again: write again
 	}
@@ -85,23 +88,16 @@ func (l *FileLock) sleepUnlocked(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
-// replace puts our token at the lock path atomically, over whatever is there:
-// a second link of the token is renamed over the lock file. (A takeover by
-// claims renames the claim itself: replaceClaimed.)
+// replace puts our token at the lock path atomically, over whatever is there
+// (protocol.Overwrite). (A takeover by claims renames the claim itself:
+// protocol.Takeover.Replace.)
 func (l *FileLock) replace() error {
-	tmp := tmpName(l.abs, l.tok.nonce)
-	os.Remove(tmp) // left by an earlier failed replace of ours, if any
-	if err := l.link(tmp); errors.Is(err, errForeignLink) {
-		return err
-	} else if err != nil {
-		if err := l.linkFailed(err); err != nil {
-			return err
-		}
-		return fmt.Errorf("our token %s vanished during a takeover", l.tok.path)
-	}
-	if err := renameOver(tmp, l.abs); err != nil {
-		os.Remove(tmp)
+	linked, err := protocol.Overwrite(sysFS{l}, l.abs, tmpName(l.abs, l.tok.nonce), l.tok.protocol())
+	if err == nil || linked || errors.Is(err, errForeignLink) {
 		return err
 	}
-	return nil
+	if err := l.linkFailed(err); err != nil {
+		return err
+	}
+	return fmt.Errorf("our token %s vanished during a takeover", l.tok.path)
 }

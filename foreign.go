@@ -82,10 +82,10 @@ func unreadableError(path string, err error) error {
 }
 
 // unreadable is the holder we report for a lock file we may not read: held,
-// never stale. err is inspect's (unreadableError).
+// never stale. err is inspect's (unreadableError), whose text names the path
+// and says that it counts as held.
 func unreadable(path string, err error) *holder {
-	return &holder{path: path, res: procscan.Result{Verdict: procscan.Unknown,
-		Reason: "a holder this user cannot see: " + err.Error()}}
+	return &holder{path: path, res: procscan.Result{Verdict: procscan.Unknown, Reason: err.Error()}}
 }
 
 // ownerOf names the owner of the file fi: "user root (uid 0)", "uid 1234"

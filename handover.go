@@ -96,7 +96,7 @@ func (l *FileLock) releaseFor(pid int) error {
 	case err != nil:
 		return wrap("unlock", l.path, err)
 	case h.bad != nil || h.rec.PID != pid:
-		return wrap("unlock", l.path, fmt.Errorf("%w by pid %d: it is %s", ErrNotHeld, pid, describeHolder(h)))
+		return wrap("unlock", l.path, fmt.Errorf("%w by pid %d: %s", ErrNotHeld, pid, describeHolder(h)))
 	}
 	want, err := l.record(pid, h.rec.Name, h.rec.Nonce)
 	if err != nil {
@@ -117,7 +117,7 @@ func (l *FileLock) releaseFor(pid int) error {
 // describeHolder says who holds the lock, for releaseFor's errors.
 func describeHolder(h *holder) string {
 	if h.bad != nil {
-		return "empty: it names no holder"
+		return "the lock file is empty: it names no holder"
 	}
-	return "held by " + h.String()
+	return h.heldBy()
 }

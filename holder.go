@@ -1,18 +1,17 @@
 package openlock
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/openlock/openlock/fileformat"
 	"github.com/openlock/openlock/internal/fsx"
+	"github.com/openlock/openlock/internal/protocol"
 	"github.com/openlock/openlock/procscan"
 )
 
@@ -197,29 +196,13 @@ func (l *FileLock) fsNow() (time.Time, error) {
 // record).
 func (h *holder) stale() bool { return h.bad != nil || h.res.Verdict == procscan.Dead }
 
-// rereadSame reads the file at h's path again and reports whether it is
-// still the file h was read from, with the same content (sameAs), without
-// judging it. A file that is no lock file now has changed (the next look
-// reports it). FileLock.unchanged is the lock path's cheaper check: one
-// statx, which does not compare the content.
-func (h *holder) rereadSame() (bool, error) {
-	data, fi, err := fsx.ReadSmall(h.path, fileformat.MaxSize)
-	switch {
-	case errors.Is(err, fsx.ErrNotRegular), errors.Is(err, fsx.ErrTooLarge):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return h.sameAs(&holder{fi: fi, data: data}), nil
-}
-
 // sameAs reports whether h and o are the same incarnation of a file, not
 // touched in between: the same inode, content and change time. The change
 // time matters for leases: a holder that refreshed its lease since we judged
 // it expired is not the file we judged.
 func (h *holder) sameAs(o *holder) bool {
-	return os.SameFile(h.fi, o.fi) && bytes.Equal(h.data, o.data) &&
-		fsx.ChangeTime(h.fi).Equal(fsx.ChangeTime(o.fi))
+	return protocol.SameIncarnation(sysFS{},
+		protocol.File{Info: h.fi, Data: h.data}, protocol.File{Info: o.fi, Data: o.data})
 }
 
 // id names this incarnation for the claim chain. A complete record's nonce is
@@ -231,6 +214,19 @@ func (h *holder) id() string {
 	}
 	sum := sha256.Sum256(append([]byte(fsx.Key(h.fi)+"\n"), h.data...))
 	return hex.EncodeToString(sum[:nonceBytes])
+}
+
+// heldBy says in one clause who holds the lock, for errors: "held by pid
+// 4242 (backup) on db1, since ...", or, where no record tells (an empty
+// file, a file this user may not read, a read cut short), what is known.
+func (h *holder) heldBy() string {
+	switch {
+	case h.fi == nil:
+		return h.res.Reason
+	case h.bad != nil:
+		return fmt.Sprintf("%s is empty: it names no holder", h.path)
+	}
+	return "held by " + h.String()
 }
 
 // String describes the holder for logs and errors.

@@ -33,6 +33,19 @@ func (l *FileLock) startKeeper() *keeper {
 	return l.keeper
 }
 
+// beginLease refreshes the lease as a leased hold begins. The lock file,
+// or a reader's registration, is a link of our token, which may have been
+// made long ago (and its modification time set back: backdate) or last
+// refreshed holds ago; a link moves the change time, by which a lease's
+// age is judged, but not the modification time, which stands for it where
+// no change time is reported (fsx.ChangeTime): there the hold would look
+// expired at once, and be taken over while we hold it. l.mu must be held.
+func (l *FileLock) beginLease() {
+	if err := fsx.Touch(l.tok.path); err != nil {
+		l.debug("cannot refresh the lease", "err", err)
+	}
+}
+
 // stopKeeper stops the keeper, if any, waits for it, and ends the context
 // LockContext returned (its cause: context.Canceled, the lock was released).
 // l.mu must be held.

@@ -22,8 +22,8 @@ package openlock
 // entry onto the lock path (renameat2 with RENAME_NOREPLACE; a bare
 // link(2) where the file system lacks it). The rename moves a name of its
 // token rather than adding one, so its link count stays, and the waiter
-// behind it sleeps on: it is woken by the release, not by the take (with
-// a link, it woke for both, and re-armed in between). A waiter that
+// behind it sleeps on: it is woken by the release, not by the take (a
+// link would wake it for both, and make it re-arm in between). A waiter that
 // gives up leaves the line by removing its entry, which wakes the waiter
 // behind it. A waiter that finds the waiter ahead gone from the line (its
 // entry removed, or moved onto the lock path) waits right behind the

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openlock/openlock/internal/fsx"
+	"github.com/openlock/openlock/internal/protocol"
 	"github.com/openlock/openlock/procscan"
 )
 
@@ -79,10 +80,15 @@ type place struct {
 	tok    *token
 }
 
-// New returns a FileLock for the lock file at path ("" means DefaultPath in
-// the current directory). It touches no file: the lock's directory is first
-// used by Lock or TryLock. Options override the package defaults; a bad one
-// is an error wrapping ErrInvalidOption.
+// New returns a FileLock for the lock file at path. It touches no file: the
+// lock's directory is first used by Lock or TryLock. Options override the
+// package defaults; a bad one is an error wrapping ErrInvalidOption. A base
+// name longer than MaxNameLen bytes (216), which leaves no room for the
+// names of the helper files beside it, is an error wrapping ErrNameTooLong.
+//
+// An empty path means DefaultPath in the current directory, as in the seed
+// (Python openlock). The openlock command refuses an empty LOCKFILE
+// instead: there it is most often an unset shell variable.
 func New(path string, opts ...Option) (*FileLock, error) {
 	if path == "" {
 		path = DefaultPath
@@ -93,6 +99,9 @@ func New(path string, opts ...Option) (*FileLock, error) {
 	}
 	c.table = c.test.tableOr(procscan.System())
 	abs, err := filepath.Abs(path)
+	if err == nil {
+		err = checkNameLen(abs)
+	}
 	if err != nil {
 		return nil, wrap("new", path, err)
 	}
@@ -181,7 +190,7 @@ func (l *FileLock) release() error {
 	l.stopKeeper()
 	if err := l.ownedLock(); err != nil {
 		if h, herr := l.inspect(l.abs); errors.Is(err, errReplaced) && herr == nil {
-			return fmt.Errorf("%w (now held by %v)", err, h)
+			return fmt.Errorf("%w (now %s)", err, h.heldBy())
 		}
 		return err
 	}
@@ -222,7 +231,7 @@ func owned(lock string, tok *token) error {
 	case !os.SameFile(fi, tok.fi):
 		return errReplaced
 	}
-	return tok.holdsRecord(lock, fi.Size(), fi.ModTime())
+	return tok.holdsRecord(lock, fi)
 }
 
 // undo removes the lock file at path if it is tok's, so that a failed or
@@ -378,27 +387,28 @@ func (l *FileLock) attemptOnce(ctx context.Context, p *pacer) (held bool, h *hol
 		return held, nil, false, err
 	}
 	h, err = l.look(l.abs)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if errors.Is(linkErr, fs.ErrExist) {
-			return false, hidden(l.abs), true, nil // released between the link and the look, or hidden from the look
-		}
-		if err := l.linkFailed(linkErr); err != nil {
+	var f protocol.File
+	if err == nil {
+		f = protocol.File{Info: h.fi, Stale: h.stale()}
+	}
+	switch protocol.AfterTake(sysFS{l}, t.protocol(), linkErr, f, err) {
+	case protocol.Vanished:
+		return false, hidden(l.abs), true, nil // released between the link and the look, or hidden from the look
+	case protocol.LinkFailed:
+		if err := l.linkFailed(linkErr); err != nil || h != nil {
 			return false, nil, false, err
 		}
 		return false, nil, true, nil // our token had been removed; made anew
-	case errors.Is(err, fs.ErrPermission):
+	case protocol.Unreadable:
 		return false, unreadable(l.abs, err), false, nil
-	case err != nil:
+	case protocol.LookFailed:
 		return false, nil, false, err
-	case os.SameFile(h.fi, t.fi):
+	case protocol.Held:
 		// The link took effect although it reported an error, as a
 		// lost reply on a network file system can make it do.
 		held, err := l.acquired("link (confirmed by identity)")
 		return held, nil, false, err
-	case !errors.Is(linkErr, fs.ErrExist):
-		return false, nil, false, l.linkFailed(linkErr)
-	case !h.stale():
+	case protocol.Busy:
 		return false, h, false, nil
 	}
 	l.debug("stale lock", "holder", h)
@@ -419,6 +429,7 @@ func (l *FileLock) acquired(how string) (bool, error) {
 	l.held = true
 	l.dropTurn()
 	if l.cfg.Lease > 0 {
+		l.beginLease()
 		l.startKeeper()
 	}
 	if l.sweepDue {

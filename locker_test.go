@@ -179,12 +179,14 @@ func TestUnlockAfterTakeoverDeletesNothing(t *testing.T) {
 // whose inode it is, is not used again.
 func TestUnlockAfterRewriteInPlace(t *testing.T) {
 	for _, tt := range []struct {
-		name              string
-		sameSize, settled bool
+		name                         string
+		sameSize, settled, keepTimes bool
 	}{
-		{"other size", false, false},
-		{"same size", true, false},
-		{"same size, settled", true, true},
+		{"other size", false, false, false},
+		{"same size", true, false, false},
+		{"same size, settled", true, true, false},
+		{"same size, times kept", true, false, true},
+		{"same size, settled, times kept", true, true, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "a.lock")
@@ -221,6 +223,11 @@ func TestUnlockAfterRewriteInPlace(t *testing.T) {
 			}
 			if err := os.WriteFile(path, rogue, 0o644); err != nil { // O_TRUNC: the same inode
 				t.Fatal(err)
+			}
+			if tt.keepTimes { // as a program that keeps the file's times (touch -r, cp -p) does
+				if err := os.Chtimes(path, time.Time{}, before.ModTime()); err != nil {
+					t.Fatal(err)
+				}
 			}
 			err = l.Unlock()
 			if !errors.Is(err, ErrLockLost) {

@@ -3,6 +3,7 @@ package openlock
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"path/filepath"
 	"strings"
 )
@@ -56,6 +57,33 @@ const (
 )
 
 func afterName(lock, nonce string) string { return lock + "." + nonce + ".after" }
+
+// MaxNameLen is the longest base name of a lock file, in bytes, that New
+// accepts: the helper files beside it add a suffix to that name (at most
+// that of a token, ".<nonce>.token", 39 bytes), and a file name may have
+// 255 bytes (NAME_MAX on Linux, macOS and the BSDs; 255 UTF-16 units on
+// Windows, which a name of 255 bytes never exceeds).
+const MaxNameLen = nameMax - longestSuffix
+
+const nameMax = 255
+
+// longestSuffix is the longest suffix a helper name adds to the lock's base
+// name: a token's, ".<nonce>.token" (an entry in the line, ".<nonce>.after",
+// and a claim, ".break.<id>", are as long; TestHelperNamesFit checks them
+// all).
+const longestSuffix = len(".") + 2*nonceBytes + len(".token")
+
+// checkNameLen refuses a lock path whose base name is too long for the names
+// of its helper files (MaxNameLen): the first helper would fail to be made
+// with ENAMETOOLONG, where the lock file itself would not.
+func checkNameLen(abs string) error {
+	if base := filepath.Base(abs); len(base) > MaxNameLen {
+		return fmt.Errorf("%w: its base name has %d bytes; the helper files beside it are named after it "+
+			"with a suffix of up to %d bytes (NAME.<nonce>.token), and a file name has at most %d bytes: "+
+			"use a base name of at most %d bytes", ErrNameTooLong, len(base), longestSuffix, nameMax, MaxNameLen)
+	}
+	return nil
+}
 
 func newNonce() string {
 	b := make([]byte, nonceBytes)

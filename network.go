@@ -38,7 +38,7 @@ import (
 //     lock file and each dead claim it passed, so that what it reads is
 //     what the server held after the claim was created; from then on
 //     nothing else can change them (their owners are dead, and the last
-//     claim is ours; see takeover.go). Without the wait, a client that
+//     claim is ours; see internal/protocol). Without the wait, a client that
 //     still caches a dead holder's file would replace the lock of the
 //     process that had just taken it over.
 //   - Tokens are written to the server (fsync) before their name appears,

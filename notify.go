@@ -34,14 +34,13 @@ const (
 )
 
 // notifier is the process's one file-change watcher, shared by every watch.
-// Sharing matters: creating a watcher is cheap but closing one costs the
-// kernel about 10 ms (inotify waits for a grace period), and each is a file
-// descriptor counted against a small per-user limit. A directory stays
-// watched for notifyIdle after its last watch stops, so that a process
-// which waits again and again (a busy lock) neither adds nor removes a
-// kernel watch each time, and nobody pays for the removal on the way to
-// the lock. Once no directory is watched, the watcher closes itself, in the
-// background.
+// Sharing matters: creating a watcher is cheap but closing one makes the
+// kernel wait for a grace period (inotify), and each is a file descriptor
+// counted against a small per-user limit. A directory stays watched for
+// notifyIdle after its last watch stops, so that a process which waits
+// again and again (a busy lock) neither adds nor removes a kernel watch
+// each time, and nobody pays for the removal on the way to the lock. Once
+// no directory is watched, the watcher closes itself, in the background.
 var notifier notifierState
 
 // Two locks: kmu orders the watcher's kernel operations (Add, Remove, Close)

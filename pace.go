@@ -52,3 +52,15 @@ func (p *pacer) again(l *FileLock, ctx context.Context) error {
 	p.used++
 	return l.sleepUnlocked(ctx, p.b.next())
 }
+
+// pause sleeps for d, or until ctx ends, and returns ctx's error: the
+// pause of a loop that holds l.mu throughout (register).
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return ctx.Err()
+}

@@ -36,16 +36,19 @@ import (
 //     of the lock's directory for the readers' directory: in a sticky one,
 //     only the trusted users above may move it.
 //   - A directory this user may not trust, or that lacks the sticky bit while
-//     others may write it, is removed if it is empty (rmdir removes nothing
-//     else, and only where this user may: root, or its owner) and made anew;
+//     others may write it, is removed if it holds no registration but dead
+//     readers' (those removed first, as debris; rmdir removes nothing else,
+//     and only where this user may: root, or its owner) and made anew;
 //     otherwise the reader refuses, with an error that names the owner and
 //     says what to do (fs.ErrPermission). A symlink or any other file at the
 //     name is never followed into: it is not a readers' directory
 //     (ErrNotLockFile), as before.
 //
-// A reader judges the directory before it links its registration (so as
-// not to link into a symlink's target or an untrusted directory), and again
-// after the link, with a look that its registration is in it: a directory
+// A reader opens the directory (never following a symlink) and judges it
+// before it links its registration, and links into the directory it holds
+// open, not by its name (so as never to link into a symlink's target,
+// planted at the name once it was free, or an untrusted directory); and it
+// judges the name again after the link, with a look that its registration is in it: a directory
 // removed once empty and replaced by another user's in between is caught,
 // and the registration taken out of it again. Once the registration is in a
 // directory judged so, no user it does not trust can take it out or move
@@ -93,26 +96,77 @@ func (l *FileLock) mkReadersDir(dir string) error {
 	return err
 }
 
-// enterReadersDir judges the readers' directory before this reader links
-// its registration into it: nil when it may (or when there is no directory
-// yet: the link tells), errReadersDirChanged when it removed an empty
-// directory it could not trust, or why it may not register there. l.mu
-// must be held.
-func (l *FileLock) enterReadersDir(dir string) error {
-	fi, err := os.Lstat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist), isStale(err):
-		return nil
-	case err != nil:
+// errNotDir: the file at the readers' directory's name is not a directory
+// (a symlink included, which is never followed).
+var errNotDir = errors.New("not a directory")
+
+// linkRegistration judges the readers' directory dir and links this
+// reader's registration, name, into it: into the very directory judged,
+// held open, so that whatever another user puts at its name meanwhile (a
+// symlink, where the name was free) is never followed. A directory not
+// there yet is an error wrapping fs.ErrNotExist, for the caller to make
+// it. l.mu must be held.
+func (l *FileLock) linkRegistration(dir, name string) error {
+	d, err := l.enterReadersDir(dir)
+	if err != nil {
 		return err
 	}
-	err = l.trustReadersDir(dir, fi)
-	var u *untrustedDir
-	if errors.As(err, &u) && rmdir(dir) == nil {
-		l.debug("removed an empty readers' directory that others could change", "dir", dir, "why", u.why)
-		return errReadersDirChanged
+	defer d.Close()
+	if l.cfg.test.registering != nil {
+		l.cfg.test.registering(dir)
 	}
-	return err
+	return l.linkIn(d, name)
+}
+
+// enterReadersDir opens and judges the readers' directory before this
+// reader links its registration into it: the directory, when it may;
+// errReadersDirChanged when it removed an empty directory it could not
+// trust; or why it may not register there (fs.ErrNotExist when there is no
+// directory yet). l.mu must be held.
+func (l *FileLock) enterReadersDir(dir string) (*os.File, error) {
+	d, err := openDir(dir)
+	switch {
+	case isStale(err):
+		return nil, fmt.Errorf("%w: %w", fs.ErrNotExist, err)
+	case errors.Is(err, errNotDir):
+		return nil, notReadersDir(dir)
+	case err != nil:
+		return nil, err
+	}
+	fi, err := d.Stat()
+	if err == nil {
+		err = l.trustReadersDir(dir, fi)
+	}
+	var u *untrustedDir
+	if errors.As(err, &u) && l.clearUntrusted(dir) {
+		l.debug("removed a readers' directory that others could change", "dir", dir, "why", u.why)
+		err = errReadersDirChanged
+	}
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// clearUntrusted removes the readers' directory dir, which this reader may
+// not trust, where it may: first the registrations of dead readers in it,
+// debris that any writer or sweep removes (rlock.go, step 4), then the
+// directory once empty. A live reader's registration, or a file that is no
+// registration, stays, and so does the directory; so do those this user may
+// not remove (another user's, in a sticky directory). It reports whether
+// the directory is gone. l.mu must be held.
+func (l *FileLock) clearUntrusted(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if h, err := l.lookReader(dir, e.Name()); err == nil && h.stale() {
+			os.Remove(h.path) // if it may not, the rmdir below fails too
+		}
+	}
+	return rmdir(dir) == nil
 }
 
 // confirmRegistered, after the link of this reader's registration name,

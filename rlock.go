@@ -111,26 +111,31 @@ func (l *FileLock) RLock(ctx context.Context) error {
 	if err := l.doneAlready(ctx, start); err != nil {
 		return asOp(err, "rlock") // as Lock does, before the fast path
 	}
-	if in, err := l.enterFast(); in || err != nil {
-		return wrap("rlock", l.path, err)
+	ctx, cancel := l.withTimeout(ctx, start) // the registration keeps it too
+	defer cancel()
+	if in, err := l.enterFast(ctx, false); in || err != nil {
+		return asOp(l.failed(ctx, start, nil, err), "rlock")
 	}
 	if err := l.lockGate(ctx, start); err != nil {
 		return asOp(err, "rlock")
 	}
-	return wrap("rlock", l.path, l.enterReading())
+	return asOp(l.failed(ctx, start, nil, l.enterReading(ctx, false)), "rlock")
 }
 
 // TryRLock makes one attempt to take the shared lock and reports whether it
 // did. It never waits: a writer that holds the lock or waits for it, or
 // another goroutine of this process taking or holding the lock file for a
-// moment, means false.
+// moment, means false. Where the file system's answers about the readers'
+// directory do not agree (a link reports it missing while a mkdir finds it
+// there), it registers again a few times, each after a pause, some tens of
+// milliseconds in all, and then reports why it could not.
 func (l *FileLock) TryRLock() (bool, error) {
-	if in, err := l.enterFast(); in || err != nil {
+	if in, err := l.enterFast(context.Background(), true); in || err != nil {
 		return in, wrap("tryrlock", l.path, err)
 	}
 	held, err := l.tryGate("tryrlock")
 	if held {
-		err = l.enterReading()
+		err = l.enterReading(context.Background(), true)
 		held = err == nil
 	}
 	return held, wrap("tryrlock", l.path, err)
@@ -140,7 +145,8 @@ func (l *FileLock) TryRLock() (bool, error) {
 // reader, and its registration file is removed. It returns an error
 // wrapping ErrNotHeld when this FileLock holds no read lock, and ErrLockLost
 // when its registration was removed by another process (which judged this
-// one dead, or its lease expired): a writer may then have been inside.
+// one dead, or its lease expired): a writer may then have been inside; or
+// rewritten in place by another program (then it is left as it is).
 func (l *FileLock) RUnlock() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -187,8 +193,8 @@ func asOp(err error, op string) error {
 
 // enterFast is the fast path (see above): it reports whether this FileLock
 // is now a reader, without taking the gate; false, nil sends the caller to
-// the gate.
-func (l *FileLock) enterFast() (bool, error) {
+// the gate. ctx and try bound the registration (register).
+func (l *FileLock) enterFast(ctx context.Context, try bool) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -203,7 +209,7 @@ func (l *FileLock) enterFast() (bool, error) {
 		l.rd.n++
 		return true, nil
 	}
-	if err := l.register(); err != nil {
+	if err := l.register(ctx, try); err != nil {
 		return false, err
 	}
 	if !gateFree(l.abs) {
@@ -222,8 +228,9 @@ func gateFree(lock string) bool {
 }
 
 // enterReading, with the gate just taken, counts this FileLock among the
-// readers (registering it, the first time) and releases the gate.
-func (l *FileLock) enterReading() error {
+// readers (registering it, the first time; ctx and try bound the
+// registration) and releases the gate.
+func (l *FileLock) enterReading(ctx context.Context, try bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.held { // Close released the gate in between
@@ -236,7 +243,7 @@ func (l *FileLock) enterReading() error {
 		l.rd.n++
 		return nil
 	}
-	err := l.register()
+	err := l.register(ctx, try)
 	// release checks that the gate is still ours (argument step 1a).
 	if rerr := l.release(); rerr != nil {
 		if err == nil {
@@ -258,21 +265,27 @@ func (l *FileLock) enterReading() error {
 // Another FileLock closing, a writer or a sweep may remove the directory
 // (it was empty then) between our mkdir and our link, and a network client
 // may believe for a while that it still exists: both make the link fail as
-// if the directory were missing, and we try again, for up to the cache time
-// plus a few seconds.
-func (l *FileLock) register() error {
+// if the directory were missing, and we try again, each time after a
+// pause, until ctx ends or for up to the cache time plus a few seconds.
+// Only the link right after our own mkdir goes without a pause, once per
+// pause: a file system whose answers never agree cannot make register spin.
+// With try (TryRLock), it pauses at most pacedRetries times, as an attempt
+// at the lock does (pacer), from pacedFirst on: a TryRLock never waits.
+func (l *FileLock) register(ctx context.Context, try bool) error {
 	dir, name := readersDir(l.abs), readerName(l.abs, l.tok.nonce)
 	deadline := time.Now().Add(l.cacheTime() + 5*time.Second)
 	b := backoff{max: 50 * time.Millisecond}
+	if try {
+		b.first = pacedFirst
+	}
+	pauses := 0
+	made := false // we made the directory since the last pause
 	for {
-		err := l.enterReadersDir(dir)
-		if err == nil {
-			err = l.link(name)
-			if err == nil || errors.Is(err, fs.ErrExist) && owned(name, l.tok) == nil {
-				// (Ours already: a lost reply of a network file system.)
-				if err = l.confirmRegistered(dir, name); err == nil {
-					return nil
-				}
+		err := l.linkRegistration(dir, name) // readersdir.go
+		if err == nil || errors.Is(err, fs.ErrExist) && owned(name, l.tok) == nil {
+			// (Ours already: a lost reply of a network file system.)
+			if err = l.confirmRegistered(dir, name); err == nil {
+				return nil
 			}
 		}
 		switch {
@@ -285,7 +298,8 @@ func (l *FileLock) register() error {
 				return fmt.Errorf("our token %s was removed by another process: %w", l.tok.path, err)
 			}
 			merr := l.mkReadersDir(dir)
-			if merr == nil && time.Now().Before(deadline) {
+			if merr == nil && !made {
+				made = true
 				continue // made just now: link again at once
 			}
 			if merr != nil && !errors.Is(merr, fs.ErrExist) && !mkdirRaced(dir, merr) {
@@ -297,25 +311,34 @@ func (l *FileLock) register() error {
 			}
 			return err
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || try && pauses == pacedRetries {
 			return fmt.Errorf("cannot register as a reader in %s: %w", dir, err)
 		}
-		time.Sleep(b.next())
+		if err := pause(ctx, b.next()); err != nil {
+			return fmt.Errorf("registering as a reader in %s: %w", dir, err)
+		}
+		pauses++
+		made = false
 	}
 }
 
-// unregister removes our reader file if it is still our token's. l.mu must
-// be held.
+// unregister removes our reader file if it is still our token's, holding
+// its record (owned). A registration rewritten in place is left as it is,
+// and the token, its inode, is dropped (a later hold makes a new one), as
+// Unlock does with a lock file. l.mu must be held.
 func (l *FileLock) unregister() error {
 	name := readerName(l.abs, l.tok.nonce)
-	fi, err := os.Lstat(name)
-	switch {
-	case errors.Is(fsx.Restale(err), fs.ErrNotExist):
+	switch err := fsx.Restale(owned(name, l.tok)); {
+	case errors.Is(err, errRemoved), errors.Is(err, fs.ErrNotExist):
 		return errReaderRemoved
+	case errors.Is(err, errRewritten):
+		l.dropToken()
+		return fmt.Errorf("%w: this reader's registration %s was rewritten in place by another program "+
+			"(it no longer holds this reader's record); it was left as it is", ErrLockLost, name)
+	case errors.Is(err, ErrLockLost):
+		return fmt.Errorf("%w: this reader's registration %s is another file", ErrLockLost, name)
 	case err != nil:
 		return err
-	case !os.SameFile(fi, l.tok.fi):
-		return fmt.Errorf("%w: this reader's registration %s is another file", ErrLockLost, name)
 	}
 	// Through our tmp name where deletes are not POSIX-style, as removeLock:
 	// a registration left delete pending would turn our next registration
@@ -351,12 +374,14 @@ func (l *FileLock) leaveReaders() error {
 	return l.unregister()
 }
 
-// startRefresher keeps a leased reader's lease fresh: it touches the token,
-// whose inode the reader file is, every Lease/3. l.mu must be held.
+// startRefresher keeps a leased reader's lease fresh: it touches the token
+// whose inode the reader file is, at once (beginLease) and every Lease/3.
+// l.mu must be held.
 func (l *FileLock) startRefresher() {
 	if l.cfg.Lease <= 0 {
 		return
 	}
+	l.beginLease()
 	stop, done := make(chan struct{}), make(chan struct{})
 	l.rd.stop, l.rd.done = stop, done
 	go func(path string, every time.Duration) {

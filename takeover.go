@@ -3,49 +3,19 @@ package openlock
 import (
 	"context"
 	"errors"
-	"io/fs"
-	"os"
 	"time"
 
+	"github.com/openlock/openlock/internal/protocol"
 	"github.com/openlock/openlock/procscan"
 )
 
-// Taking over a stale lock, by one-shot claims.
-//
-// The right to replace one incarnation of the lock file (one inode with one
-// content) is won by exclusively creating <lock>.break.<id>, a name that
-// belongs to that incarnation only: <id> is the nonce of its record, unique
-// to the dead holder's token, or a hash of an empty or seed-format file's
-// identity and content. The claim is a hard link of our token, so it names us.
-//
-// If the claim exists and its owner lives, we wait like any waiter. If its
-// owner is dead too, authority passes down a chain: the next claim is named
-// after the dead claimer's nonce, <lock>.break.<its nonce>, and so on.
-//
-// Holding the claim, we re-read the lock file. If it is still the incarnation
-// we judged stale, we replace it atomically by renaming our claim over it
-// (the claim is a link of our token, and its name must go once the
-// incarnation it names is gone); if not, someone finished before us and we
-// start over. Where a network client may answer from its cache, we first
-// wait out the cache (CacheTime, see network.go), and re-read the dead
-// claims we passed as well: a stale read may have shown us a stale file
-// that another process had already replaced and released its claim on, or
-// a dead claim that its live owner had already dropped and another taken
-// anew. While we wait we link our token to the lock path now and then: if
-// the stale file was only a memory of our cache and the lock is free, the
-// link takes it, as any acquisition does.
-//
-// Why this is safe without any timing assumption: while a dead holder's file
-// sits at the lock path, nobody else can change it. A link(2) onto it fails,
-// its holder cannot release it, and exactly one live process at a time holds
-// the claim at the end of its chain, because each claim name is created once
-// and only its live owner removes it. The one assumption is that a Dead
-// verdict is never wrong, which is why package procscan answers Unknown
-// (treated as alive) whenever it cannot be sure.
+// Taking over a stale lock, by one-shot claims: the decisions, and why
+// they are safe, are internal/protocol's (its package doc is the one home
+// of the argument); here is the loop around them, which pauses where the
+// protocol says to, with l.mu released.
 
-// maxChain bounds how far a claim chain is followed before we wait and look
-// again. A chain grows by one link per claimer that died mid-takeover.
-const maxChain = 64
+// maxChain bounds how far a claim chain is followed (protocol.MaxChain).
+const maxChain = protocol.MaxChain
 
 // takeOver replaces the stale lock file h with our token. It returns true
 // when we hold the lock; false, nil when the lock changed under us or a live
@@ -59,29 +29,31 @@ func (l *FileLock) takeOver(ctx context.Context, h *holder, p *pacer) (bool, err
 	}
 	l.step(StepObserved)
 	l.dropTurn() // the lock is not free, as we see it: nobody need wait for us
-	claim, passed, by, err := l.claim(ctx, h, p)
-	if err != nil || claim == "" {
-		if by != nil {
-			l.debug("stale lock is being taken over", "claimer", by)
-		}
+	t := l.newTakeover(h)
+	claimed, err := l.claim(ctx, t, p)
+	if err != nil || !claimed {
 		return false, err
 	}
-	won, replaced, err := l.replaceClaimed(ctx, h, claim, passed)
+	won, replaced, err := l.replaceClaimed(ctx, h, t)
 	if !replaced {
-		// Only while it is ours: once it was gone, the name is anyone's.
-		if rerr := undo(claim, l.tok); rerr != nil && err == nil {
-			l.debug("cannot remove our claim", "claim", claim, "err", rerr)
+		if rerr := t.Drop(sysFS{l}); rerr != nil && err == nil {
+			l.debug("cannot remove our claim", "err", rerr)
 		}
 	} else {
-		// The dead claims passed were links in the chain of the file just
-		// replaced, which is gone for good: debris now, checked unchanged
-		// after the wait (replaceClaimed). Then the rest.
-		for _, c := range passed {
-			os.Remove(c.path)
-		}
+		t.RemovePassed(sysFS{l})
 		l.sweepPending = true // the dead holder's files: not now, Lock returns
 	}
 	return won, err
+}
+
+// newTakeover is the protocol's takeover of the stale lock file h by our
+// token. l.mu must be held, and l.tok made.
+func (l *FileLock) newTakeover(h *holder) *protocol.Takeover {
+	return &protocol.Takeover{
+		Lock: l.abs, Token: l.tok.protocol(), Stale: h.file(),
+		ClaimName: func(id string) string { return claimName(l.abs, id) },
+		CacheTime: l.cacheTime(),
+	}
 }
 
 // takeOverExited is attempt for a waiter that the exit of the holder h,
@@ -119,41 +91,34 @@ func (l *FileLock) takeOverIfExited(ctx context.Context, h *holder) (bool, *hold
 	return won, &dead, err
 }
 
-// replaceClaimed, holding the claim on h (reached past the dead claims
-// passed), replaces the lock file with the claim if it and the claims
-// passed are still as they were read. It reports whether we hold the lock,
-// and whether we replaced h (the claim is gone then, and the claims passed
-// are debris).
-func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, claim string, passed []*holder) (won, replaced bool, err error) {
+// replaceClaimed, holding t's claim on h, replaces the lock file with the
+// claim if it and the claims passed are still as they were read, after the
+// cache wait. It reports whether we hold the lock, and whether we replaced
+// h (the claim is gone then, and the claims passed are debris).
+func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, t *protocol.Takeover) (won, replaced bool, err error) {
 	l.step(StepClaimed)
 	if err := ctx.Err(); err != nil {
 		return false, false, err
 	}
-	if free, err := l.outwaitCacheLinking(ctx); err != nil || free {
+	if free, err := l.outwaitCacheLinking(ctx, t); err != nil || free {
 		return free, false, err
 	}
-	for _, f := range append([]*holder{h}, passed...) {
-		same, err := f.rereadSame()
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return false, false, nil // released or replaced since: start over
-		case err != nil:
-			return false, false, err
-		case !same:
-			l.debug("stale lock or a claim passed changed before we could replace it", "file", f.path)
-			return false, false, nil
+	switch same, changed, err := t.Reread(sysFS{l}); {
+	case err != nil:
+		return false, false, err
+	case !same:
+		if changed != "" {
+			l.debug("stale lock or a claim passed changed before we could replace it", "file", changed)
 		}
+		return false, false, nil
 	}
 	l.step(StepValidated)
-	if err := renameOver(claim, l.abs); errors.Is(err, fs.ErrNotExist) || isStale(err) {
-		return false, false, nil // our claim was removed: look again
-	} else if err != nil {
+	switch r, err := t.Replace(sysFS{l}); {
+	case r == protocol.ClaimGone && err != nil:
 		return false, false, replaceDenied(h, err)
-	}
-	if err := l.ownedLock(); err != nil {
-		// Our claim's name held another file (a third party removed the
-		// claim and another process claimed anew): that file is the lock
-		// file now, and the next look judges it.
+	case r == protocol.ClaimGone:
+		return false, false, nil // our claim was removed: look again
+	case r == protocol.NotOurs:
 		l.debug("the claim renamed onto the lock path was not our token", "err", err)
 		return false, true, nil
 	}
@@ -162,20 +127,18 @@ func (l *FileLock) replaceClaimed(ctx context.Context, h *holder, claim string, 
 	return won, won, err
 }
 
-// outwaitCacheLinking waits out the cache before a takeover (outwaitCache),
-// and meanwhile links our token to the lock path once per retry period. The
-// stale file we claimed may be a memory of this client's cache: another
-// process may have replaced it and released the lock since, and a waiter
-// must not sit on a free lock for a cache time. A successful link is the
-// server's answer that the lock path was free, so it makes us the holder
-// as any acquisition does; the claim, dropped then, only ever let us
-// replace the file we judged stale, which is gone. The dead claims passed
-// are left alone: unlike after the wait, we have not seen them afresh. It
-// returns true when the link made us the holder.
-func (l *FileLock) outwaitCacheLinking(ctx context.Context) (bool, error) {
-	end := time.Now().Add(l.cacheTime())
+// outwaitCacheLinking waits out the cache before a takeover's re-read
+// (t.CachePause), and meanwhile links our token to the lock path once per
+// retry period. The stale file we claimed may be a memory of this client's
+// cache: another process may have replaced it and released the lock since,
+// and a waiter must not sit on a free lock for a cache time. A successful
+// link is the server's answer that the lock path was free, so it makes us
+// the holder as any acquisition does; the claim, dropped then, only ever
+// let us replace the file we judged stale, which is gone. It returns true
+// when the link made us the holder.
+func (l *FileLock) outwaitCacheLinking(ctx context.Context, t *protocol.Takeover) (bool, error) {
 	for {
-		pause := min(l.cfg.RetryPeriod, time.Until(end))
+		pause := t.CachePause(sysFS{l}, l.cfg.RetryPeriod)
 		if pause <= 0 {
 			return false, nil
 		}
@@ -192,57 +155,31 @@ func (l *FileLock) outwaitCacheLinking(ctx context.Context) (bool, error) {
 	}
 }
 
-// claim takes the one-shot claim on h's incarnation, following the chain
-// past claims whose owners are dead. It returns the claim's path and the
-// dead claims passed on the way, or "" and the live claimer (nil if
-// unknown) that holds the way. A claim that its owner dropped as we
-// looked (the link said it exists, the look found none) is tried again
-// after a pause, as pc allows.
-func (l *FileLock) claim(ctx context.Context, h *holder, pc *pacer) (string, []*holder, *holder, error) {
-	id := h.id()
-	seen := make(map[string]bool)
-	var passed []*holder
-	for range 2 * maxChain {
-		if seen[id] || len(seen) >= maxChain {
-			return "", nil, nil, nil // a cycle or an absurd chain: wait and look again
-		}
-		seen[id] = true
-		p := claimName(l.abs, id)
-		linkErr := l.link(p)
-		if linkErr == nil {
-			l.debug("claimed", "claim", p)
-			return p, passed, nil, nil
-		}
-		c, err := l.look(p)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			if !errors.Is(linkErr, fs.ErrExist) {
-				return "", nil, nil, l.linkFailed(linkErr)
+// claim takes t's one-shot claim (protocol.Takeover.Claim). A claim that
+// its owner dropped as we looked is tried again after a pause, as pc
+// allows. It returns false when a live claimer (or one we cannot tell)
+// holds the way, or the retries are spent: wait and look again.
+func (l *FileLock) claim(ctx context.Context, t *protocol.Takeover, pc *pacer) (bool, error) {
+	for {
+		r, by, err := t.Claim(sysFS{l}, looker{l})
+		switch r {
+		case protocol.Claimed:
+			claim, _ := t.Claimed()
+			l.debug("claimed", "claim", claim)
+			return true, nil
+		case protocol.ClaimLinkFailed:
+			return false, l.linkFailed(err)
+		case protocol.Blocked:
+			if by != nil {
+				l.debug("stale lock is being taken over", "claimer", by.Who)
 			}
-			// Its owner just dropped it, or the file system's cache hides
-			// it: try the same name again, after a pause.
-			switch err := pc.again(l, ctx); {
-			case errors.Is(err, errRetriesSpent):
-				return "", nil, nil, nil // wait and look again
-			case err != nil:
-				return "", nil, nil, err
-			}
-			delete(seen, id)
-			continue
-		case errors.Is(err, fs.ErrPermission):
-			return "", nil, unreadable(p, err), nil
+			return false, err
+		}
+		switch err := pc.again(l, ctx); {
+		case errors.Is(err, errRetriesSpent):
+			return false, nil // wait and look again
 		case err != nil:
-			return "", nil, nil, err
-		case os.SameFile(c.fi, l.tok.fi):
-			return p, passed, nil, nil // ours already (a lost reply, or an earlier try)
-		case !errors.Is(linkErr, fs.ErrExist):
-			return "", nil, nil, l.linkFailed(linkErr)
-		case !c.stale():
-			return "", nil, c, nil
+			return false, err
 		}
-		l.debug("claim owner is dead; authority passes on", "claim", p, "owner", c)
-		passed = append(passed, c)
-		id = c.id()
 	}
-	return "", nil, nil, nil
 }

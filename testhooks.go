@@ -36,6 +36,11 @@ type testHooks struct {
 	// raw system call of the uncontended path (fastpath_linux.go): every
 	// link of the lock goes through it.
 	link func(oldname, newname string) error
+	// registering, if set, is called as a reader is about to link its
+	// registration into the readers' directory dir, having judged it, so
+	// that a test can change what is at that name in between, as another
+	// user may.
+	registering func(dir string)
 }
 
 // linkOr returns the link(2) a test injected, or def.

@@ -61,3 +61,12 @@ func withLink(f func(oldname, newname string) error) Option {
 		return nil
 	}}
 }
+
+// withRegistering has f called as a reader is about to link its
+// registration (see testHooks.registering).
+func withRegistering(f func(dir string)) Option {
+	return Option{func(c *config) error {
+		c.test.registering = f
+		return nil
+	}}
+}

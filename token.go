@@ -28,6 +28,10 @@ type token struct {
 	// until then. A link of the token with this size and modification
 	// time still holds data (holdsRecord).
 	settled atomic.Int64
+	// vouched is a change time (Unix ns) at which the token's inode was
+	// known to hold data: no later change by another program is stamped
+	// with it or earlier (judgeByStat).
+	vouched atomic.Int64
 	// remote: the directory is not known to be local, so other machines'
 	// clients may change it while ours answers from its cache (network.go).
 	remote bool
@@ -122,16 +126,15 @@ func (l *FileLock) token() (*token, error) {
 // system timestamps (FAT's 2 s; the kernel's clock tick elsewhere).
 const settleTime = 3 * time.Second
 
-// holdsRecord checks that the file at path, a link of t (its lstat gave
-// the identity, and size and mtime), still holds t's record: another
-// program may have rewritten it in place, and then it is not ours to
-// remove. A size other than the record's answers at once; a modification
-// time seen before with the record (settled) does too; anything else is
-// read and compared. It returns errRewritten, errRemoved or errReplaced
-// (all wrapping ErrLockLost), an I/O error, which proves nothing either
-// way, or nil.
-func (t *token) holdsRecord(path string, size int64, mtime time.Time) error {
-	if known, err := t.judgeByStat(size, mtime); known {
+// holdsRecord checks that the file at path, a link of t (fi: its lstat,
+// which gave the identity), still holds t's record: another program may
+// have rewritten it in place, and then it is not ours to remove. Its size
+// and times tell where they can (judgeByStat); otherwise it is read and
+// compared. It returns errRewritten, errRemoved or errReplaced (all
+// wrapping ErrLockLost), an I/O error, which proves nothing either way, or
+// nil.
+func (t *token) holdsRecord(path string, fi fs.FileInfo) error {
+	if known, err := t.judgeByStat(fi.Size(), fi.ModTime(), fsx.ChangeTime(fi)); known {
 		return err
 	}
 	data, fi, err := fsx.ReadSmall(path, fileformat.MaxSize)
@@ -147,40 +150,64 @@ func (t *token) holdsRecord(path string, size int64, mtime time.Time) error {
 	case !os.SameFile(fi, t.fi):
 		return errReplaced
 	}
-	return t.compare(data, fi.ModTime())
+	return t.compare(data, fi.ModTime(), fsx.ChangeTime(fi))
 }
 
-// judgeByStat is holdsRecord's verdict from a link's size and modification
-// time alone, where they tell: known is false when the content must be read.
-func (t *token) judgeByStat(size int64, mtime time.Time) (known bool, err error) {
+// judgeByStat is holdsRecord's verdict from a link's size, modification
+// time and change time alone, where they tell: known is false when the
+// content must be read. A size other than the record's tells at once. The
+// record is still there if the modification time is one seen before with
+// the record (settled), and the change time is no later than a moment at
+// which the file was known to hold it (vouched): a program that rewrites
+// the file and then sets its modification time back (touch -r, cp -p,
+// rsync -t) cannot set the change time, which both steps move to their
+// own time.
+func (t *token) judgeByStat(size int64, mtime, ctime time.Time) (known bool, err error) {
 	switch {
 	case size != int64(len(t.data)):
 		return true, errRewritten
-	case t.settled.Load() == mtime.UnixNano() && mtime.UnixNano() != 0:
+	case t.settled.Load() == mtime.UnixNano() && mtime.UnixNano() != 0 &&
+		ctime.UnixNano() <= t.vouched.Load():
 		return true, nil
 	}
 	return false, nil
 }
 
 // compare is holdsRecord's verdict on data, read from a link of t whose
-// modification time was mtime: errRewritten unless data is t's record.
-// A match whose mtime has settled is remembered, so that the next check
-// of an unchanged file needs no read. A remote token never settles: a
-// server's clock may be behind ours, and its times look older than they
-// are.
-func (t *token) compare(data []byte, mtime time.Time) error {
+// modification and change times were mtime and ctime: errRewritten unless
+// data is t's record. A match is remembered (settle, vouch), so that the
+// next check of an unchanged file needs no read.
+func (t *token) compare(data []byte, mtime, ctime time.Time) error {
 	if !bytes.Equal(data, t.data) {
 		return errRewritten
 	}
 	t.settle(mtime)
+	t.vouch(ctime.UnixNano())
 	return nil
 }
 
 // settle remembers mtime as a modification time at which t held its
-// record, if no later write can be stamped with it (see compare).
+// record, if no later write can be stamped with it. A remote token never
+// settles: a server's clock may be behind ours, and its times look older
+// than they are.
 func (t *token) settle(mtime time.Time) {
 	if !t.remote && time.Since(mtime) > settleTime {
 		t.settled.Store(mtime.UnixNano())
+	}
+}
+
+// vouch records ctime (Unix ns) as a change time at which t's inode held
+// its record: read at or after a look that gave that change time, or a
+// moment just after our own link or rename of it. A later change of
+// the inode by another program is stamped later (judgeByStat).
+func (t *token) vouch(ctime int64) { t.vouched.Store(ctime) }
+
+// vouchNow is vouch, just after a link or rename of ours of the token: the
+// change time it set is no later than now, and the inode held our record
+// (every check since found it there; one that did not dropped the token).
+func (t *token) vouchNow() {
+	if !t.remote {
+		t.vouch(time.Now().UnixNano())
 	}
 }
 
@@ -194,6 +221,15 @@ func (l *FileLock) writeBackToken() {
 		t.flushing = true
 		fsx.StartWriteback(t.path)
 	}
+}
+
+// rawLink is link(2) of our token to name, in the open directory d where
+// d is not nil (and no test stands for link(2)).
+func (l *FileLock) rawLink(d *os.File, name string) error {
+	if d == nil || l.cfg.test.link != nil {
+		return l.cfg.test.linkOr(os.Link)(l.tok.path, name)
+	}
+	return linkInto(l.tok.path, d, name)
 }
 
 // dirError explains why the first file of this FileLock could not be created
@@ -234,15 +270,11 @@ var errForeignLink = fmt.Errorf("%w: the file system linked another file than ou
 var errLinksCopy = fmt.Errorf("%w: hard links on this file system report another inode than their source; "+
 	"openlock cannot lock here: lock on a local or another network file system", ErrNoHardLinks)
 
-// carriesToken reports whether the file at name holds our token's record
-// (its nonce, unique to our token). l.mu must be held.
+// carriesToken reports whether the file at name holds our token's record,
+// byte for byte (its nonce is unique to our token). l.mu must be held.
 func (l *FileLock) carriesToken(name string) bool {
 	data, _, err := fsx.ReadSmall(name, fileformat.MaxSize)
-	if err != nil {
-		return false
-	}
-	rec, err := fileformat.Parse(data)
-	return err == nil && rec.Nonce == l.tok.nonce
+	return err == nil && bytes.Equal(data, l.tok.data)
 }
 
 // link makes name a hard link of our token. l.mu must be held.
@@ -258,9 +290,17 @@ func (l *FileLock) carriesToken(name string) bool {
 // identity makes (sshfs): removed too, it is errLinksCopy, which wraps
 // ErrNoHardLinks. (Without the check, every link would be judged foreign,
 // and a Lock would try again until its deadline.)
-func (l *FileLock) link(name string) error {
-	err := fsx.LinkResult(l.cfg.test.linkOr(os.Link)(l.tok.path, name), name)
+func (l *FileLock) link(name string) error { return l.linkIn(nil, name) }
+
+// linkIn is link, with d, where not nil, the open directory that holds
+// name: the link is made in d, whatever is at its name by now (see
+// linkRegistration). l.mu must be held.
+func (l *FileLock) linkIn(d *os.File, name string) error {
+	err := fsx.LinkResult(l.rawLink(d, name), name)
 	if !l.tok.remote {
+		if err == nil {
+			l.tok.vouchNow()
+		}
 		return err
 	}
 	switch {

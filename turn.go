@@ -14,10 +14,11 @@ import (
 //
 // On a network file system a release through one client is seen at once by
 // the processes on that client, and by those on other clients only once
-// their client's cache has expired (about a second on GlusterFS). Without
-// more, a busy lock stays with one machine's processes while another
-// machine's wait: measured across two GlusterFS mounts, every acquisition of
-// a run went to one of them.
+// their client's cache has expired (a second, by default, on GlusterFS).
+// Without more, a busy lock stays with one machine's processes while
+// another machine's wait: each release is seen first, and so taken, by a
+// process of the releaser's own client, and by the time the other clients'
+// caches let their processes see the lock free, it is held again.
 //
 // So there a waiter that has waited turnAfter reserves the next turn: it
 // links its token to <lock>.next (exclusively: one reservation at a time)

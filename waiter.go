@@ -160,9 +160,9 @@ func (w *waiter) see(seen *holder) {
 // most every coveredRetries, at a moment set by when it joined. So the
 // line as a whole looks about every queuedRetries retry periods however
 // long it is, and a free lock waits coveredRetries of them at most. (Each
-// look wakes the Go runtime's threads of a process that could sleep: with
-// every waiter looking every two retry periods, those looks were most of
-// what a long line's waiting cost.)
+// look wakes the Go runtime's threads of a process that could sleep, so
+// the looks are what a line's waiting costs: with the net shared, that
+// cost stays that of one waiter's net, not one per waiter.)
 //
 // Such a look that found the holder still there watches the holder's
 // token while it sleeps (waitSet.watchHolder): as the turn of the waiter
@@ -280,8 +280,11 @@ func (w *waiter) sleepOn(s *waitSet) error {
 }
 
 // sawExit notes that a wait saw the process p exit (its pidfd): the next
-// look judges a record naming it dead without reading /proc, 40 us of a
-// recovery after kill -9 here (procscan.JudgeExited).
+// look judges a record naming it dead without reading /proc
+// (procscan.JudgeExited). The pidfd was opened for that PID and start
+// time, so its word is sure, and the recovery from a crash is spared the
+// system calls that judge a process by /proc, on its way from the wake-up
+// to the takeover.
 func (l *FileLock) sawExit(p procscan.Process) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -20,10 +20,11 @@ import (
 // runtime's poller: a wake-up reaches the waiter the way the kernel wakes
 // a flock(2) waiter, directly, with no watcher goroutine or channel in
 // between, and while it waits the goroutine is parked, not in a system
-// call, so the runtime's monitor thread (sysmon) sleeps instead of
-// checking every 20 µs on the thread blocked in the call (it did, for the
-// first 10 ms of every wait, when the waiter blocked in ppoll(2): most of
-// the CPU that many waiters cost).
+// call. So the runtime's monitor thread (sysmon) can sleep: a thread
+// blocked in a system call (ppoll(2), say) keeps it checking on that
+// thread at short intervals for the first milliseconds of every wait, CPU
+// that a waiter, which does nothing while it waits, would spend at every
+// wait for nothing.
 //
 //   - ev, an eventfd: the end of ctx, or Close, interrupts the wait.
 //   - ino, an inotify descriptor with one watch, on the inode of the token
@@ -213,17 +214,20 @@ func (s *waitSet) expectTurns() {
 // epoll_wait for its first youngWait, as a flock(2) waiter blocks in
 // flock: a release then wakes the waiting thread itself, which goes on at
 // once, holding the runtime's processor still. Parked in the poller, the
-// wake-up first reaches the runtime's poller thread, which must take a
-// processor, and the waiter's first system call then wakes the runtime's
-// monitor thread (sysmon), asleep while every processor was idle: 15 to
-// 20 us more of a 4-process handoff's 130 us at p50 here. Blocking has its
-// price, also sysmon's: while a thread is blocked in a system call it
-// checks every 20 us, backing off, for up to 10 ms, about a millisecond of
-// CPU here. A short wait pays it within the time it waits, in a process
-// that runs anyway; a waiter for a lock held long, or far back in a long
-// line, would pay it for nothing, and parks from the start (with 32
-// waiters, blocking after any short wait cost 10 to 15% more CPU per
-// acquisition).
+// wake-up would take two more steps before the waiter runs: it first
+// reaches the runtime's poller thread, which must take a processor, and
+// the waiter's first system call then wakes the runtime's monitor thread
+// (sysmon), asleep while every processor was idle. Both lie between a
+// release and the next holder's taking the lock.
+//
+// Blocking has its price, also sysmon's: while a thread is blocked in a
+// system call, sysmon checks on it at short intervals, backing off, for
+// its first milliseconds (see waitSet). A short wait pays that within
+// the time it waits, in a process that runs anyway; a waiter for a lock
+// held long, or far back in a long line, would pay it for nothing, at
+// every one of its waits, and so parks from the start. Hence the
+// expectation, not the wait's own length, decides: a wait cannot know it
+// is short until it is over.
 //
 // The pause is a timerfd in the epoll instance, not a read deadline: a Go
 // timer set before every wait would, at each wait, interrupt the thread
@@ -341,8 +345,10 @@ func (s *waitSet) woken(events []unix.EpollEvent) (wake, bool, error) {
 	// Every descriptor that is ready must be dealt with before this returns
 	// false: the runtime's poller sees the epoll instance edge-triggered,
 	// so a descriptor left ready would raise no new edge, and the wait
-	// would not end (a timer that went off beside irrelevant inotify events
-	// was lost so, and its waiter waited for minutes on a free lock).
+	// would not end. That holds for the timer above all: a timer that went
+	// off beside inotify events that do not concern us must still end the
+	// wait, as the pause's end is what makes the waiter look, and only a
+	// look finds a lock that came free without an event to say so.
 	switch {
 	case ready(s.ev):
 		return interrupted, true, nil // drained by close
@@ -391,9 +397,9 @@ const tokenEvents = unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_DONT_FOLLOW
 // one watched, or none is there any more), after which the caller must
 // look once more: a change before the watch raised no event.
 //
-// The inotify descriptor is kept from one wait to the next (closing one
-// costs the kernel a grace period, up to milliseconds); a wait adds its
-// watch and removes it at the end (microseconds).
+// The inotify descriptor is kept from one wait to the next, as closing one
+// makes the kernel wait for a grace period; a watch is cheap to add and to
+// remove, so each wait adds its own and removes it at the end.
 func (s *waitSet) watchFile(path string) bool {
 	if s.ino < 0 {
 		fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
@@ -677,9 +683,8 @@ func (l *FileLock) leftLine() {
 // come fast), as there the waiter it lets run first is, by all odds, the
 // one just woken. In a long line, other processes of the line are often
 // ready on this processor too, and our own return waits for all of them:
-// yielding at every release gave the 4-process and the 33-process handoffs
-// a median 15 and 75 us shorter here, but cost the 33 processes a tenth of
-// their throughput, our next request coming later.
+// a yield there shortens the handoff but delays our own next request at
+// every release, which a long line pays in throughput.
 func (l *FileLock) yieldToNext() {
 	if l.cfg.test.yielded != nil {
 		l.cfg.test.yielded()

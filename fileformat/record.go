@@ -103,6 +103,21 @@ func (r Record) Seed() bool { return r.Version == 0 }
 // owner beyond the seed's (pid, name).
 func (r Record) Complete() bool { return r.Version >= 1 && r.Nonce != "" }
 
+// checkText returns an error for content with NUL bytes, which no record
+// holds: binary data, or, when every byte is NUL, a file whose blocks were
+// allocated but never written, as a crash can leave one.
+func checkText(b []byte) error {
+	i := bytes.IndexByte(b, 0)
+	switch {
+	case i < 0:
+		return nil
+	case len(bytes.Trim(b, "\x00")) == 0:
+		return fmt.Errorf("%w: all %d bytes are NUL: a file whose data was never written "+
+			"(a crash can leave one so), or binary data", ErrInvalid, len(b))
+	}
+	return fmt.Errorf("%w: a NUL byte at offset %d: binary data", ErrInvalid, i)
+}
+
 // Parse parses a record. It returns an error wrapping [ErrInvalid] when b is
 // larger than [MaxSize], when the first line is not a positive decimal PID,
 // when the second line is empty or holds control characters or invalid UTF-8,
@@ -118,8 +133,11 @@ func Parse(b []byte) (Record, error) {
 	if len(b) == 0 {
 		return r, fmt.Errorf("%w: empty", ErrInvalid)
 	}
+	if err := checkText(b); err != nil {
+		return r, err
+	}
 	if b[len(b)-1] != '\n' {
-		return r, fmt.Errorf("%w: last line has no newline (torn write?)", ErrInvalid)
+		return r, fmt.Errorf("%w: the last line has no newline, which ends every record", ErrInvalid)
 	}
 	lines := strings.Split(string(b[:len(b)-1]), "\n")
 	if len(lines) < 2 {

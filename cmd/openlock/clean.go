@@ -29,9 +29,9 @@ alone. A stale lock file is removed by taking it over and releasing it, so
 clean never races a process that takes it over at the same moment.
 
 Locks clean up after themselves as they are used; clean is for directories
-no lock visits any more. Exit status: 0, or 2 on error; a DIR or LOCKFILE
-that does not exist is an error (unless helper files of a lock of that name
-are there to clean).`,
+no lock visits any more. Exit status: 0, or 2 on error, 64 on bad usage; a
+DIR or LOCKFILE that does not exist is an error (unless helper files of a
+lock of that name are there to clean).`,
 	examples: `  openlock clean --dry-run /var/lock/myapp     # list what would go
   openlock clean /var/lock/myapp
   openlock clean /tmp/backup.lock`,
@@ -63,7 +63,7 @@ func cleanMain(c *cli, f *flagSet, args []string) int {
 		}
 		n += len(removed)
 		if err != nil {
-			c.errorf("clean: %s", describe(err))
+			c.failed("clean", err)
 			code = exitError
 		}
 	}

@@ -70,7 +70,7 @@ func TestClean(t *testing.T) {
 		t.Errorf("clean of a clean directory: %d, %q", r.code, r.stdout)
 	}
 	invoke(t, "clean", filepath.Join(dir, "missing", "x.lock")).expectCode(t, 2, "clean in a missing directory")
-	invoke(t, "clean").expectCode(t, 2, "clean without argument")
+	invoke(t, "clean").expectCode(t, exitUsage, "clean without argument")
 }
 
 // snapshot maps each file in dir to its content.

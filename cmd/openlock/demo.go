@@ -31,7 +31,7 @@ recovery times (a kill to the next acquisition) and what was left behind.
 
 On a terminal the demo draws a live view; elsewhere it writes a line per
 event. It takes about --duration. Exit status: 0 when every check passed, 1
-when one failed, 2 on error.`,
+when one failed, 2 on error, 64 on bad usage.`,
 	examples: `  go run ./cmd/openlock demo
   openlock demo --workers 6 --kills 3 --duration 20s
   openlock demo --plain | tee demo.log`,
@@ -50,16 +50,16 @@ func demoMain(c *cli, f *flagSet, args []string) int {
 		return code
 	case *workers < 2 || *workers > 16:
 		c.errorf("demo: --workers %d: want 2 to 16", *workers)
-		return exitError
+		return exitUsage
 	case *kills < 0 || *kills >= *workers:
 		c.errorf("demo: --kills %d: want 0 to %d", *kills, *workers-1)
-		return exitError
+		return exitUsage
 	case *duration < time.Second:
 		c.errorf("demo: --duration %v: want 1s or more", *duration)
-		return exitError
+		return exitUsage
 	case *retry < 0:
 		c.errorf("demo: --retry-period %v: want 0 or more", *retry)
-		return exitError
+		return exitUsage
 	}
 	if *retry == 0 {
 		*retry = openlock.GetDefaults().RetryPeriod

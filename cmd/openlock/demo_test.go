@@ -41,7 +41,7 @@ func TestDemoBadUsage(t *testing.T) {
 		{"demo", "extra"},
 	} {
 		r := invoke(t, args...)
-		r.expectCode(t, 2, strings.Join(args, " "))
+		r.expectCode(t, exitUsage, strings.Join(args, " "))
 		if r.stderr == "" {
 			t.Errorf("openlock %q said nothing", args)
 		}
@@ -59,5 +59,27 @@ func TestDemoTakeoverWithoutKill(t *testing.T) {
 	v.event(stress.Event{Worker: w, Kind: stress.Acquired, T: now + 1000, N: 500})
 	if got := strings.Join(v.notes, "\n") + out.String(); strings.Contains(got, "after the kill") || !strings.Contains(got, "took over the stale lock of a worker that died") {
 		t.Errorf("a takeover without a kill is told as %q", got)
+	}
+}
+
+// A killed holder's death, when its lock was already taken over, is told
+// after the takeover, although the pool may observe the takeover later
+// than the death.
+func TestDemoTellsTakeoverBeforeDeath(t *testing.T) {
+	var out strings.Builder
+	c := &cli{stdout: &out, stderr: &out}
+	v := newDemoView(c, filepath.Join(t.TempDir(), "demo.lock"), false, time.Second)
+	killed, taker := &stress.Worker{ID: 1, PID: 101}, &stress.Worker{ID: 2, PID: 102}
+	t0 := stress.Now()
+	v.event(stress.Event{Worker: killed, Kind: stress.Killing, T: t0})
+	v.event(stress.Event{Worker: killed, Kind: stress.Killed, T: t0, T2: t0 + 2e6, N: 1})
+	v.event(stress.Event{Worker: taker, Kind: stress.Try, T: t0})
+	v.event(stress.Event{Worker: taker, Kind: stress.Acquired, T: t0 + 1e6, N: 5e4})
+	v.stop()
+	text := out.String()
+	took := strings.Index(text, "took over the stale lock")
+	dead := strings.Index(text, "is dead; its lock was already taken over")
+	if took < 0 || dead < 0 || dead < took {
+		t.Errorf("the demo told a death before the takeover it mentions, or left one out:\n%s", text)
 	}
 }

@@ -30,10 +30,17 @@ type demoView struct {
 	acquired int
 	kills    int
 	killAt   int64 // when the last holder was killed
-	overlaps int
-	drawn    int // lines of the last frame (live)
-	stopped  chan struct{}
-	wg       sync.WaitGroup
+	// takenOver says whether the lock of the last holder killed has been
+	// taken over; dead is the message of its death while it waits for the
+	// takeover's, which the pool may observe later although it happened
+	// earlier.
+	takenOver bool
+	dead      string
+	deadAt    int64
+	overlaps  int
+	drawn     int // lines of the last frame (live)
+	stopped   chan struct{}
+	wg        sync.WaitGroup
 }
 
 type demoRow struct {
@@ -81,6 +88,9 @@ func (v *demoView) start(workers int) {
 
 // stop draws the last frame.
 func (v *demoView) stop() {
+	v.mu.Lock()
+	v.flushDead()
+	v.mu.Unlock()
 	close(v.stopped)
 	v.wg.Wait()
 	v.owner.Close()
@@ -127,6 +137,8 @@ func (v *demoView) event(e stress.Event) {
 		} else if e.N > 0 {
 			v.noteLocked(e.T, fmt.Sprintf("%v took over the stale lock %v after the kill (the takeover: %v)",
 				w, stress.Round(time.Duration(e.T-v.killAt)), stress.Round(time.Duration(e.N))))
+			v.takenOver = true
+			v.flushDead()
 		} else if !v.live {
 			v.noteLocked(e.T, fmt.Sprintf("%v holds the lock (turn %d, after waiting %v)", w, r.turns, stress.Round(waited)))
 		}
@@ -135,6 +147,8 @@ func (v *demoView) event(e stress.Event) {
 	case stress.Killing:
 		v.kills++
 		v.killAt = e.T
+		v.flushDead()
+		v.takenOver = false
 		r.state, r.since = "killed", e.T
 		what := "while it holds the lock"
 		if !w.Holding() {
@@ -147,6 +161,10 @@ func (v *demoView) event(e stress.Event) {
 			msg += fmt.Sprintf("; the lock file still names it: %s: %s", o.Verdict, o.Reason)
 		} else if e.N != 0 {
 			msg += "; its lock was already taken over"
+			if !v.takenOver {
+				v.dead, v.deadAt = msg, e.T2 // told once the takeover is
+				return
+			}
 		}
 		v.noteLocked(e.T2, msg)
 	case stress.Overlap:
@@ -158,6 +176,15 @@ func (v *demoView) event(e stress.Event) {
 		if r.state != "killed" {
 			r.state, r.since = "exited", e.T
 		}
+	}
+}
+
+// flushDead tells the death of a killed holder held back for its takeover's
+// message, if any.
+func (v *demoView) flushDead() {
+	if v.dead != "" {
+		v.noteLocked(v.deadAt, v.dead)
+		v.dead = ""
 	}
 }
 

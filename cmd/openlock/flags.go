@@ -62,7 +62,7 @@ func (f *flagSet) parse(c *cli, args []string) (pos, rest []string, code int, ok
 				return nil, nil, exitOK, false
 			}
 			c.errorf("%s: %s (see openlock %s --help)", cmd.name, f.explain(err), cmd.name)
-			return nil, nil, exitError, false
+			return nil, nil, exitUsage, false
 		}
 		left := f.Args()
 		if used := args[:len(args)-len(left)]; len(used) > 0 && used[len(used)-1] == "--" {
@@ -82,15 +82,15 @@ func (f *flagSet) parse(c *cli, args []string) (pos, rest []string, code int, ok
 	if i := slices.Index(pos, ""); i >= 0 {
 		// An unset shell variable ("$LOCK") must not fall back on a default.
 		c.errorf("%s: %s is empty (an unset shell variable?); usage: %s", cmd.name, cmd.params[i], usage)
-		return nil, nil, exitError, false
+		return nil, nil, exitUsage, false
 	}
 	switch {
 	case len(pos) < len(cmd.params) && !strings.HasPrefix(cmd.params[len(pos)], "["):
 		c.errorf("%s: missing %s; usage: %s", cmd.name, cmd.params[len(pos)], usage)
-		return nil, nil, exitError, false
+		return nil, nil, exitUsage, false
 	case len(rest) > 0 && !cmd.rest:
 		c.errorf("%s: unexpected argument %q; usage: %s", cmd.name, rest[0], usage)
-		return nil, nil, exitError, false
+		return nil, nil, exitUsage, false
 	}
 	return pos, rest, exitOK, true
 }

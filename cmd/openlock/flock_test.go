@@ -56,7 +56,7 @@ func TestRunFlockHints(t *testing.T) {
 				continue // run has -s
 			}
 			r := invoke(t, cmd, flag, lock, self)
-			r.expectCode(t, 2, cmd+" "+flag)
+			r.expectCode(t, exitUsage, cmd+" "+flag)
 			if !strings.Contains(r.stderr, flag+": ") || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "not defined") {
 				t.Errorf("openlock %s %s wrote %q; want a hint saying %q", cmd, flag, r.stderr, want)
 			}
@@ -73,7 +73,7 @@ func TestEmptyPath(t *testing.T) {
 		{"clean", ""}, {"lock", "--pid", "1", ""}, {"unlock", "--pid", "1", ""},
 	} {
 		r := invokeWith(t, inDir(dir), args...)
-		r.expectCode(t, 2, strings.Join(args, " "))
+		r.expectCode(t, exitUsage, strings.Join(args, " "))
 		if !strings.Contains(r.stderr, "is empty (an unset shell variable?)") {
 			t.Errorf("openlock %q wrote %q; want it to say the path is empty", args, r.stderr)
 		}

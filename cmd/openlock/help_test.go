@@ -28,12 +28,12 @@ func TestHelp(t *testing.T) {
 // No arguments, or an unknown command: the list of commands, status 2.
 func TestUnknownCommand(t *testing.T) {
 	r := invoke(t)
-	r.expectCode(t, 2, "openlock without arguments")
+	r.expectCode(t, exitUsage, "openlock without arguments")
 	if !strings.Contains(r.stderr, "Commands:") {
 		t.Errorf("openlock without arguments wrote %q", r.stderr)
 	}
 	r = invoke(t, "frobnicate")
-	r.expectCode(t, 2, "openlock frobnicate")
+	r.expectCode(t, exitUsage, "openlock frobnicate")
 	if !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
 		t.Errorf("openlock frobnicate wrote %q", r.stderr)
 	}
@@ -47,5 +47,5 @@ func TestVersion(t *testing.T) {
 			t.Errorf("openlock version wrote %q", r.stdout)
 		}
 	}
-	invoke(t, "version", "extra").expectCode(t, 2, "openlock version extra")
+	invoke(t, "version", "extra").expectCode(t, exitUsage, "openlock version extra")
 }

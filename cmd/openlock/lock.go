@@ -41,8 +41,8 @@ simpler: the lock cannot outlive the work, and nothing needs unlocking.
 
 Exit status: 0 when PID holds the lock; the conflict code (-E, default 1)
 when it could not be taken in time; 128+N when a signal N ended the wait; 2
-on error (bad arguments, PID not running or another user's, or the lock
-cannot be taken).`,
+on error (PID not running or another user's, or the lock cannot be taken);
+64 on bad usage (no --pid, an unknown flag, a missing LOCKFILE).`,
 	examples: `  openlock lock --pid $$ -w 1m /tmp/deploy.lock || exit
   make build && make deploy
   openlock unlock --pid $$ /tmp/deploy.lock
@@ -65,7 +65,7 @@ start time it had when it took the lock. Any other lock file (another
 holder's, or none) is left as it is.
 
 Exit status: 0 when the lock was released; 1 when PID does not hold it
-(nothing was removed); 2 on error.`,
+(nothing was removed); 2 on error; 64 on bad usage.`,
 	examples: `  openlock unlock --pid $$ /tmp/deploy.lock`,
 	main:     unlockMain,
 }
@@ -81,6 +81,9 @@ func parseWithPID(c *cli, f *flagSet, args []string, usage string) (path string,
 	}
 	if err := checkPID(f, *p); err != nil {
 		c.errorf("%s: %v", f.cmd.name, err)
+		if !f.isSet("pid") || *p <= 0 {
+			return "", 0, exitUsage, false // a command line without a pid to check
+		}
 		return "", 0, exitError, false
 	}
 	return pos[0], *p, exitOK, true
@@ -128,7 +131,7 @@ func lockMain(c *cli, f *flagSet, args []string) int {
 	}
 	defer r.close()
 	if err := handover.To(r.lock, pid); err != nil {
-		c.errorf("lock: %s", describe(err))
+		c.failed("lock", err)
 		return exitError
 	}
 	if r.verbose {
@@ -156,16 +159,16 @@ func unlockMain(c *cli, f *flagSet, args []string) int {
 	}
 	l, err := openlock.New(path)
 	if err != nil {
-		c.errorf("unlock: %s", describe(err))
+		c.failed("unlock", err)
 		return exitError
 	}
 	defer l.Close()
 	switch err := handover.Release(l, pid); {
 	case errors.Is(err, openlock.ErrNotHeld):
-		c.errorf("unlock: %s", describe(err))
+		c.failed("unlock", err)
 		return exitNo
 	case err != nil:
-		c.errorf("unlock: %s", describe(err))
+		c.failed("unlock", err)
 		return exitError
 	}
 	return exitOK

@@ -103,13 +103,13 @@ func TestLockBadUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"lock", lock}, 2, "--pid is required"},
-		{[]string{"unlock", lock}, 2, "--pid is required"},
-		{[]string{"lock", "--pid", "0", lock}, 2, "--pid 0: want the pid of a running process"},
-		{[]string{"lock", "--pid", "x", lock}, 2, "--pid x: not a number"},
+		{[]string{"lock", lock}, exitUsage, "--pid is required"},
+		{[]string{"unlock", lock}, exitUsage, "--pid is required"},
+		{[]string{"lock", "--pid", "0", lock}, exitUsage, "--pid 0: want the pid of a running process"},
+		{[]string{"lock", "--pid", "x", lock}, exitUsage, "--pid x: not a number"},
 		{[]string{"lock", "--pid", noSuchPID, lock}, 2, "--pid " + noSuchPID + ": no such process"},
 		{[]string{"unlock", "--pid", noSuchPID, lock}, 2, "no such process"},
-		{[]string{"lock", "--pid", self}, 2, "missing LOCKFILE"},
+		{[]string{"lock", "--pid", self}, exitUsage, "missing LOCKFILE"},
 		{[]string{"lock", "--pid", self, filepath.Join(dir, "missing", "a.lock")}, 2, "does not exist"},
 		{[]string{"unlock", "--pid", self, lock}, 1, "not held by pid " + self + ": there is no lock file"},
 	} {
@@ -127,5 +127,19 @@ func TestLockBadUsage(t *testing.T) {
 	h.Wait()
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("after the failed locks the directory holds %q", names)
+	}
+}
+
+// A second unlock says once what failed: "openlock: unlock: PATH: lock not
+// held ...", without the library's operation again ("unlock: unlock PATH").
+func TestUnlockTwiceText(t *testing.T) {
+	lock := filepath.Join(t.TempDir(), "a.lock")
+	self := strconv.Itoa(os.Getpid())
+	invoke(t, "lock", "--pid", self, lock).expectCode(t, 0, "lock --pid")
+	invoke(t, "unlock", "--pid", self, lock).expectCode(t, 0, "unlock --pid")
+	r := invoke(t, "unlock", "--pid", self, lock)
+	r.expectCode(t, 1, "a second unlock --pid")
+	if want := "openlock: unlock: " + lock + ": lock not held by pid " + self + ": there is no lock file\n"; r.stderr != want {
+		t.Errorf("a second unlock wrote %q; want %q", r.stderr, want)
 	}
 }

@@ -24,11 +24,16 @@ import (
 	"github.com/openlock/openlock/internal/stress"
 )
 
-// Exit statuses shared by the commands.
+// Exit statuses shared by the commands (the table of exitCodes in the
+// main help lists every status of every command).
 const (
 	exitOK    = 0
 	exitNo    = 1 // run: the lock was busy (the default conflict code); status: free; demo, selftest: failed
-	exitError = 2 // bad usage, or openlock itself could not do its job
+	exitError = 2 // openlock could not do its job: the lock path, the file system, a process
+	// exitUsage is a command line that cannot be run as given: EX_USAGE of
+	// sysexits.h, as flock(1) exits, so that a script tells a typo from a
+	// lock that could not be had.
+	exitUsage = 64
 )
 
 // A command is one of openlock's subcommands.
@@ -68,7 +73,7 @@ func main() {
 func (c *cli) main(args []string) int {
 	if len(args) == 0 {
 		c.usage(c.stderr)
-		return exitError
+		return exitUsage
 	}
 	switch args[0] {
 	case "-h", "-help", "--help":
@@ -80,7 +85,7 @@ func (c *cli) main(args []string) int {
 	cmd := lookup(args[0])
 	if cmd == nil {
 		c.errorf("unknown command %q; the commands are %s (openlock help)", args[0], commandNames())
-		return exitError
+		return exitUsage
 	}
 	return cmd.run(c, args[1:])
 }
@@ -117,10 +122,38 @@ Commands:
 	for _, cmd := range commands {
 		fmt.Fprintf(w, "  %-9s %s\n", cmd.name, cmd.summary)
 	}
+	fmt.Fprintf(w, "\nExit status:\n")
+	for _, e := range exitCodes {
+		fmt.Fprintf(w, "  %-6s %s\n", e.code, strings.ReplaceAll(e.meaning, "\n", "\n         "))
+	}
 	fmt.Fprintf(w, `
 "openlock help COMMAND" or "openlock COMMAND --help" explains a command, with examples.
 Start with "openlock demo".
 `)
+}
+
+// exitCodes is the one table of the exit statuses of all commands, shown
+// by the main help (and copied in the README). flock(1) users find its
+// codes where flock has them: 1 (-E) for a lock not had, 64 for bad usage.
+// A COMMAND that cannot run exits 126 or 127 as in a shell, env(1) or
+// timeout(1), not flock's 69: run -c gets those from sh anyway, and a script
+// sees one code whichever form it used.
+var exitCodes = []struct{ code, meaning string }{
+	{"0", "success; run: COMMAND's own status, whatever it is"},
+	{"1", "run, lock: the lock was busy (-n) or not had in time (-w); -E CODE changes it\n" +
+		"status: free (or stale); unlock: PID does not hold it; demo, selftest: a check failed"},
+	{"2", "openlock could not do its job: a missing or read-only directory, a LOCKFILE that\n" +
+		"is not a lock file, another user's stale lock in a sticky directory, a file system\n" +
+		"without hard links, a --pid that is not running; status: error"},
+	{"3", "selftest: the file system cannot make hard links (no lock cycles ran)"},
+	{"64", "bad usage: an unknown command or flag, a missing, empty or extra argument\n" +
+		"(EX_USAGE, as flock exits)"},
+	{"71", "run: the lock was taken, but COMMAND could not be started: openlock ran out of\n" +
+		"file descriptors, memory or processes (EX_OSERR)"},
+	{"76", "run: the lock was lost while COMMAND ran; -L CODE changes it (EX_PROTOCOL)"},
+	{"126", "run: COMMAND cannot be executed (as a shell; flock exits 69)"},
+	{"127", "run: COMMAND is not found (as a shell; flock exits 69)"},
+	{"128+N", "run: COMMAND, or openlock while it waited, was ended by signal N"},
 }
 
 // errorf writes an error message to stderr.
@@ -147,7 +180,7 @@ var helpCommand = &command{
 		cmd := lookup(pos[0])
 		if cmd == nil {
 			c.errorf("unknown command %q; the commands are %s", pos[0], commandNames())
-			return exitError
+			return exitUsage
 		}
 		return cmd.run(c, []string{"--help"})
 	},

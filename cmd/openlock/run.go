@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/openlock/openlock"
@@ -51,11 +52,14 @@ killed with SIGKILL, so that it never runs without the lock.
 
 Exit status: COMMAND's own; the conflict code (-E, default 1) when the lock
 could not be taken in time; 127 when COMMAND is not found and 126 when it
-cannot be executed (as in a shell); 128+N when COMMAND, or openlock while
-waiting, was ended by signal N; 2 when openlock fails (bad arguments, or the
-lock cannot be taken: a missing or read-only directory, a LOCKFILE that is
-not a lock file, another user's stale lock in a sticky directory). Nothing
-is left behind in any of these cases.
+cannot be executed (as in a shell, env or timeout, and as run -c gets from
+sh; flock exits 69 for both); 128+N when COMMAND, or openlock while
+waiting, was ended by signal N; 2 when the lock cannot be taken (a missing
+or read-only directory, a LOCKFILE that is not a lock file, another user's
+stale lock in a sticky directory); 64 on bad usage (EX_USAGE, as flock);
+71 when the lock was taken but COMMAND could not be started for want of
+file descriptors, memory or processes (EX_OSERR). Nothing is left behind
+in any of these cases; "openlock --help" lists every status.
 
 When the lock was lost while COMMAND ran (its lock file removed by hand, or
 taken over by a process that judged openlock dead), run says "lock lost"
@@ -115,16 +119,16 @@ func runMain(c *cli, f *flagSet, args []string) int {
 		switch {
 		case len(command) > 0:
 			c.errorf("run: -c %q and COMMAND %q: give one or the other", *shell, command[0])
-			return exitError
+			return exitUsage
 		case *shell == "":
 			c.errorf("run: -c needs a shell command; usage: openlock run LOCKFILE -c 'SHELL COMMAND'")
-			return exitError
+			return exitUsage
 		}
 		command = []string{"sh", "-c", *shell}
 	}
 	if len(command) == 0 {
 		c.errorf("run: missing COMMAND after %s; usage: openlock run [flags] LOCKFILE -- COMMAND [ARGS...]", pos[0])
-		return exitError
+		return exitUsage
 	}
 	// A command that cannot run fails before the lock is taken.
 	path, code := c.resolve(command[0])
@@ -183,7 +187,7 @@ func (w *waitFlags) define(f *flagSet) {
 func (w *waitFlags) take(c *cli, name, path string, opts ...openlock.Option) (*runner, int) {
 	l, err := openlock.New(path, opts...)
 	if err != nil {
-		c.errorf("%s: %s", name, describe(err))
+		c.failed(name, err)
 		return nil, exitError
 	}
 	wait := time.Duration(w.wait)
@@ -264,7 +268,7 @@ func (r *runner) take() (int, bool) {
 		ok, err := r.tryLock()
 		switch {
 		case err != nil:
-			r.errorf("%s: %s", r.name, describe(err))
+			r.failed(r.name, err)
 			return exitError, false
 		case !ok:
 			r.gaveUp(start)
@@ -321,7 +325,7 @@ func (r *runner) take() (int, bool) {
 		r.gaveUp(start)
 		return r.conflict, false
 	}
-	r.errorf("%s: %s", r.name, describe(err))
+	r.failed(r.name, err)
 	return exitError, false
 }
 
@@ -360,11 +364,9 @@ func (r *runner) runCommand(path string, command []string) int {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
-		r.errorf("run: %s: cannot execute: %v", command[0], errors.Unwrap(err))
-		if errors.Is(err, fs.ErrNotExist) {
-			return 127
-		}
-		return 126
+		msg, code := startFailure(command[0], err)
+		r.errorf("run: %s", msg)
+		return code
 	}
 	// Best effort, as the Linux parent-death signal: a command that cannot
 	// be tied to openlock (Windows: no job object) runs all the same.
@@ -387,6 +389,49 @@ func (r *runner) runCommand(path string, command []string) int {
 	close(done)
 	wg.Wait()
 	return exitStatus(cmd.ProcessState)
+}
+
+// exitOSErr is run's status when COMMAND could not be started for want of
+// a resource of openlock's own (file descriptors, memory, processes): the
+// command is fine, so neither 126 nor 127; EX_OSERR of sysexits.h, as
+// flock(1) exits when it runs out of memory.
+const exitOSErr = 71
+
+// startFailure explains why COMMAND name, resolved before the lock was
+// taken, could not be started with the lock held, and returns run's exit
+// status for it.
+func startFailure(name string, err error) (string, int) {
+	cause := errors.Unwrap(err)
+	if cause == nil {
+		cause = err
+	}
+	switch {
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		limit := "this process's limit (ulimit -n)"
+		if errors.Is(err, syscall.ENFILE) {
+			limit = "the system's limit (fs.file-max)"
+		}
+		return fmt.Sprintf("the lock was taken, but %s could not be started: openlock ran out of file descriptors (%v); "+
+			"close descriptors the caller passes on, or raise %s", name, cause, limit), exitOSErr
+	case errors.Is(err, syscall.ENOMEM), errors.Is(err, syscall.EAGAIN):
+		return fmt.Sprintf("the lock was taken, but %s could not be started: openlock ran out of memory or processes (%v); "+
+			"try again when the system has more to spare", name, cause), exitOSErr
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Sprintf("%s: command not found (it was removed after it was looked up): %v", name, cause), 127
+	}
+	return fmt.Sprintf("%s: cannot execute: %v", name, cause), 126
+}
+
+// failed reports err, an error of the library, as the command name's: the
+// operation the library names is left out where it is the command's own, so
+// that "openlock unlock" says "openlock: unlock: PATH: ...", not "unlock:
+// unlock PATH: ...".
+func (c *cli) failed(name string, err error) {
+	msg := describe(err)
+	if e, ok := errors.AsType[*openlock.Error](err); ok && e.Op == name {
+		msg = e.Path + ": " + e.Err.Error()
+	}
+	c.errorf("%s: %s", name, msg)
 }
 
 // describe formats an error of the library without its "openlock: " prefix,

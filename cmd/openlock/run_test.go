@@ -140,32 +140,34 @@ func TestRunCommandNotFound(t *testing.T) {
 	}
 }
 
-// Bad usage: a clear message, status 2, nothing created.
+// Bad usage: a clear message, status 64 (EX_USAGE, as flock's), nothing
+// created; a lock path that cannot be used: status 2.
 func TestRunBadUsage(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
 	for _, tt := range []struct {
 		args []string
+		code int
 		want string
 	}{
-		{[]string{"run"}, "missing LOCKFILE"},
-		{[]string{"run", "-w", "5"}, "missing LOCKFILE"},
-		{[]string{"run", lock}, "missing COMMAND"},
-		{[]string{"run", lock, "--"}, "missing COMMAND"},
-		{[]string{"run", "-w", "soon", lock, self}, "-w soon: want a duration"},
-		{[]string{"run", "-w", "-1", lock, self}, "-w -1: want a duration of 0 or more"},
-		{[]string{"run", "-E", "300", lock, self}, "-E 300: want an exit status, 0 to 255"},
-		{[]string{"run", "-E", "abc", lock, self}, "-E abc: want an exit status, 0 to 255"},
-		{[]string{"run", "--conflict-exit-code=abc", lock, self}, "--conflict-exit-code abc: want an exit status"},
-		{[]string{"run", lock, "-w"}, "-w needs a value"},
-		{[]string{"run", "--frob", lock, self}, "unknown flag --frob"},
-		{[]string{"run", filepath.Join(dir, "missing", "a.lock"), self}, "does not exist"},
-		{[]string{"run", dir, self}, "not a lock file"},
-		{[]string{"run", lock, "-c", "true", "false"}, "give one or the other"},
-		{[]string{"run", lock, "-c", ""}, "-c needs a shell command"},
+		{[]string{"run"}, exitUsage, "missing LOCKFILE"},
+		{[]string{"run", "-w", "5"}, exitUsage, "missing LOCKFILE"},
+		{[]string{"run", lock}, exitUsage, "missing COMMAND"},
+		{[]string{"run", lock, "--"}, exitUsage, "missing COMMAND"},
+		{[]string{"run", "-w", "soon", lock, self}, exitUsage, "-w soon: want a duration"},
+		{[]string{"run", "-w", "-1", lock, self}, exitUsage, "-w -1: want a duration of 0 or more"},
+		{[]string{"run", "-E", "300", lock, self}, exitUsage, "-E 300: want an exit status, 0 to 255"},
+		{[]string{"run", "-E", "abc", lock, self}, exitUsage, "-E abc: want an exit status, 0 to 255"},
+		{[]string{"run", "--conflict-exit-code=abc", lock, self}, exitUsage, "--conflict-exit-code abc: want an exit status"},
+		{[]string{"run", lock, "-w"}, exitUsage, "-w needs a value"},
+		{[]string{"run", "--frob", lock, self}, exitUsage, "unknown flag --frob"},
+		{[]string{"run", filepath.Join(dir, "missing", "a.lock"), self}, exitError, "does not exist"},
+		{[]string{"run", dir, self}, exitError, "not a lock file"},
+		{[]string{"run", lock, "-c", "true", "false"}, exitUsage, "give one or the other"},
+		{[]string{"run", lock, "-c", ""}, exitUsage, "-c needs a shell command"},
 	} {
 		r := invoke(t, tt.args...)
-		r.expectCode(t, 2, strings.Join(tt.args, " "))
+		r.expectCode(t, tt.code, strings.Join(tt.args, " "))
 		if !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stderr, "panic") {
 			t.Errorf("openlock %q wrote %q; want a message with %q", tt.args, r.stderr, tt.want)
 		}

@@ -84,8 +84,8 @@ library's tests cover those, not a mount.
 Every phase ends by a deadline, so that a verdict always comes: a phase that
 does not finish (a mount that never answers) fails, naming the phase.
 
-Exit status: 0 passed, 1 failed, 2 error (bad arguments, DIR not writable,
-the DIRs not one directory), 3 the file system has no hard links.`,
+Exit status: 0 passed, 1 failed, 2 error (DIR not writable, the DIRs not
+one directory), 3 the file system has no hard links, 64 bad usage.`,
 	examples: `  openlock selftest /tmp
   openlock selftest /mnt/nfs/shared            # a network file system
   openlock selftest -n 8 --cycles 500 --kills 40 /dev/shm
@@ -120,7 +120,7 @@ func selftestMain(c *cli, f *flagSet, args []string) int {
 		return code
 	case cfg.Cycles < 1 || cfg.Kills < 0 || cfg.Races < 0 || cfg.RetryPeriod <= 0 || cfg.Duration < 0 || cfg.Patience <= 0 || *cacheTime < 0:
 		c.errorf("selftest: --cycles must be at least 1; --kills, --races, --soak and --cache-time not negative; --retry-period and --patience positive")
-		return exitError
+		return exitUsage
 	}
 	cfg.CacheTime = *cacheTime
 	if cfg.CacheTime == 0 {
@@ -131,7 +131,7 @@ func selftestMain(c *cli, f *flagSet, args []string) int {
 	}
 	if cfg.Procs < 2 || cfg.Procs > 64 {
 		c.errorf("selftest: -n %d: want 2 to 64 processes", cfg.Procs)
-		return exitError
+		return exitUsage
 	}
 	return newSelftest(c, cfg, pos).run()
 }

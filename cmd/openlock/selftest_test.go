@@ -40,17 +40,18 @@ func TestSelftestBadUsage(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		args []string
+		code int
 		want string
 	}{
-		{[]string{"selftest"}, "missing DIR"},
-		{[]string{"selftest", dir + "/missing"}, notFound},
-		{[]string{"selftest", "-n", "1", dir}, "2 to 64"},
-		{[]string{"selftest", "--hold", "2ms,1ms", dir}, "MIN <= MAX"},
-		{[]string{"selftest", dir, dir + "/missing"}, notFound},
-		{[]string{"selftest", "--cache-time", "-1s", dir}, "--cache-time"},
+		{[]string{"selftest"}, exitUsage, "missing DIR"},
+		{[]string{"selftest", dir + "/missing"}, exitError, notFound},
+		{[]string{"selftest", "-n", "1", dir}, exitUsage, "2 to 64"},
+		{[]string{"selftest", "--hold", "2ms,1ms", dir}, exitUsage, "MIN <= MAX"},
+		{[]string{"selftest", dir, dir + "/missing"}, exitError, notFound},
+		{[]string{"selftest", "--cache-time", "-1s", dir}, exitUsage, "--cache-time"},
 	} {
 		r := invoke(t, tt.args...)
-		r.expectCode(t, 2, strings.Join(tt.args, " "))
+		r.expectCode(t, tt.code, strings.Join(tt.args, " "))
 		if !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("openlock %q wrote %q; want %q", tt.args, r.stderr, tt.want)
 		}

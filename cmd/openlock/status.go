@@ -43,8 +43,8 @@ does (an exclusive holder listed beside readers waits for them to leave).
 
 Status changes nothing. Exit status: 0 when the lock is held, shared or
 counts as held (unreadable), 1 when it is free (no lock file, or a stale one), 2 on
-error (for instance LOCKFILE is a directory, its directory does not exist,
-or LOCKFILE is "").`,
+error (for instance LOCKFILE is a directory, or its directory does not exist),
+64 on bad usage (LOCKFILE missing or "").`,
 	examples: `  openlock status /tmp/backup.lock
   if openlock status /tmp/backup.lock >/dev/null; then echo busy; fi
   openlock status --json /tmp/backup.lock | jq .owner.pid`,

@@ -89,8 +89,8 @@ func TestStatusStaleAndBad(t *testing.T) {
 	if !strings.Contains(r.stderr, "not a lock file") {
 		t.Errorf("status of a directory wrote %q", r.stderr)
 	}
-	invoke(t, "status").expectCode(t, 2, "status without LOCKFILE")
-	invoke(t, "status", lock, "extra").expectCode(t, 2, "status with two arguments")
+	invoke(t, "status").expectCode(t, exitUsage, "status without LOCKFILE")
+	invoke(t, "status", lock, "extra").expectCode(t, exitUsage, "status with two arguments")
 }
 
 // statusOf runs status --json (the flag after the argument, as allowed) and

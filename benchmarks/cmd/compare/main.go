@@ -13,9 +13,11 @@
 //
 // It measures the race window of openlock's takeovers, idle and under load
 // (a CPU hog per core plus an fsync-heavy writer); the uncontended
-// Lock+Unlock cycle; the release-to-acquire latency and throughput of
+// Lock+Unlock cycle (its mean, and the median of single cycles of one lock
+// object in a loop); the release-to-acquire latency and throughput of
 // contended handoffs between processes; the time from a holder's SIGKILL to
-// the next acquisition; the CPU a process uses while it waits; and the
+// the next acquisition (and its median when the waiter has waited a short
+// fixed time); the CPU a process uses while it waits; and the
 // shared lock (RLock, against flock's LOCK_SH): the uncontended
 // RLock+RUnlock and the throughput of 1, 4 and 16 reader processes. Given
 // several paths to one directory (-dir /mnt/a,/mnt/b: two mounts of one

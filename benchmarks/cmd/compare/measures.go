@@ -23,15 +23,18 @@ type results struct {
 
 	// race window: by condition ("idle", "load"), then by mode
 	windows map[string]map[openlock.Takeover][]time.Duration
-	// uncontended: per-round mean cycle time, by library
-	cycles map[string][]time.Duration
+	// uncontended: per-round mean cycle time, by library; and the time of
+	// each cycle of one lock object, by library (openlock and flock)
+	cycles     map[string][]time.Duration
+	cycleTimes map[string][]time.Duration
 	// handoff: by number of processes, then library
 	handoffs map[int]map[string]*handoffRuns
 	// handoff across mounts: the floor that the clients' caches set
 	// (bench.Visibility)
 	floor []time.Duration
-	// crash recovery, by library
-	crashes map[string][]time.Duration
+	// crash recovery, by library: after a wait in [CrashMinWait,
+	// CrashMaxWait]; and after CrashShortWait (for the median)
+	crashes, shortCrashes map[string][]time.Duration
 	// cost of waiting: by number of waiters, then library
 	waits map[int]map[string][]bench.WaitUsage
 	// shared lock: per-round mean RLock+RUnlock time, by library; reader
@@ -153,22 +156,52 @@ func measureRaceWindow(r *results, work []string) error {
 var uncontendedLibs = []string{bench.Openlock, bench.Flock, bench.Nightlyone}
 
 // measureUncontended times the uncontended cycle of each library in rounds,
-// the libraries taking turns (their order rotating) within each round.
+// the libraries taking turns (their order rotating) within each round: its
+// mean over each round's cycles, on a new lock object per round; then, on
+// one lock object per library kept for all rounds, as a loop would use it,
+// each cycle of a block, openlock's and flock's blocks taking turns.
 func measureUncontended(r *results, work []string) error {
-	r.cycles = make(map[string][]time.Duration)
-	for round := range r.plan.UncontendedRounds {
-		for i := range uncontendedLibs {
-			lib := uncontendedLibs[(round+i)%len(uncontendedLibs)]
-			ops := r.plan.UncontendedOps
-			if lib == bench.Nightlyone {
-				ops = max(ops/20, 10) // several times slower (7x in the README's run): keep its rounds short
-			}
-			d, err := bench.Uncontended(lib, work[0], ops)
-			if err != nil {
-				return err
-			}
-			r.cycles[lib] = append(r.cycles[lib], d)
+	ms := make(map[string]bench.Mutex)
+	for _, lib := range contendedLibs {
+		m, err := bench.OpenWarm(lib, filepath.Join(work[0], "cycles-"+lib+".lock"))
+		if err != nil {
+			return err
 		}
+		defer m.Close()
+		ms[lib] = m
+	}
+	r.cycles = make(map[string][]time.Duration)
+	r.cycleTimes = make(map[string][]time.Duration)
+	for round := range r.plan.UncontendedRounds {
+		if err := meanCycles(r, work[0], round); err != nil {
+			return err
+		}
+		for i := range contendedLibs {
+			lib := contendedLibs[(round+i)%len(contendedLibs)]
+			d, err := bench.CycleTimes(ms[lib], r.plan.UncontendedOps)
+			if err != nil {
+				return fmt.Errorf("%s: %w", lib, err)
+			}
+			r.cycleTimes[lib] = append(r.cycleTimes[lib], d...)
+		}
+	}
+	return nil
+}
+
+// meanCycles runs one round of the mean uncontended cycle of every library
+// in uncontendedLibs, in an order that rotates with the round.
+func meanCycles(r *results, dir string, round int) error {
+	for i := range uncontendedLibs {
+		lib := uncontendedLibs[(round+i)%len(uncontendedLibs)]
+		ops := r.plan.UncontendedOps
+		if lib == bench.Nightlyone {
+			ops = max(ops/20, 10) // several times slower (7x in the README's run): keep its rounds short
+		}
+		d, err := bench.Uncontended(lib, dir, ops)
+		if err != nil {
+			return err
+		}
+		r.cycles[lib] = append(r.cycles[lib], d)
 	}
 	return nil
 }
@@ -221,18 +254,38 @@ func measureHandoff(r *results, work []string) error {
 }
 
 // measureCrash kills holders, trial by trial, openlock and flock taking
-// turns.
+// turns: once the waiter has waited a random time in [CrashMinWait,
+// CrashMaxWait], and (the trials for the median) once it has waited
+// CrashShortWait.
 func measureCrash(r *results, work []string) error {
 	r.crashes = make(map[string][]time.Duration)
-	for range r.plan.CrashTrials {
-		for _, lib := range contendedLibs {
-			d, err := bench.Crash(bench.CrashConfig{Lib: lib, Dirs: work, Trials: 1,
-				MinWait: r.plan.CrashMinWait, MaxWait: r.plan.CrashMaxWait, Timeout: r.plan.ChildTimeout})
-			if err != nil {
-				return fmt.Errorf("%s: %w", lib, err)
+	r.shortCrashes = make(map[string][]time.Duration)
+	for i := range max(r.plan.CrashTrials, r.plan.CrashMedianTrials) {
+		if i < r.plan.CrashTrials {
+			if err := crashRound(r, work, r.plan.CrashMinWait, r.plan.CrashMaxWait, r.crashes); err != nil {
+				return err
 			}
-			r.crashes[lib] = append(r.crashes[lib], d...)
 		}
+		if i < r.plan.CrashMedianTrials {
+			if err := crashRound(r, work, r.plan.CrashShortWait, r.plan.CrashShortWait, r.shortCrashes); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// crashRound runs one trial of each library in turn: it kills the holder
+// once the waiter has waited a time in [minWait, maxWait], and adds the
+// time to the next acquisition to to[lib].
+func crashRound(r *results, work []string, minWait, maxWait time.Duration, to map[string][]time.Duration) error {
+	for _, lib := range contendedLibs {
+		d, err := bench.Crash(bench.CrashConfig{Lib: lib, Dirs: work, Trials: 1,
+			MinWait: minWait, MaxWait: maxWait, Timeout: r.plan.ChildTimeout})
+		if err != nil {
+			return fmt.Errorf("%s: %w", lib, err)
+		}
+		to[lib] = append(to[lib], d...)
 	}
 	return nil
 }

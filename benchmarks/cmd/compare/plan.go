@@ -14,6 +14,8 @@ type plan struct {
 	Takeovers int // race window: takeovers per mode and per condition (idle, load)
 	Block     int // race window: takeovers per block; the modes alternate by block
 
+	// uncontended: rounds, and cycles per library in each, for the mean
+	// and (each cycle timed, in a block per library) the median
 	UncontendedRounds, UncontendedOps int
 
 	Procs       []int // handoff: numbers of processes (1 holder, the rest waiting)
@@ -27,8 +29,13 @@ type plan struct {
 	CrashTrials  int // per library
 	CrashMinWait time.Duration
 	CrashMaxWait time.Duration
-	Waiters      []int // cost of waiting: numbers of waiting processes
-	WaitFor      time.Duration
+	// crash, median: trials per library, each killing the holder once the
+	// waiter has waited CrashShortWait
+	CrashMedianTrials int
+	CrashShortWait    time.Duration
+
+	Waiters []int // cost of waiting: numbers of waiting processes
+	WaitFor time.Duration
 	// shared lock: uncontended RLock+RUnlock rounds and cycles per round;
 	// reader throughput by number of reader processes, runs per library
 	// and the length of each run
@@ -46,6 +53,7 @@ var plans = map[string]plan{
 		UncontendedRounds: 6, UncontendedOps: 5000,
 		Procs: []int{2, 4, 8}, FigureProcs: 4, Handoffs: 300, Rounds: 2, Hold: time.Millisecond,
 		CrashTrials: 8, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
+		CrashMedianTrials: 8, CrashShortWait: 20 * time.Millisecond,
 		Waiters: []int{1, 4}, WaitFor: 2 * time.Second,
 		SharedRounds: 6, SharedOps: 5000, Readers: []int{1, 4, 16}, ReaderRounds: 2, ReadersFor: time.Second,
 		ChildTimeout: 2 * time.Minute,
@@ -56,6 +64,7 @@ var plans = map[string]plan{
 		UncontendedRounds: 20, UncontendedOps: 20000,
 		Procs: []int{2, 3, 4, 5, 8, 9, 17, 33}, FigureProcs: 4, Handoffs: 1000, Rounds: 3, Hold: time.Millisecond,
 		CrashTrials: 60, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
+		CrashMedianTrials: 20, CrashShortWait: 20 * time.Millisecond,
 		Waiters: []int{1, 2, 4, 8, 16, 32}, WaitFor: 10 * time.Second,
 		SharedRounds: 20, SharedOps: 20000, Readers: []int{1, 4, 16}, ReaderRounds: 5, ReadersFor: 3 * time.Second,
 		ChildTimeout: 5 * time.Minute,
@@ -79,6 +88,7 @@ var acrossPlans = map[string]plan{
 		UncontendedRounds: 4, UncontendedOps: 200,
 		Procs: []int{2, 4}, Handoffs: 20, Rounds: 1, Hold: 50 * time.Millisecond,
 		CrashTrials: 3, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
+		CrashMedianTrials: 3, CrashShortWait: 20 * time.Millisecond,
 		ChildTimeout: 5 * time.Minute,
 	},
 	"full": {
@@ -86,6 +96,7 @@ var acrossPlans = map[string]plan{
 		UncontendedRounds: 10, UncontendedOps: 1000,
 		Procs: []int{2, 4}, Handoffs: 50, Rounds: 2, Hold: 50 * time.Millisecond,
 		CrashTrials: 20, CrashMinWait: 10 * time.Millisecond, CrashMaxWait: time.Second,
+		CrashMedianTrials: 20, CrashShortWait: 20 * time.Millisecond,
 		ChildTimeout: 5 * time.Minute,
 	},
 }
@@ -98,6 +109,7 @@ func (p plan) tiny() plan {
 	p.UncontendedRounds, p.UncontendedOps = 2, 20
 	p.Handoffs, p.Rounds = 6, 1
 	p.CrashTrials, p.CrashMinWait, p.CrashMaxWait = 1, time.Millisecond, 5*time.Millisecond
+	p.CrashMedianTrials, p.CrashShortWait = 1, time.Millisecond
 	p.WaitFor = 100 * time.Millisecond
 	p.SharedRounds, p.SharedOps, p.ReaderRounds, p.ReadersFor = 2, 20, 1, 100*time.Millisecond
 	return p

@@ -24,11 +24,13 @@ func (r *results) table(w io.Writer) {
 	var rows []row
 	rows = append(rows, r.raceWindowRows()...)
 	rows = append(rows, r.uncontendedRows()...)
+	rows = append(rows, r.cycleMedianRows()...)
 	rows = append(rows, r.floorRows()...)
 	rows = append(rows, r.handoffRows()...)
 	rows = append(rows, r.lockFloorRows()...)
 	rows = append(rows, r.fairnessRows()...)
 	rows = append(rows, r.crashRows()...)
+	rows = append(rows, r.crashMedianRows()...)
 	rows = append(rows, r.waitRows()...)
 	rows = append(rows, r.sharedRows()...)
 	for _, x := range rows {
@@ -96,6 +98,50 @@ func (r *results) uncontendedRows() []row {
 		ratio:  fmt.Sprintf("nightlyone ÷ openlock = %.1fx", rn),
 		target: "nightlyone ≥ 5x slower", met: yesNo(rn >= 5),
 	}}
+}
+
+// goalMedian is issue 21's goal for the medians a user feels: the
+// uncontended cycle of one lock object in a loop, and the recovery from a
+// holder's SIGKILL, each at most 1.3x flock's.
+const goalMedian = 1.3
+
+// medianRow is a row of a median figure: openlock's and flock's medians of
+// their samples, their ratio, judged against goalMedian.
+func medianRow(figure string, o, f []time.Duration) row {
+	mo, mf := median(o), median(f)
+	return row{figure: figure, openlock: dur(mo), flock: dur(mf), ratio: fmt.Sprintf("%.2fx", ratio(mo, mf)),
+		target: fmt.Sprintf("median ≤ %.1fx flock", goalMedian), met: yesNo(ratio(mo, mf) <= goalMedian)}
+}
+
+// cycleMedianRows report the median of the times of single uncontended
+// cycles of one lock object in a loop, beside the means of uncontendedRows.
+func (r *results) cycleMedianRows() []row {
+	o, f := r.cycleTimes[bench.Openlock], r.cycleTimes[bench.Flock]
+	if len(o) == 0 || len(f) == 0 {
+		return nil
+	}
+	return []row{medianRow(fmt.Sprintf("uncontended Lock+Unlock of one lock object in a loop%s, each cycle timed: median (%d cycles each, in blocks taking turns with flock's)",
+		r.throughA(), len(o)), o, f)}
+}
+
+// crashMedianRows report the median recovery from a holder's SIGKILL when
+// the waiter has waited a fixed short time, beside crashRows' random waits.
+func (r *results) crashMedianRows() []row {
+	o, f := r.shortCrashes[bench.Openlock], r.shortCrashes[bench.Flock]
+	if len(o) == 0 || len(f) == 0 {
+		return nil
+	}
+	return []row{medianRow(fmt.Sprintf("%s that has waited %s: median (%d trials each, taking turns with flock's)",
+		r.crashWhat(), dur(r.plan.CrashShortWait), len(o)), o, f)}
+}
+
+// crashWhat names the crash measurement: who is killed and who acquires,
+// on which mounts.
+func (r *results) crashWhat() string {
+	if r.across() {
+		return fmt.Sprintf("holder on mount A SIGKILLed → next acquisition by a waiter on mount %s", mountName(len(r.mounts)-1))
+	}
+	return "holder SIGKILLed → next acquisition by a waiter"
 }
 
 // The goals of issue 10 (contended performance), against flock in the
@@ -277,10 +323,9 @@ func (r *results) crashRows() []row {
 	}
 	so, sf := summary(o), summary(f)
 	limit := openlock.GetDefaults().RetryPeriod + 10*time.Millisecond
-	what := "holder SIGKILLed → next acquisition by a waiter"
+	what := r.crashWhat()
 	if r.across() {
-		what = fmt.Sprintf("holder on mount A SIGKILLed → next acquisition by a waiter on mount %s (same host; openlock's takeover waits cache_time, %s)",
-			mountName(len(r.mounts)-1), dur(openlock.GetDefaults().CacheTime))
+		what += fmt.Sprintf(" (same host; openlock's takeover waits cache_time, %s)", dur(openlock.GetDefaults().CacheTime))
 	}
 	return []row{{
 		figure: fmt.Sprintf("%s, p50 · max (%d trials; waited %s to %s before the kill)",

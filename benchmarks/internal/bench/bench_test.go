@@ -76,6 +76,25 @@ func TestUncontended(t *testing.T) {
 	}
 }
 
+func TestCycleTimes(t *testing.T) {
+	for _, lib := range []string{Openlock, Flock} {
+		m, err := OpenWarm(lib, filepath.Join(t.TempDir(), "cycles.lock"))
+		if err != nil {
+			t.Fatalf("%s: %v", lib, err)
+		}
+		d, err := CycleTimes(m, 20)
+		m.Close()
+		if err != nil || len(d) != 20 {
+			t.Fatalf("%s: %d cycle times, %v; want 20", lib, len(d), err)
+		}
+		for _, x := range d {
+			if x <= 0 {
+				t.Errorf("%s: cycle time %v", lib, x)
+			}
+		}
+	}
+}
+
 // twoPaths returns two paths to one new directory (the second through a
 // symbolic link), as two mounts of a network volume would be.
 func twoPaths(t *testing.T) []string {
