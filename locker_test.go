@@ -189,6 +189,9 @@ func TestUnlockAfterRewriteInPlace(t *testing.T) {
 		{"same size, settled, times kept", true, true, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.settled && tt.keepTimes && runtime.GOOS == "windows" {
+				t.Skip("not yet on Windows: fsx.ChangeTime is the modification time there (package os gives no change time), so a rewrite that keeps the times is seen only by reading")
+			}
 			path := filepath.Join(t.TempDir(), "a.lock")
 			l := mustNew(t, path)
 			if err := l.Lock(lockCtx(t)); err != nil {
