@@ -77,7 +77,7 @@ func (l *FileLock) readerSeen() bool {
 		return false
 	}
 	dir := readersDir(l.abs)
-	entries, err := os.ReadDir(dir)
+	entries, err := fsx.ReadDir(dir)
 	if err != nil {
 		return false
 	}
@@ -140,7 +140,7 @@ func readersGoneOS(lock string) (bool, error) {
 // the gate must be held.
 func (l *FileLock) drainReaders() (free bool, live []*holder, err error) {
 	dir := readersDir(l.abs)
-	entries, err := os.ReadDir(dir)
+	entries, err := fsx.ReadDir(dir)
 	switch {
 	// ENOTDIR first: on Windows, ERROR_PATH_NOT_FOUND is both it and
 	// fs.ErrNotExist, and a file at dir is no absent directory.
@@ -338,7 +338,7 @@ func (l *FileLock) Readers() ([]Owner, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	dir := readersDir(l.abs)
-	entries, err := os.ReadDir(dir)
+	entries, err := fsx.ReadDir(dir)
 	switch {
 	case errors.Is(err, syscall.ENOTDIR): // first, as in drainReaders
 		return nil, wrap("readers", l.path, notReadersDir(dir))
@@ -365,7 +365,7 @@ func (l *FileLock) Readers() ([]Owner, error) {
 // complete records, as judgeDebris counts them.
 func (l *FileLock) deadReaders() []*holder {
 	dir := readersDir(l.abs)
-	entries, err := os.ReadDir(dir)
+	entries, err := fsx.ReadDir(dir)
 	if err != nil {
 		return nil
 	}

@@ -1,6 +1,7 @@
 package fsx
 
 import (
+	"os"
 	"time"
 )
 
@@ -63,4 +64,15 @@ func Rename(oldpath, newpath string) error {
 // a name its debris sweep knows. Elsewhere RemoveVia is Remove.
 func RemoveVia(path, via string) error {
 	return Retry(func() error { return removeVia(path, via) })
+}
+
+// ReadDir is os.ReadDir, retried while another process's handle keeps the
+// directory from being opened (a removal of it under way; see Retry).
+func ReadDir(dir string) ([]os.DirEntry, error) {
+	var entries []os.DirEntry
+	err := Retry(func() (err error) {
+		entries, err = os.ReadDir(dir)
+		return err
+	})
+	return entries, err
 }
