@@ -6,8 +6,8 @@ import "github.com/openlock/openlock/procscan"
 // holder killed with SIGKILL raises no file event (its lock file stays), so
 // without this only the next poll would notice, up to a retry period later.
 // It needs a live holder that can be checked from here (same host, boot and
-// PID namespace) and an OS that can watch a process (Linux: pidfd);
-// otherwise polling alone serves.
+// PID namespace) and an OS that can watch a process (Linux: a pidfd;
+// Windows: a process handle); otherwise polling alone serves.
 type exitWatch struct{ w *procscan.ExitWatch }
 
 // watchExit watches the process h names, or returns nil.

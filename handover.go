@@ -60,7 +60,7 @@ func (l *FileLock) handTo(pid int) error {
 	if err := owned(l.abs, l.tok); err != nil {
 		return wrap("lock", l.path, err) // still held here: Close reports or releases it
 	}
-	if err := os.Rename(tmp, l.abs); err != nil {
+	if err := renameOver(tmp, l.abs); err != nil {
 		return wrap("lock", l.path, fmt.Errorf("handing the lock to pid %d: %w", pid, err))
 	}
 	l.held = false

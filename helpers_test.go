@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 // mustNew is New for tests.
 func mustNew(t testing.TB, path string, opts ...Option) *FileLock {
 	t.Helper()
-	l, err := New(path, opts...)
+	l, err := New(path, wineOptions(opts)...)
 	if err != nil {
 		t.Fatalf("New(%q): %v", path, err)
 	}

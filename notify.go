@@ -43,7 +43,13 @@ const (
 // no directory is watched, the watcher closes itself, in the background.
 var notifier notifierState
 
+// Two locks: kmu orders the watcher's kernel operations (Add, Remove, Close)
+// with the changes to dirs that they go with; mu guards the maps, and is
+// never held during a kernel operation. On Windows, Add and Remove wait for
+// fsnotify's reader goroutine, which may be waiting to hand an event to
+// dispatch, which waits for mu: holding mu there deadlocked.
 type notifierState struct {
+	kmu  sync.Mutex
 	mu   sync.Mutex
 	w    *fsnotify.Watcher
 	dirs map[string]*dirWatch       // watched directories
@@ -78,6 +84,8 @@ func subscribe(wt *watch) error {
 }
 
 func (n *notifierState) subscribe(wt *watch) error {
+	n.kmu.Lock()
+	defer n.kmu.Unlock()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.w == nil {
@@ -91,8 +99,13 @@ func (n *notifierState) subscribe(wt *watch) error {
 	dir := filepath.Dir(wt.path)
 	d := n.dirs[dir]
 	if d == nil {
-		if err := n.w.Add(dir); err != nil {
-			n.closeIfUnused()
+		n.mu.Unlock()
+		err := n.w.Add(dir) // n.w stays: it changes under kmu only
+		n.mu.Lock()
+		if err != nil {
+			if w := n.closeIfUnused(); w != nil {
+				go w.Close()
+			}
 			return err
 		}
 		d = &dirWatch{}
@@ -133,25 +146,30 @@ func (wt *watch) stop() {
 // unwatch removes the kernel watch of dir if it is still unused, and closes
 // the watcher once no directory is watched.
 func (n *notifierState) unwatch(dir string, d *dirWatch) {
+	n.kmu.Lock()
 	n.mu.Lock()
 	if n.dirs[dir] != d || d.n > 0 {
 		n.mu.Unlock()
+		n.kmu.Unlock()
 		return
 	}
 	delete(n.dirs, dir)
-	n.w.Remove(dir) // fails harmlessly if the directory is gone
-	w := n.closeIfUnused()
+	w := n.w
+	unused := n.closeIfUnused() // nil, or w
 	n.mu.Unlock()
-	if w != nil {
-		w.Close() // slow in the kernel: outside the lock
+	w.Remove(dir) // fails harmlessly if the directory is gone
+	n.kmu.Unlock()
+	if unused != nil {
+		unused.Close() // slow in the kernel: outside both locks
 	}
 }
 
-// closeIfUnused forgets the watcher if no directory is watched and returns
-// it for the caller to close outside the lock. n.mu must be held.
+// closeIfUnused forgets the watcher if no directory is watched (and
+// keepWatcher is false) and returns it for the caller to close outside mu.
+// n.kmu and n.mu must be held.
 func (n *notifierState) closeIfUnused() *fsnotify.Watcher {
 	w := n.w
-	if w == nil || len(n.dirs) > 0 {
+	if w == nil || len(n.dirs) > 0 || keepWatcher {
 		return nil
 	}
 	n.w = nil

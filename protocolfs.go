@@ -29,7 +29,7 @@ func (f sysFS) Link(oldname, newname string) error {
 }
 
 func (sysFS) Rename(oldname, newname string) error   { return renameOver(oldname, newname) }
-func (sysFS) Remove(name string) error               { return os.Remove(name) }
+func (sysFS) Remove(name string) error               { return fsx.Remove(name) }
 func (sysFS) Lstat(name string) (fs.FileInfo, error) { return os.Lstat(name) }
 func (sysFS) SameFile(a, b fs.FileInfo) bool         { return os.SameFile(a, b) }
 func (sysFS) ChangeTime(fi fs.FileInfo) time.Time    { return fsx.ChangeTime(fi) }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/openlock/openlock/internal/fsx"
 	"github.com/openlock/openlock/procscan"
 )
 
@@ -76,7 +77,7 @@ func (l *FileLock) readerSeen() bool {
 		return false
 	}
 	dir := readersDir(l.abs)
-	entries, err := os.ReadDir(dir)
+	entries, err := fsx.ReadDir(dir)
 	if err != nil {
 		return false
 	}
@@ -139,13 +140,15 @@ func readersGoneOS(lock string) (bool, error) {
 // the gate must be held.
 func (l *FileLock) drainReaders() (free bool, live []*holder, err error) {
 	dir := readersDir(l.abs)
-	entries, err := os.ReadDir(dir)
+	entries, err := fsx.ReadDir(dir)
 	switch {
+	// ENOTDIR first: on Windows, ERROR_PATH_NOT_FOUND is both it and
+	// fs.ErrNotExist, and a file at dir is no absent directory.
+	case errors.Is(err, syscall.ENOTDIR):
+		return false, nil, notReadersDir(dir)
 	case errors.Is(err, fs.ErrNotExist) || isStale(err):
 		free, err := l.noReaders()
 		return free, nil, err
-	case errors.Is(err, syscall.ENOTDIR):
-		return false, nil, notReadersDir(dir)
 	case err != nil:
 		return false, nil, fmt.Errorf("listing the readers of the shared lock: %w", err)
 	}
@@ -156,7 +159,7 @@ func (l *FileLock) drainReaders() (free bool, live []*holder, err error) {
 		case err != nil:
 			return false, nil, err
 		case h.stale():
-			if err := os.Remove(h.path); errors.Is(err, fs.ErrPermission) {
+			if err := fsx.Remove(h.path); errors.Is(err, fs.ErrPermission) {
 				return false, nil, notRemovable(h.path, err)
 			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return false, nil, fmt.Errorf("removing a dead reader's registration: %w", err)
@@ -335,12 +338,12 @@ func (l *FileLock) Readers() ([]Owner, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	dir := readersDir(l.abs)
-	entries, err := os.ReadDir(dir)
+	entries, err := fsx.ReadDir(dir)
 	switch {
+	case errors.Is(err, syscall.ENOTDIR): // first, as in drainReaders
+		return nil, wrap("readers", l.path, notReadersDir(dir))
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil
-	case errors.Is(err, syscall.ENOTDIR):
-		return nil, wrap("readers", l.path, notReadersDir(dir))
 	case err != nil:
 		return nil, wrap("readers", l.path, err)
 	}
@@ -362,7 +365,7 @@ func (l *FileLock) Readers() ([]Owner, error) {
 // complete records, as judgeDebris counts them.
 func (l *FileLock) deadReaders() []*holder {
 	dir := readersDir(l.abs)
-	entries, err := os.ReadDir(dir)
+	entries, err := fsx.ReadDir(dir)
 	if err != nil {
 		return nil
 	}

@@ -5,6 +5,8 @@ package openlock
 import (
 	"io/fs"
 	"os"
+
+	"github.com/openlock/openlock/internal/fsx"
 )
 
 // chmodDir sets the mode of the directory dir.
@@ -19,7 +21,12 @@ func openDir(dir string) (*os.File, error) {
 	if !fi.IsDir() {
 		return nil, &fs.PathError{Op: "open", Path: dir, Err: errNotDir}
 	}
-	return os.Open(dir)
+	var d *os.File
+	err = fsx.Retry(func() (err error) { // a sharing violation with another process's removal
+		d, err = os.Open(dir)
+		return err
+	})
+	return d, err
 }
 
 // linkInto makes name, an entry of the open directory d, a hard link of

@@ -340,7 +340,10 @@ func (l *FileLock) unregister() error {
 	case err != nil:
 		return err
 	}
-	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	// Through our tmp name where deletes are not POSIX-style, as removeLock:
+	// a registration left delete pending would turn our next registration
+	// into one that vanishes later.
+	if err := fsx.RemoveVia(name, tmpName(l.abs, l.tok.nonce)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil

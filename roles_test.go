@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/openlock/openlock/fileformat"
+	"github.com/openlock/openlock/internal/fsx"
 	"github.com/openlock/openlock/internal/reexec"
 	"github.com/openlock/openlock/procscan"
 )
@@ -101,7 +102,7 @@ func roleLock() (*FileLock, error) {
 		h := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
 		opts = append(opts, WithLogger(slog.New(h).With("pid", os.Getpid())))
 	}
-	return New(os.Getenv("OPENLOCK_TEST_LOCK"), opts...)
+	return New(os.Getenv("OPENLOCK_TEST_LOCK"), wineOptions(opts)...)
 }
 
 func roleHook() func(string) {
@@ -206,7 +207,7 @@ func inside(l *FileLock, counter string, hold time.Duration) error {
 			fmt.Printf("overlap with pid %d\n", r.PID)
 			return fmt.Errorf("overlap: pid %d is inside too", r.PID)
 		}
-		os.Remove(marker) // left by a holder killed inside
+		fsx.Remove(marker) // left by a holder killed inside
 	}
 	if counter != "" {
 		b, _ := os.ReadFile(counter)
@@ -220,7 +221,7 @@ func inside(l *FileLock, counter string, hold time.Duration) error {
 	} else if hold > 0 {
 		time.Sleep(hold)
 	}
-	return os.Remove(marker)
+	return fsx.Remove(marker)
 }
 
 // roleWorker runs OPENLOCK_TEST_CYCLES cycles of Lock, inside, Unlock, or,

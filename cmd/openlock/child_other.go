@@ -1,9 +1,15 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package main
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
-// childAttr sets nothing: only Linux can tie the command's life to
-// openlock's.
+// childAttr sets nothing: this OS gives no way to tie the command's life
+// to openlock's.
 func childAttr() *syscall.SysProcAttr { return nil }
+
+// adopt does nothing here (childAttr says why).
+func adopt(*os.Process) error { return nil }

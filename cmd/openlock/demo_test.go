@@ -48,6 +48,20 @@ func TestDemoBadUsage(t *testing.T) {
 	}
 }
 
+// A takeover with no kill before it (a worker that died of itself) is
+// told without a time "after the kill", which would count from 0.
+func TestDemoTakeoverWithoutKill(t *testing.T) {
+	var out strings.Builder
+	v := newDemoView(&cli{stdout: &out, stderr: &out}, filepath.Join(t.TempDir(), "demo.lock"), false, time.Second)
+	w := &stress.Worker{ID: 1, PID: 4242}
+	now := stress.Now()
+	v.event(stress.Event{Worker: w, Kind: stress.Try, T: now})
+	v.event(stress.Event{Worker: w, Kind: stress.Acquired, T: now + 1000, N: 500})
+	if got := strings.Join(v.notes, "\n") + out.String(); strings.Contains(got, "after the kill") || !strings.Contains(got, "took over the stale lock of a worker that died") {
+		t.Errorf("a takeover without a kill is told as %q", got)
+	}
+}
+
 // A killed holder's death, when its lock was already taken over, is told
 // after the takeover, although the pool may observe the takeover later
 // than the death.

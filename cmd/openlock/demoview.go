@@ -131,7 +131,10 @@ func (v *demoView) event(e stress.Event) {
 		r.state, r.since = "holds the lock", e.T
 		r.turns++
 		v.acquired++
-		if e.N > 0 {
+		if e.N > 0 && v.kills == 0 { // a worker died of itself: no kill to time it from
+			v.noteLocked(e.T, fmt.Sprintf("%v took over the stale lock of a worker that died (the takeover: %v)",
+				w, stress.Round(time.Duration(e.N))))
+		} else if e.N > 0 {
 			v.noteLocked(e.T, fmt.Sprintf("%v took over the stale lock %v after the kill (the takeover: %v)",
 				w, stress.Round(time.Duration(e.T-v.killAt)), stress.Round(time.Duration(e.N))))
 			v.takenOver = true

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,27 +28,37 @@ func TestExitCodeTable(t *testing.T) {
 	}
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
-	for _, tt := range []struct {
+	notExecutable := 126
+	if runtime.GOOS == "windows" {
+		notExecutable = 127 // a directory: no program there, Windows tells programs by their extension
+	}
+	cases := []struct {
 		code int
 		args []string
 	}{
-		{0, []string{"run", lock, "--", "true"}},
-		{7, []string{"run", lock, "--", "sh", "-c", "exit 7"}}, // COMMAND's own
-		{2, []string{"run", dir, "--", "true"}},                // not a lock file
-		{2, []string{"run", filepath.Join(dir, "missing", "a.lock"), "--", "true"}},
-		{exitUsage, []string{"run", "--frob", lock, "--", "true"}},
+		{0, runArgs([]string{"run", lock, "--"}, "exit", "0")},
+		{7, runArgs([]string{"run", lock, "--"}, "exit", "7")}, // COMMAND's own
+		{2, runArgs([]string{"run", dir, "--"}, "exit", "0")},  // not a lock file
+		{2, runArgs([]string{"run", filepath.Join(dir, "missing", "a.lock"), "--"}, "exit", "0")},
+		{exitUsage, runArgs([]string{"run", "--frob", lock, "--"}, "exit", "0")},
 		{exitUsage, []string{"frobnicate"}},
 		{exitUsage, []string{"status"}},
-		{76, []string{"run", lock, "--", "sh", "-c", `rm -f "$0"`, lock}},
-		{126, []string{"run", lock, "--", dir}},
+		{76, runArgs([]string{"run", lock, "--"}, "rm", "0", lock)},
+		{notExecutable, []string{"run", lock, "--", dir}},
 		{127, []string{"run", lock, "--", filepath.Join(dir, "missing")}},
-		{128 + int(syscall.SIGTERM), []string{"run", lock, "--", "sh", "-c", "kill -TERM $$"}},
 		{1, []string{"status", lock}},
-	} {
+	}
+	if runtime.GOOS != "windows" { // no signals there
+		cases = append(cases, struct {
+			code int
+			args []string
+		}{128 + int(syscall.SIGTERM), []string{"run", lock, "--", "sh", "-c", "kill -TERM $$"}})
+	}
+	for _, tt := range cases {
 		invoke(t, tt.args...).expectCode(t, tt.code, strings.Join(tt.args, " "))
 	}
 	h := holder(t, lock)
-	invoke(t, "run", "-n", lock, "--", "true").expectCode(t, 1, "run -n on a busy lock")
+	invoke(t, runArgs([]string{"run", "-n", lock, "--"}, "exit", "0")...).expectCode(t, 1, "run -n on a busy lock")
 	invoke(t, "status", lock).expectCode(t, 0, "status of a held lock")
 	h.CloseStdin()
 	h.Wait()

@@ -15,7 +15,7 @@ func script(t *testing.T, text string, args ...string) *running {
 	t.Helper()
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skipf("no sh: %v", err)
+		t.Skipf("meaningless without a POSIX sh (Windows): the test is a sh script that uses openlock lock and unlock; %v", err)
 	}
 	return start(t, func(c *exec.Cmd) {
 		c.Path, c.Args = sh, append([]string{"sh", "-c", text, "sh", bin}, args...)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,12 +27,38 @@ var bin string
 const long = 2 * time.Minute
 
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == toolArg {
+		os.Exit(runTool(os.Args[2:]))
+	}
+	var err error
+	if self, err = os.Executable(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	dir, err := os.MkdirTemp("", "openlock-cli-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	bin = filepath.Join(dir, "openlock")
+	code := m.Run
+	if prebuilt := os.Getenv("OPENLOCK_TEST_BIN"); prebuilt != "" {
+		// A binary built beforehand, for a test run where the go command
+		// cannot run (the Windows tests under Wine, .ci/wine-tests).
+		bin = prebuilt
+	} else if err := buildBinary(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(2)
+	}
+	status := code()
+	os.RemoveAll(dir)
+	os.Exit(status)
+}
+
+// buildBinary builds the openlock binary into dir and sets bin to it.
+func buildBinary(dir string) error {
+	// exec finds a program on Windows by its .exe only.
+	bin = filepath.Join(dir, "openlock"+exeSuffix())
 	args := []string{"build", "-o", bin}
 	if raceEnabled {
 		args = append(args, "-race") // the tool's goroutines deserve the race detector too
@@ -41,13 +68,17 @@ func TestMain(m *testing.M) {
 	// The go command that runs the tests puts its own bin directory first in
 	// PATH, so this is the go of the test run.
 	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building openlock: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(2)
+		return fmt.Errorf("building openlock: %v\n%s", err, out)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return nil
+}
+
+// exeSuffix is ".exe" on Windows, where programs need it, and "" elsewhere.
+func exeSuffix() string {
+	if runtime.GOOS == "windows" {
+		return ".exe"
+	}
+	return ""
 }
 
 // result is what a finished run of the binary gave.
@@ -120,7 +151,7 @@ func files(t *testing.T, dir string) []string { return testfs.Names(t, dir) }
 // holds the lock until its stdin closes (or the test ends).
 func holder(t *testing.T, lock string) *running {
 	t.Helper()
-	h := start(t, nil, "run", lock, "--", "sh", "-c", "echo held; read x; echo released")
+	h := start(t, nil, runArgs([]string{"run", lock, "--"}, "hold", "held")...)
 	h.Expect("held")
 	return h
 }

@@ -368,6 +368,9 @@ func (r *runner) runCommand(path string, command []string) int {
 		r.errorf("run: %s", msg)
 		return code
 	}
+	// Best effort, as the Linux parent-death signal: a command that cannot
+	// be tied to openlock (Windows: no job object) runs all the same.
+	adopt(cmd.Process)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/openlock/openlock/procscan"
 )
 
 // run passes on the command's exit status and leaves nothing behind.
@@ -15,11 +19,11 @@ func TestRunExitStatus(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
 	for _, code := range []int{0, 1, 7, 255} {
-		r := invoke(t, "run", lock, "--", "sh", "-c", "exit "+strconv.Itoa(code))
+		r := invoke(t, runArgs([]string{"run", lock, "--"}, "exit", strconv.Itoa(code))...)
 		r.expectCode(t, code, "run of a command that exits "+strconv.Itoa(code))
 	}
 	// Flags after LOCKFILE, no "--", and flock's seconds.
-	invoke(t, "run", lock, "-w", "2.5", "true").expectCode(t, 0, "run LOCK -w 2.5 true")
+	invoke(t, runArgs([]string{"run", lock, "-w", "2.5"}, "exit", "0")...).expectCode(t, 0, "run LOCK -w 2.5 COMMAND")
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("after the runs the directory holds %q", names)
 	}
@@ -31,22 +35,23 @@ func TestRunExitStatus(t *testing.T) {
 func TestRunLockLost(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
+	readers := filepath.Join(lock+".readers", "*")
 	for _, c := range []struct {
 		flags []string
-		cmd   string
+		cmd   []string
 		want  int
 	}{
-		{nil, `rm -f "$1"; exit 0`, 76},
-		{nil, `rm -f "$1"; exit 3`, 76},
-		{[]string{"-L", "99"}, `rm -f "$1"; exit 0`, 99},
-		{[]string{"--lost-exit-code", "0"}, `rm -f "$1"; exit 3`, 0},
-		{[]string{"-s"}, `rm -f "$1".readers/*; exit 0`, 76},
-		{[]string{"-L", "99"}, `exit 3`, 3}, // not lost: the command's own
+		{nil, []string{"rm", "0", lock}, 76},
+		{nil, []string{"rm", "3", lock}, 76},
+		{[]string{"-L", "99"}, []string{"rm", "0", lock}, 99},
+		{[]string{"--lost-exit-code", "0"}, []string{"rm", "3", lock}, 0},
+		{[]string{"-s"}, []string{"rm", "0", readers}, 76},
+		{[]string{"-L", "99"}, []string{"exit", "3"}, 3}, // not lost: the command's own
 	} {
-		args := append(append([]string{"run"}, c.flags...), lock, "--", "sh", "-c", c.cmd, "sh", lock)
+		args := runArgs(append(append([]string{"run"}, c.flags...), lock, "--"), c.cmd...)
 		r := invoke(t, args...)
 		r.expectCode(t, c.want, fmt.Sprintf("run %q", args[1:]))
-		if lost := strings.Contains(c.cmd, "rm"); lost != strings.Contains(r.stderr, "lock lost") {
+		if lost := c.cmd[0] == "rm"; lost != strings.Contains(r.stderr, "lock lost") {
 			t.Errorf("run %q wrote %q; want \"lock lost\" said if and only if it was", args[1:], r.stderr)
 		}
 	}
@@ -59,7 +64,7 @@ func TestRunLockLost(t *testing.T) {
 // inside the command, names the command's parent.
 func TestRunHoldsTheLock(t *testing.T) {
 	lock := filepath.Join(t.TempDir(), "a.lock")
-	r := invoke(t, "run", lock, "--", "sh", "-c", `echo "parent $PPID"; "$0" status --json "$1"`, bin, lock)
+	r := invoke(t, runArgs([]string{"run", lock, "--"}, "status", bin, lock)...)
 	r.expectCode(t, 0, "run of status --json")
 	parent, js, _ := strings.Cut(r.stdout, "\n")
 	var s statusJSON
@@ -78,14 +83,14 @@ func TestRunConflict(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
 	h := holder(t, lock)
-	r := invoke(t, "run", "-w", "0", lock, "--", "echo", "never")
+	r := invoke(t, runArgs([]string{"run", "-w", "0", lock, "--"}, "echo", "never")...)
 	r.expectCode(t, 1, "run -w 0 on a busy lock")
 	if pid := strconv.Itoa(h.PID()); !strings.Contains(r.stderr, "held by pid "+pid) || r.stdout != "" {
 		t.Errorf("run -w 0 on a busy lock wrote %q, %q; want a message naming pid %s, and no command", r.stdout, r.stderr, pid)
 	}
-	invoke(t, "run", "-w", "0", "-E", "75", lock, "true").expectCode(t, 75, "run -w 0 -E 75 on a busy lock")
-	invoke(t, "run", "--wait", "200ms", "--conflict-exit-code", "9", lock, "true").expectCode(t, 9, "run --wait 200ms on a busy lock")
-	r = invoke(t, "run", "-q", "-w", "0", lock, "true")
+	invoke(t, runArgs([]string{"run", "-w", "0", "-E", "75", lock}, "exit", "0")...).expectCode(t, 75, "run -w 0 -E 75 on a busy lock")
+	invoke(t, runArgs([]string{"run", "--wait", "200ms", "--conflict-exit-code", "9", lock}, "exit", "0")...).expectCode(t, 9, "run --wait 200ms on a busy lock")
+	r = invoke(t, runArgs([]string{"run", "-q", "-w", "0", lock}, "exit", "0")...)
 	r.expectCode(t, 1, "run -q -w 0 on a busy lock")
 	if r.stderr != "" {
 		t.Errorf("run -q wrote %q", r.stderr)
@@ -95,7 +100,7 @@ func TestRunConflict(t *testing.T) {
 	if code := h.Wait(); code != 0 {
 		t.Fatalf("the holder exited with %d; it wrote %q", code, output(h))
 	}
-	invoke(t, "run", "-w", "0", lock, "true").expectCode(t, 0, "run -w 0 on a released lock")
+	invoke(t, runArgs([]string{"run", "-w", "0", lock}, "exit", "0")...).expectCode(t, 0, "run -w 0 on a released lock")
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("after the runs the directory holds %q", names)
 	}
@@ -105,7 +110,7 @@ func TestRunConflict(t *testing.T) {
 func TestRunWaits(t *testing.T) {
 	lock := filepath.Join(t.TempDir(), "a.lock")
 	h := holder(t, lock)
-	w := start(t, nil, "run", "-v", lock, "--", "echo", "second")
+	w := start(t, nil, runArgs([]string{"run", "-v", lock, "--"}, "echo", "second")...)
 	w.Expect("openlock: run: waiting for " + lock + ": held by pid " + strconv.Itoa(h.PID()))
 	h.CloseStdin()
 	w.Expect("second")
@@ -125,7 +130,11 @@ func TestRunCommandNotFound(t *testing.T) {
 		t.Errorf("run of a missing command wrote %q", r.stderr)
 	}
 	invoke(t, "run", lock, "--", filepath.Join(dir, "missing")).expectCode(t, 127, "run of a missing path")
-	invoke(t, "run", lock, "--", dir).expectCode(t, 126, "run of a directory")
+	notExecutable := 126
+	if runtime.GOOS == "windows" {
+		notExecutable = 127 // no program there: Windows tells programs by their extension
+	}
+	invoke(t, "run", lock, "--", dir).expectCode(t, notExecutable, "run of a directory")
 	if names := files(t, dir); len(names) != 0 {
 		t.Errorf("after the failed runs the directory holds %q", names)
 	}
@@ -145,15 +154,15 @@ func TestRunBadUsage(t *testing.T) {
 		{[]string{"run", "-w", "5"}, exitUsage, "missing LOCKFILE"},
 		{[]string{"run", lock}, exitUsage, "missing COMMAND"},
 		{[]string{"run", lock, "--"}, exitUsage, "missing COMMAND"},
-		{[]string{"run", "-w", "soon", lock, "true"}, exitUsage, "-w soon: want a duration"},
-		{[]string{"run", "-w", "-1", lock, "true"}, exitUsage, "-w -1: want a duration of 0 or more"},
-		{[]string{"run", "-E", "300", lock, "true"}, exitUsage, "-E 300: want an exit status, 0 to 255"},
-		{[]string{"run", "-E", "abc", lock, "true"}, exitUsage, "-E abc: want an exit status, 0 to 255"},
-		{[]string{"run", "--conflict-exit-code=abc", lock, "true"}, exitUsage, "--conflict-exit-code abc: want an exit status"},
+		{[]string{"run", "-w", "soon", lock, self}, exitUsage, "-w soon: want a duration"},
+		{[]string{"run", "-w", "-1", lock, self}, exitUsage, "-w -1: want a duration of 0 or more"},
+		{[]string{"run", "-E", "300", lock, self}, exitUsage, "-E 300: want an exit status, 0 to 255"},
+		{[]string{"run", "-E", "abc", lock, self}, exitUsage, "-E abc: want an exit status, 0 to 255"},
+		{[]string{"run", "--conflict-exit-code=abc", lock, self}, exitUsage, "--conflict-exit-code abc: want an exit status"},
 		{[]string{"run", lock, "-w"}, exitUsage, "-w needs a value"},
-		{[]string{"run", "--frob", lock, "true"}, exitUsage, "unknown flag --frob"},
-		{[]string{"run", filepath.Join(dir, "missing", "a.lock"), "true"}, exitError, "does not exist"},
-		{[]string{"run", dir, "true"}, exitError, "not a lock file"},
+		{[]string{"run", "--frob", lock, self}, exitUsage, "unknown flag --frob"},
+		{[]string{"run", filepath.Join(dir, "missing", "a.lock"), self}, exitError, "does not exist"},
+		{[]string{"run", dir, self}, exitError, "not a lock file"},
 		{[]string{"run", lock, "-c", "true", "false"}, exitUsage, "give one or the other"},
 		{[]string{"run", lock, "-c", ""}, exitUsage, "-c needs a shell command"},
 	} {
@@ -181,7 +190,7 @@ func TestRunRefusesDataFile(t *testing.T) {
 		if err := os.WriteFile(data, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r := invoke(t, "run", data, "--", "echo", "ran")
+		r := invoke(t, runArgs([]string{"run", data, "--"}, "echo", "ran")...)
 		r.expectCode(t, 2, "run on a data file")
 		if r.stdout != "" || !strings.Contains(r.stderr, data) || !strings.Contains(r.stderr, "not a lock file") {
 			t.Errorf("run on a data file wrote %q, %q; want no command and an error naming %s", r.stdout, r.stderr, data)
@@ -192,5 +201,42 @@ func TestRunRefusesDataFile(t *testing.T) {
 		if names := files(t, filepath.Dir(data)); len(names) != 1 {
 			t.Errorf("directory holds %q; want only the data file", names)
 		}
+	}
+}
+
+// If openlock is killed (SIGKILL; TerminateProcess on Windows), the command
+// is killed too (Linux: a parent-death signal; Windows: a kill-on-close job
+// object): it must not run on without the lock.
+func TestRunKilledTakesCommandAlong(t *testing.T) {
+	if !pdeathsig {
+		t.Skip("only Linux and Windows tie the command's life to openlock's")
+	}
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "a.lock")
+	h := start(t, nil, runArgs([]string{"run", lock, "--"}, "pid")...)
+	pid, err := strconv.Atoi(strings.TrimPrefix(h.Expect("pid "), "pid "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := procscan.System().Process(pid); err != nil {
+		t.Fatalf("the command (pid %d) is not seen running: %v", pid, err)
+	}
+	h.Kill()
+	h.Wait()
+	for deadline := time.Now().Add(long); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := procscan.System().Process(pid); err != nil {
+			break // gone
+		}
+		if time.Now().After(deadline) {
+			if p, err := os.FindProcess(pid); err == nil {
+				p.Kill() // not left behind
+			}
+			t.Fatalf("the command (pid %d) still runs %v after openlock was killed", pid, long)
+		}
+	}
+	r := invoke(t, "status", "--json", lock)
+	r.expectCode(t, 1, "status of a lock whose holder was killed")
+	if !strings.Contains(r.stdout, `"state": "stale"`) {
+		t.Errorf("status after the holder was killed: %s", r.stdout)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -33,16 +34,20 @@ func TestSelftest(t *testing.T) {
 
 func TestSelftestBadUsage(t *testing.T) {
 	dir := t.TempDir()
+	notFound := "no such file"
+	if runtime.GOOS == "windows" {
+		notFound = dir + "/missing" // named; Windows words it its own way
+	}
 	for _, tt := range []struct {
 		args []string
 		code int
 		want string
 	}{
 		{[]string{"selftest"}, exitUsage, "missing DIR"},
-		{[]string{"selftest", dir + "/missing"}, exitError, "no such file"},
+		{[]string{"selftest", dir + "/missing"}, exitError, notFound},
 		{[]string{"selftest", "-n", "1", dir}, exitUsage, "2 to 64"},
 		{[]string{"selftest", "--hold", "2ms,1ms", dir}, exitUsage, "MIN <= MAX"},
-		{[]string{"selftest", dir, dir + "/missing"}, exitError, "no such file"},
+		{[]string{"selftest", dir, dir + "/missing"}, exitError, notFound},
 		{[]string{"selftest", "--cache-time", "-1s", dir}, exitUsage, "--cache-time"},
 	} {
 		r := invoke(t, tt.args...)

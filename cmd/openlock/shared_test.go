@@ -13,9 +13,9 @@ import (
 func TestRunShared(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "a.lock")
-	r1 := start(t, nil, "run", "-s", lock, "--", "sh", "-c", "echo held1; read x; true")
+	r1 := start(t, nil, runArgs([]string{"run", "-s", lock, "--"}, "hold", "held1")...)
 	r1.Expect("held1")
-	r2 := start(t, nil, "run", "--shared", "-n", lock, "--", "sh", "-c", "echo held2; read x; true")
+	r2 := start(t, nil, runArgs([]string{"run", "--shared", "-n", lock, "--"}, "hold", "held2")...)
 	r2.Expect("held2") // -n: taken at once, beside the first
 
 	s := invoke(t, "status", "--json", lock)
@@ -30,12 +30,12 @@ func TestRunShared(t *testing.T) {
 	if out := invoke(t, "status", lock).stdout; strings.Count(out, "reader ") != 2 {
 		t.Errorf("status lists %q; want both readers", out)
 	}
-	x := invoke(t, "run", "-n", lock, "--", "echo", "never")
+	x := invoke(t, runArgs([]string{"run", "-n", lock, "--"}, "echo", "never")...)
 	x.expectCode(t, 1, "run -n while two share the lock")
 	if x.stdout != "" || !strings.Contains(x.stderr, "shared by 2 reader(s)") {
 		t.Errorf("run -n wrote %q, %q; want no command and the readers named", x.stdout, x.stderr)
 	}
-	w := start(t, nil, "run", lock, "--", "echo", "exclusive ran")
+	w := start(t, nil, runArgs([]string{"run", lock, "--"}, "echo", "exclusive", "ran")...)
 	r1.CloseStdin()
 	r2.CloseStdin()
 	w.Expect("exclusive ran")
@@ -46,7 +46,7 @@ func TestRunShared(t *testing.T) {
 	}
 
 	h := holder(t, lock)
-	invoke(t, "run", "-s", "-n", lock, "--", "echo", "never").expectCode(t, 1, "run -s -n while an exclusive holder holds")
+	invoke(t, runArgs([]string{"run", "-s", "-n", lock, "--"}, "echo", "never")...).expectCode(t, 1, "run -s -n while an exclusive holder holds")
 	h.CloseStdin()
 	h.Wait()
 	if names := files(t, dir); len(names) != 0 {

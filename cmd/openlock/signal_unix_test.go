@@ -70,24 +70,6 @@ func TestRunSignalWhileWaiting(t *testing.T) {
 	h.Wait()
 }
 
-// If openlock is killed with SIGKILL, the command is killed too (Linux):
-// it must not run on without the lock.
-func TestRunKilledTakesCommandAlong(t *testing.T) {
-	if !pdeathsig {
-		t.Skip("only Linux ties the command's life to openlock's")
-	}
-	dir := t.TempDir()
-	lock := filepath.Join(dir, "a.lock")
-	h := holder(t, lock)
-	h.Kill()
-	h.Wait() // its output closes only when the command, which shares it, is gone too
-	r := invoke(t, "status", "--json", lock)
-	r.expectCode(t, 1, "status of a lock whose holder was killed")
-	if !strings.Contains(r.stdout, `"state": "stale"`) {
-		t.Errorf("status after the holder was killed: %s", r.stdout)
-	}
-}
-
 func unixSignalName(s syscall.Signal) string {
 	switch s {
 	case syscall.SIGTERM:

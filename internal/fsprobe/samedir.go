@@ -29,7 +29,7 @@ func SameDir(dirs []string, wait time.Duration) error {
 		case err != nil:
 			return err
 		case os.SameFile(first, fi):
-		case sameDevice(first, fi):
+		case sameDevice(dirs[0], dir, first, fi):
 			return fmt.Errorf("%s and %s are two directories of one file system, not paths to one directory", dirs[0], dir)
 		default:
 			others = append(others, dir)

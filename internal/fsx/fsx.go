@@ -50,7 +50,7 @@ func readSmall(path string, max int64) ([]byte, fs.FileInfo, error) {
 // readFile reads the file at path with package os: open, fstat, read. The
 // returned FileInfo is the fstat's.
 func readFile(path string, max int64) ([]byte, fs.FileInfo, error) {
-	f, err := os.OpenFile(path, openFlags, 0)
+	f, err := openRead(path)
 	if err != nil {
 		if isSymlinkLoop(err) { // replaced by a symlink since the Lstat
 			return nil, nil, &fs.PathError{Op: "read", Path: path, Err: ErrNotRegular}

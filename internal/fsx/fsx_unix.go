@@ -12,6 +12,9 @@ import (
 // FIFO swapped in from blocking the open.
 const openFlags = os.O_RDONLY | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
 
+// openRead opens path for reading with package os.
+func openRead(path string) (*os.File, error) { return os.OpenFile(path, openFlags, 0) }
+
 func isSymlinkLoop(err error) bool { return errors.Is(err, syscall.ELOOP) }
 
 // noHardLinks reports whether err from os.Link means that the file system

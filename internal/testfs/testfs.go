@@ -100,5 +100,8 @@ func SymlinkTo(t testing.TB, dir string) (string, error) {
 	if err := os.Symlink(dir, link); err != nil {
 		return "", fmt.Errorf("cannot make a symlink to a directory: %w", err)
 	}
+	if _, err := os.Stat(link); err != nil { // Wine: a symlink's creation succeeds and creates nothing
+		return "", fmt.Errorf("a symlink to a directory was made but is not there (a Wine gap): %w", err)
+	}
 	return link, nil
 }

@@ -1,0 +1,4 @@
+package main
+
+// pdeathsig: on Windows the command dies with openlock (its job object).
+const pdeathsig = true

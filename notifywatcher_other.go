@@ -1,0 +1,6 @@
+//go:build !windows
+
+package openlock
+
+// keepWatcher: the watcher is closed once it watches no directory.
+const keepWatcher = false
