@@ -27,26 +27,7 @@ func TestWatchExitWindows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	select {
-	case <-w.Exited():
-		t.Fatal("Exited fired while the process runs")
-	default:
-	}
-	cmd.Process.Kill()
-	select {
-	case <-w.Exited():
-	case <-time.After(time.Minute):
-		t.Fatal("Exited did not fire after the process was killed")
-	}
-	if _, err := WatchExit(Process{PID: os.Getpid(), Start: "1"}); err == nil {
-		t.Error("WatchExit accepted a record whose start time is not the process's")
-	}
-	me, _ := System().Process(os.Getpid())
-	w2, err := WatchExit(me)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w2.Stop()
+	checkExitWatch(t, cmd, w)
 }
 
 // TestExitHelper is the process TestWatchExitWindows watches: with

@@ -143,29 +143,7 @@ func TestWatchExit(t *testing.T) {
 		t.Skipf("cannot watch processes here: %v", err)
 	}
 	defer w.Stop()
-	select {
-	case <-w.Exited():
-		t.Fatal("Exited fired while the process runs")
-	default:
-	}
-	cmd.Process.Kill() // at once: the watch's goroutine may not be waiting yet
-	cmd.Wait()
-	select {
-	case <-w.Exited():
-	case <-time.After(time.Minute):
-		t.Fatal("Exited did not fire after the process was killed")
-	}
-	// A reused PID (here: a wrong start time) is refused.
-	if _, err := WatchExit(Process{PID: os.Getpid(), Start: "1"}); err == nil {
-		t.Error("WatchExit accepted a record whose start time is not the process's")
-	}
-	// Stop ends a watch on a live process.
-	me, _ := System().Process(os.Getpid())
-	w2, err := WatchExit(me)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w2.Stop()
+	checkExitWatch(t, cmd, w)
 }
 
 // A process that exits before the watch's goroutine starts waiting is still
