@@ -52,15 +52,52 @@ const waitDelay = 10 * time.Second
 // Start starts cmd and reads its output line by line. cmd.Stdout must be
 // nil: the Child reads it. Unless cmd.Stdin is set, the child's stdin is a
 // pipe for Send and CloseStdin.
-func Start(cmd *exec.Cmd, o Options) (*Child, error) {
+//
+// A start that fails for a reason that passes (startPasses: Wine's process
+// creation under load) is made again with a copy of cmd, a few times, each
+// after a pause; the Child then runs the copy, and cmd stays unstarted.
+func Start(cmd *exec.Cmd, o Options) (*Child, error) { return start(cmd, o, startPasses) }
+
+// start is Start, with passes saying which failed starts to make again.
+func start(cmd *exec.Cmd, o Options, passes func(error) bool) (*Child, error) {
 	c := &Child{cmd: cmd, name: describe(cmd), onLine: o.OnLine, done: make(chan struct{}), changed: make(chan struct{})}
 	if cmd.Stdout != nil {
 		return nil, fmt.Errorf("starting %s: reexec.Start reads the output itself: cmd.Stdout must be nil", c.name)
 	}
+	if cmd.WaitDelay == 0 {
+		cmd.WaitDelay = waitDelay
+	}
+	stdin, stderr := cmd.Stdin, cmd.Stderr // the caller's, for a copy
+	for pause := firstRestart; ; pause *= 2 {
+		err := c.startOnce(o)
+		if err == nil {
+			break
+		}
+		if !passes(err) || pause > lastRestart {
+			return nil, fmt.Errorf("starting %s: %w", c.name, err)
+		}
+		time.Sleep(pause)
+		c.cmd = copyCmd(c.cmd, stdin, stderr)
+	}
+	c.name += fmt.Sprintf(" (pid %d)", c.cmd.Process.Pid)
+	go c.reap()
+	return c, nil
+}
+
+// The pauses before a start is made again (startPasses): from firstRestart,
+// doubling, up to lastRestart: about two seconds in all.
+const (
+	firstRestart = 10 * time.Millisecond
+	lastRestart  = time.Second
+)
+
+// startOnce connects c.cmd's input and output to c, and starts it.
+func (c *Child) startOnce(o Options) error {
+	cmd := c.cmd
 	if cmd.Stdin == nil {
 		var err error
 		if c.stdin, err = cmd.StdinPipe(); err != nil {
-			return nil, fmt.Errorf("starting %s: %w", c.name, err)
+			return err
 		}
 	}
 	cmd.Stdout = (*lineWriter)(c)
@@ -70,15 +107,14 @@ func Start(cmd *exec.Cmd, o Options) (*Child, error) {
 	case cmd.Stderr == nil:
 		cmd.Stderr = &c.stderr
 	}
-	if cmd.WaitDelay == 0 {
-		cmd.WaitDelay = waitDelay
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", c.name, err)
-	}
-	c.name += fmt.Sprintf(" (pid %d)", cmd.Process.Pid)
-	go c.reap()
-	return c, nil
+	return cmd.Start()
+}
+
+// copyCmd is an unstarted copy of cmd, whose start failed (exec starts a
+// Cmd once), with the caller's stdin and stderr.
+func copyCmd(cmd *exec.Cmd, stdin io.Reader, stderr io.Writer) *exec.Cmd {
+	return &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Env: cmd.Env, Dir: cmd.Dir, Stdin: stdin, Stderr: stderr,
+		ExtraFiles: cmd.ExtraFiles, SysProcAttr: cmd.SysProcAttr, WaitDelay: cmd.WaitDelay}
 }
 
 // describe names cmd for messages.

@@ -2,6 +2,7 @@ package reexec
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -192,4 +193,36 @@ func ExampleCommand() {
 	// Output:
 	// args hello <nil>
 	// <nil>
+}
+
+// A start that fails for a reason that passes is made again, with a copy
+// of the command; one that fails for another reason is not. (The copy
+// leaves out the cancelled context that failed the first start.)
+func TestStartAgainWhenFailurePasses(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	role := Command("echo", "again")
+	cmd := exec.CommandContext(ctx, role.Path, role.Args[1:]...)
+	cmd.Env = role.Env
+	tries := 0
+	passes := func(err error) bool { tries++; return errors.Is(err, context.Canceled) }
+	c, err := start(cmd, Options{}, passes)
+	if err != nil {
+		t.Fatalf("start with a failure that passes: %v", err)
+	}
+	test := &Test{Child: c, tb: t, patience: long}
+	t.Cleanup(func() { c.CloseStdin(); c.Wait(long) })
+	if line := test.Expect("args "); line != "args again" || tries != 1 {
+		t.Errorf("the copy said %q after %d failed starts; want \"args again\" after 1", line, tries)
+	}
+	if cmd.Process != nil {
+		t.Errorf("the cancelled command itself started (pid %d)", cmd.Process.Pid)
+	}
+
+	tries = 0
+	never := func(error) bool { tries++; return false }
+	cmd = exec.CommandContext(ctx, role.Path, role.Args[1:]...)
+	if _, err := start(cmd, Options{}, never); !errors.Is(err, context.Canceled) || tries != 1 {
+		t.Errorf("start with a failure that does not pass: %v after %d tries; want context.Canceled after 1", err, tries)
+	}
 }
